@@ -1,0 +1,13 @@
+# Warnings and build-wide flags. Release builds keep debug info (RelWithDebInfo) for profiling.
+add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare)
+set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g -DNDEBUG")
+set(CMAKE_C_FLAGS_RELWITHDEBINFO "-O2 -g -DNDEBUG")
+if(INSITU_SANITIZE)
+  add_compile_options(-fsanitize=${INSITU_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${INSITU_SANITIZE})
+endif()
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()

@@ -1,0 +1,34 @@
+// Matrix products of weights (any registry type) with f32 activations.
+//
+// Convention: W is [rows = out_features, cols = in_features], row-major, exactly as a Hugging
+// Face Linear weight. matmul computes y[m, rows] = x[m, cols] . W^T with f32 accumulation.
+// m == 1 is decode (GEMV, bandwidth bound); m > 1 is prefill (GEMM, compute bound).
+// Dispatch on W's type and the active ISA happens once per call, never per element.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "quant/registry.h"
+
+namespace insitu {
+
+struct WeightMatrix {
+  QuantType type = QuantType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const uint8_t* data = nullptr;  // rows * quant_row_bytes(type, cols) bytes
+  size_t row_bytes() const { return quant_row_bytes(type, cols); }
+};
+
+// y[i, r] = sum_c x[i, c] * W[r, c] for i < m, r < rows. x and y are dense row-major.
+void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool);
+
+// Reference path used by tests: scalar, single-threaded, double-free of any ISA.
+void matmul_reference(const WeightMatrix& w, const float* x, int64_t m, float* y);
+
+// Converts row r of W to f32 (embedding lookup, tests).
+void dequantize_row(const WeightMatrix& w, int64_t r, float* out);
+
+}  // namespace insitu

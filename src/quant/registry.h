@@ -1,0 +1,50 @@
+// THE quantization type registry: one row per weight storage type, indexed by QuantType.
+//
+// Every consumer (CLI parsing, size estimates, GGUF/UQFF mapping, kernels dispatch, tests)
+// iterates or indexes this table; no other file may switch over type properties.
+// Dense passthrough types (f32/f16/bf16) are rows too, so a weight matrix always has one type.
+// Discriminant values and canonical names are on-disk identifiers: append, never renumber.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace insitu {
+
+enum class QuantType : uint8_t {
+  kF32 = 0, kF16 = 1, kBF16 = 2,
+  kQ4_0 = 3, kQ4_1 = 4, kQ5_0 = 5, kQ5_1 = 6, kQ8_0 = 7, kQ8_1 = 8,
+  kQ2K = 9, kQ3K = 10, kQ4K = 11, kQ5K = 12, kQ6K = 13, kQ8K = 14,
+  kAfq2 = 15, kAfq3 = 16, kAfq4 = 17, kAfq6 = 18, kAfq8 = 19,
+  kHqq4 = 20, kHqq8 = 21,
+  kFp8 = 22, kF8Q8 = 23, kMxfp4 = 24,
+  kCount
+};
+
+enum class QuantFamily : uint8_t { kDense, kGgmlLegacy, kGgmlK, kAfq, kHqq, kFp8, kMxfp4 };
+
+struct QuantTypeInfo {
+  QuantType type;
+  std::string_view name;       // canonical, lower case: "q4k", "q4_0", "bf16"
+  QuantFamily family;
+  int block_size;              // elements per block (1 for dense types)
+  int bytes_per_block;         // bytes per block including its scales
+  int ggml_type;               // ggml_type id for GGUF/UQFF, -1 if none
+  bool uses_importance;        // quantizer can take imatrix weights
+  std::optional<QuantType> activation_type;  // type activations are quantized to for dot products
+  // Effective bits per weight, scales included.
+  double bits_per_weight() const { return 8.0 * bytes_per_block / block_size; }
+};
+
+const QuantTypeInfo& quant_info(QuantType t);
+std::span<const QuantTypeInfo> all_quant_types();
+// Case-insensitive; accepts aliases ("Q4_K", "q4k", "q4_k"). nullopt if unknown.
+std::optional<QuantType> parse_quant_type(std::string_view name);
+// Bytes one row of `cols` elements takes; cols must be a multiple of block_size.
+size_t quant_row_bytes(QuantType t, int64_t cols);
+inline bool quant_is_dense(QuantType t) { return quant_info(t).family == QuantFamily::kDense; }
+
+}  // namespace insitu

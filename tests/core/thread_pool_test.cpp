@@ -1,0 +1,46 @@
+#include "core/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "core/half.h"
+
+namespace insitu {
+
+TEST(ThreadPool, ParallelForCoversRangeExactlyOnce) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 7, 64, 1000}) {
+    std::vector<std::atomic<int>> hits(n);
+    pool.parallel_for(n, 8, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) hits[i]++;
+    });
+    for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << "n=" << n << " i=" << i;
+  }
+}
+
+TEST(ThreadPool, ExceptionPropagates) {
+  ThreadPool pool(2);
+  EXPECT_THROW(pool.run_on_all([](int t) {
+    if (t == 1) throw std::runtime_error("boom");
+  }),
+               std::runtime_error);
+}
+
+TEST(Half, RoundTripsAllF16Values) {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = f16_to_f32(static_cast<uint16_t>(h));
+    if (f != f) continue;  // NaN payloads need not round trip
+    EXPECT_EQ(f32_to_f16(f), h) << std::hex << h;
+  }
+}
+
+TEST(Half, Bf16RoundsToNearestEven) {
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+  // 1 + 2^-8 is exactly halfway between two bf16 values: ties to even (down).
+  EXPECT_EQ(f32_to_bf16(1.00390625f), 0x3f80);
+  EXPECT_EQ(f32_to_bf16(1.01171875f), 0x3f82);
+}
+
+}  // namespace insitu
