@@ -12,6 +12,7 @@ void axpy_f32(float a, const float* x, float* y, int64_t n);
 void scale_f32(float* x, float s, int64_t n);
 void add_f32(const float* a, const float* b, float* out, int64_t n);  // out may alias a or b
 // out = x / sqrt(mean(x^2) + eps) * (weight_offset + w); weight_offset is 1 for Gemma norms.
+// out may alias x (in-place normalisation is used by the forward pass).
 void rmsnorm_f32(const float* x, const float* w, float eps, float weight_offset, float* out,
                  int64_t n);
 // In-place numerically stable softmax over n values.

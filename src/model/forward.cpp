@@ -1,0 +1,225 @@
+// The decoder forward pass shared by every architecture; ArchSpec traits and the config
+// select the variants (sandwich norms, q/k norms, fused projections, MoE, soft-capping,
+// sliding windows). Batched: all tokens of a step go through each matmul together.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "core/error.h"
+#include "kernels/matmul.h"
+#include "kernels/vec_ops.h"
+#include "model/model.h"
+
+namespace insitu {
+namespace {
+
+struct Dims {
+  int64_t T, H, n_heads, n_kv, hd, q_dim, kv_dim;
+};
+
+// y[T, rows] = x[T, cols] W^T (+ bias)
+void linear(const Linear& l, const float* x, int64_t T, float* y, ThreadPool& pool) {
+  matmul(l.w, x, T, y, pool);
+  if (!l.bias.empty())
+    for (int64_t t = 0; t < T; ++t) add_f32(y + t * l.w.rows, l.bias.data(), y + t * l.w.rows, l.w.rows);
+}
+
+void rmsnorm_rows(const float* x, const std::vector<float>& w, float eps, float offset, float* out,
+                  int64_t T, int64_t n) {
+  for (int64_t t = 0; t < T; ++t) rmsnorm_f32(x + t * n, w.data(), eps, offset, out + t * n, n);
+}
+
+void activate(Activation act, float* gate, const float* up, int64_t n) {
+  if (act == Activation::kSilu) {
+    silu_mul_f32(gate, up, n);
+  } else {
+    gelu_tanh_mul_f32(gate, up, n);
+  }
+}
+
+// out[T, hidden] = down(act(gate(x)) * up(x)) for one dense MLP (or one expert).
+void mlp(const Linear& gate, const Linear& up, const Linear& gate_up, const Linear& down,
+         Activation act, const float* x, int64_t T, float* out, ThreadPool& pool) {
+  const int64_t I = gate_up.present() ? gate_up.w.rows / 2 : gate.w.rows;
+  std::vector<float> g(T * I), u(T * I);
+  if (gate_up.present()) {
+    std::vector<float> gu(T * 2 * I);
+    linear(gate_up, x, T, gu.data(), pool);
+    for (int64_t t = 0; t < T; ++t) {
+      std::memcpy(g.data() + t * I, gu.data() + t * 2 * I, I * sizeof(float));
+      std::memcpy(u.data() + t * I, gu.data() + t * 2 * I + I, I * sizeof(float));
+    }
+  } else {
+    linear(gate, x, T, g.data(), pool);
+    linear(up, x, T, u.data(), pool);
+  }
+  for (int64_t t = 0; t < T; ++t) activate(act, g.data() + t * I, u.data() + t * I, I);
+  linear(down, g.data(), T, out, pool);
+}
+
+// Sparse MoE: softmax over the router logits, top-k experts per token, optional
+// renormalisation; tokens are grouped per expert so each expert runs one batched matmul.
+void moe(const LayerWeights& L, const ModelConfig& c, bool renormalize, const float* x, int64_t T,
+         float* out, ThreadPool& pool) {
+  const int64_t E = c.num_experts, K = c.num_experts_per_tok, H = c.hidden_size;
+  std::vector<float> probs(T * E);
+  matmul(L.router, x, T, probs.data(), pool);
+  std::vector<std::vector<std::pair<int64_t, float>>> routed(E);  // expert -> (token, weight)
+  std::vector<int64_t> order(E);
+  for (int64_t t = 0; t < T; ++t) {
+    float* p = probs.data() + t * E;
+    softmax_f32(p, E);
+    std::iota(order.begin(), order.end(), 0);
+    // torch.topk: largest first; stable on ties (lower index first).
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    float sum = 0;
+    for (int64_t k = 0; k < K; ++k) sum += p[order[k]];
+    for (int64_t k = 0; k < K; ++k) {
+      const float w = renormalize ? p[order[k]] / sum : p[order[k]];
+      routed[order[k]].push_back({t, w});
+    }
+  }
+  std::fill(out, out + T * H, 0.0f);
+  std::vector<float> xs, ys;
+  for (int64_t e = 0; e < E; ++e) {
+    const auto& toks = routed[e];
+    if (toks.empty()) continue;
+    const int64_t n = static_cast<int64_t>(toks.size());
+    xs.resize(n * H);
+    ys.resize(n * H);
+    for (int64_t i = 0; i < n; ++i) std::memcpy(&xs[i * H], x + toks[i].first * H, H * sizeof(float));
+    const ExpertWeights& ew = L.experts[e];
+    mlp(ew.gate, ew.up, Linear{}, ew.down, c.activation, xs.data(), n, ys.data(), pool);
+    for (int64_t i = 0; i < n; ++i) axpy_f32(toks[i].second, &ys[i * H], out + toks[i].first * H, H);
+  }
+}
+
+}  // namespace
+
+void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& cache, float* logits,
+                    bool all_logits) {
+  const ModelConfig& c = config_;
+  const BlockTraits& tr = arch_->traits;
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  if (T == 0) return;
+  if (n_past < 0 || n_past + T > cache.capacity())
+    throw Error(ErrorCode::kInvalidArgument,
+                "context overflow: " + std::to_string(n_past + T) + " tokens exceed the cache of " +
+                    std::to_string(cache.capacity()));
+  const Dims d{T, c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim,
+               c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim};
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  const float off = tr.norm_weight_offset;
+  ThreadPool& pool = *pool_;
+
+  std::vector<float> x(T * d.H), xn(T * d.H), q(T * d.q_dim), k(T * d.kv_dim), v(T * d.kv_dim),
+      attn(T * d.q_dim), tmp(T * d.H);
+  for (int64_t t = 0; t < T; ++t) {
+    if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
+      throw Error(ErrorCode::kInvalidArgument, "token id " + std::to_string(tokens[t]) +
+                                                   " out of range for vocab size " +
+                                                   std::to_string(c.vocab_size));
+    dequantize_row(weights_.embedding, tokens[t], x.data() + t * d.H);
+  }
+  if (tr.scale_embeddings) {
+    const float s = std::sqrt(static_cast<float>(d.H));
+    scale_f32(x.data(), s, T * d.H);
+  }
+
+  // Rotary tables for this step, per layer type.
+  std::vector<float> cos_full, sin_full, cos_sw, sin_sw;
+  rope_full_.tables(n_past, T, n_past + T, &cos_full, &sin_full);
+  rope_sliding_.tables(n_past, T, n_past + T, &cos_sw, &sin_sw);
+
+  const float scale = c.attention_scale();
+  const int64_t group = d.n_heads / d.n_kv;
+
+  for (int64_t li = 0; li < c.num_layers; ++li) {
+    const LayerWeights& L = weights_.layers[li];
+    const bool sliding = c.layer_is_sliding[li];
+    rmsnorm_rows(x.data(), L.attn_norm, eps, off, xn.data(), T, d.H);
+
+    if (L.qkv.present()) {
+      std::vector<float> qkv(T * (d.q_dim + 2 * d.kv_dim));
+      linear(L.qkv, xn.data(), T, qkv.data(), pool);
+      const int64_t w = d.q_dim + 2 * d.kv_dim;
+      for (int64_t t = 0; t < T; ++t) {
+        std::memcpy(&q[t * d.q_dim], &qkv[t * w], d.q_dim * 4);
+        std::memcpy(&k[t * d.kv_dim], &qkv[t * w + d.q_dim], d.kv_dim * 4);
+        std::memcpy(&v[t * d.kv_dim], &qkv[t * w + d.q_dim + d.kv_dim], d.kv_dim * 4);
+      }
+    } else {
+      linear(L.q, xn.data(), T, q.data(), pool);
+      linear(L.k, xn.data(), T, k.data(), pool);
+      linear(L.v, xn.data(), T, v.data(), pool);
+    }
+    const Rope& rope = sliding ? rope_sliding_ : rope_full_;
+    const std::vector<float>& cs = sliding ? cos_sw : cos_full;
+    const std::vector<float>& sn = sliding ? sin_sw : sin_full;
+    const int64_t half = rope.rotary_dim() / 2;
+    for (int64_t t = 0; t < T; ++t) {
+      float* qt = &q[t * d.q_dim];
+      float* kt = &k[t * d.kv_dim];
+      if (tr.qk_norm) {
+        for (int64_t h = 0; h < d.n_heads; ++h)
+          rmsnorm_f32(qt + h * d.hd, L.q_norm.data(), eps, off, qt + h * d.hd, d.hd);
+        for (int64_t h = 0; h < d.n_kv; ++h)
+          rmsnorm_f32(kt + h * d.hd, L.k_norm.data(), eps, off, kt + h * d.hd, d.hd);
+      }
+      rope.apply(qt, d.n_heads, d.hd, &cs[t * half], &sn[t * half]);
+      rope.apply(kt, d.n_kv, d.hd, &cs[t * half], &sn[t * half]);
+      std::memcpy(cache.k(li, n_past + t), kt, d.kv_dim * 4);
+      std::memcpy(cache.v(li, n_past + t), &v[t * d.kv_dim], d.kv_dim * 4);
+    }
+
+    // Causal attention, one (token, head) pair per task.
+    const int64_t window = sliding ? *c.sliding_window : 0;
+    const std::optional<double> cap = c.attn_logit_softcapping;
+    pool.parallel_for(T * d.n_heads, 1, [&](int64_t b, int64_t e, int) {
+      std::vector<float> scores;
+      for (int64_t i = b; i < e; ++i) {
+        const int64_t t = i / d.n_heads, h = i % d.n_heads, kvh = h / group;
+        const int64_t pos = n_past + t;
+        const int64_t lo = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
+        const float* qh = &q[t * d.q_dim + h * d.hd];
+        scores.resize(pos - lo + 1);
+        for (int64_t j = lo; j <= pos; ++j) {
+          float s = dot_f32(qh, cache.k(li, j) + kvh * d.hd, d.hd) * scale;
+          if (cap) s = static_cast<float>(std::tanh(s / *cap) * *cap);
+          scores[j - lo] = s;
+        }
+        softmax_f32(scores.data(), pos - lo + 1);
+        float* out = &attn[t * d.q_dim + h * d.hd];
+        std::fill(out, out + d.hd, 0.0f);
+        for (int64_t j = lo; j <= pos; ++j)
+          axpy_f32(scores[j - lo], cache.v(li, j) + kvh * d.hd, out, d.hd);
+      }
+    });
+    linear(L.o, attn.data(), T, tmp.data(), pool);
+    if (tr.sandwich_norms) rmsnorm_rows(tmp.data(), L.post_attn_norm, eps, off, tmp.data(), T, d.H);
+    add_f32(x.data(), tmp.data(), x.data(), T * d.H);
+
+    rmsnorm_rows(x.data(), L.ffn_norm, eps, off, xn.data(), T, d.H);
+    if (c.layer_has_moe(li)) {
+      const bool renorm = tr.moe_renormalize_always || c.norm_topk_prob;
+      moe(L, c, renorm, xn.data(), T, tmp.data(), pool);
+    } else {
+      mlp(L.gate, L.up, L.gate_up, L.down, c.activation, xn.data(), T, tmp.data(), pool);
+    }
+    if (tr.sandwich_norms) rmsnorm_rows(tmp.data(), L.post_ffn_norm, eps, off, tmp.data(), T, d.H);
+    add_f32(x.data(), tmp.data(), x.data(), T * d.H);
+  }
+
+  const int64_t first = all_logits ? 0 : T - 1;
+  const int64_t n_out = T - first;
+  rmsnorm_rows(x.data() + first * d.H, weights_.output_norm, eps, off, xn.data(), n_out, d.H);
+  matmul(weights_.output, xn.data(), n_out, logits, pool);
+  if (c.final_logit_softcapping) {
+    const double cap = *c.final_logit_softcapping;
+    for (int64_t i = 0; i < n_out * c.vocab_size; ++i)
+      logits[i] = static_cast<float>(std::tanh(logits[i] / cap) * cap);
+  }
+}
+
+}  // namespace insitu

@@ -1,0 +1,59 @@
+// Every architecture against transformers: the random-weight tiny models in
+// ../shared/models/tiny/<arch> must reproduce ref_logits.f32 (fp32, eager attention) to 1e-4
+// relative L2, both for one batched prefill and for token-by-token decoding through the cache.
+#include <gtest/gtest.h>
+
+#include "model/model.h"
+#include "reference_logits.h"
+#include "test_paths.h"
+
+namespace insitu {
+namespace {
+
+class TinyModel : public ::testing::TestWithParam<std::string> {};
+
+std::vector<float> run(Model& m, const std::vector<int32_t>& ids, bool one_by_one) {
+  const int64_t V = m.config().vocab_size;
+  std::vector<float> logits(ids.size() * V);
+  KvCache cache = m.make_cache(static_cast<int64_t>(ids.size()));
+  if (!one_by_one) {
+    m.forward(ids, 0, cache, logits.data(), /*all_logits=*/true);
+  } else {
+    for (size_t i = 0; i < ids.size(); ++i)
+      m.forward(std::span(&ids[i], 1), static_cast<int64_t>(i), cache, logits.data() + i * V, false);
+  }
+  return logits;
+}
+
+TEST_P(TinyModel, MatchesTransformersLogits) {
+  const std::string dir = test::shared_dir() + "/models/tiny/" + GetParam();
+  const auto ref = test::read_json(dir + "/ref.json");
+  const std::vector<int32_t> ids = ref["input_ids"].get<std::vector<int32_t>>();
+  const std::vector<float> expected = test::read_f32_file(dir + "/" + ref["logits_file"].get<std::string>());
+  auto model = Model::load(dir, {.n_threads = 2});
+  ASSERT_EQ(expected.size(), ids.size() * model->config().vocab_size);
+  const double err_batch = test::relative_l2(run(*model, ids, false), expected);
+  const double err_step = test::relative_l2(run(*model, ids, true), expected);
+  EXPECT_LE(err_batch, 1e-4) << GetParam() << " batched prefill";
+  EXPECT_LE(err_step, 1e-4) << GetParam() << " token by token";
+  std::printf("%-12s rel L2 batched %.3g, stepwise %.3g\n", GetParam().c_str(), err_batch, err_step);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchitectures, TinyModel,
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "gemma2",
+                                           "gemma3_text", "phi3", "mixtral", "qwen3_moe"));
+
+TEST(TrainedLlama, PromptLogitsMatchTransformers) {
+  const std::string refs_dir = test::shared_dir() + "/models/trained-llama-14m-refs";
+  const auto refs = test::read_json(refs_dir + "/refs.json");
+  auto model = Model::load(test::source_dir() + "/models/demo-llama-14m", {.n_threads = 2});
+  for (const auto& g : refs["greedy"]) {
+    const auto ids = g["prompt_ids"].get<std::vector<int32_t>>();
+    const auto expected = test::read_f32_file(refs_dir + "/" + g["logits_file"].get<std::string>());
+    const double err = test::relative_l2(run(*model, ids, false), expected);
+    EXPECT_LE(err, 1e-4) << g["prompt"];
+  }
+}
+
+}  // namespace
+}  // namespace insitu
