@@ -34,6 +34,7 @@ struct TensorInfo {
 class SafetensorsFile {
  public:
   // Maps and validates the file. Throws Error naming the path (and tensor) on any problem.
+  // tensors() are in data-offset (file) order.
   static SafetensorsFile open(const std::string& path);
   // Validates a header held in memory (used by the fuzz target and tests): `bytes` is the whole
   // file image. Throws like open(). `path` is only used in messages.
@@ -46,6 +47,7 @@ class SafetensorsFile {
   const MappedFile& file() const { return *file_; }
 
  private:
+  friend class Checkpoint;  // numbers the shard of each tensor
   std::unique_ptr<MappedFile> file_;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;
@@ -55,10 +57,14 @@ class SafetensorsFile {
 class Checkpoint {
  public:
   // dir: a directory holding model.safetensors, or model.safetensors.index.json plus shards,
-  // or any set of *.safetensors files; or a path to one .safetensors file. Throws Error naming
-  // the missing/corrupt file; a shard named by the index that is missing or lacks a tensor the
-  // index promises is an error too.
+  // or any set of *.safetensors files; or a path to one .safetensors file or to an
+  // *.index.json file. Throws Error naming the missing/corrupt file; a shard named by the
+  // index that is missing or lacks a tensor the index promises is an error too, and so is a
+  // tensor present in two shards.
   static Checkpoint open(const std::string& path);
+
+  // The path open() was given (directory, index file or single file), for messages.
+  const std::string& path() const { return path_; }
 
   const TensorInfo* find(std::string_view name) const;  // nullptr when absent
   const TensorInfo& get(std::string_view name) const;   // throws kNotFound naming the tensor
@@ -71,6 +77,7 @@ class Checkpoint {
   void release(const TensorInfo& t) const;
 
  private:
+  std::string path_;
   std::vector<SafetensorsFile> shards_;
   std::map<std::string, const TensorInfo*, std::less<>> by_name_;
 };
