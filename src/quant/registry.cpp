@@ -2,9 +2,18 @@
 
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <string>
 
 #include "core/error.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+#include "quant/afq/afq.h"
+#include "quant/fp8/fp8.h"
+#include "quant/ggml/blocks.h"
+#include "quant/ggml/ggml_quants.h"
+#include "quant/hqq/hqq.h"
+#include "quant/mxfp4/mxfp4.h"
 
 namespace insitu {
 namespace {
@@ -12,34 +21,96 @@ namespace {
 using QT = QuantType;
 using QF = QuantFamily;
 
-// Rows are filled in by issue 3 (quantization types); dense rows are final.
+// Dense rows: "quantize" is a conversion (f16/bf16 round to nearest even).
+void quantize_f32(const float* x, void* out, int64_t n, const float*) {
+  std::memcpy(out, x, static_cast<size_t>(n) * 4);
+}
+void dequantize_f32(const void* in, float* y, int64_t n) {
+  std::memcpy(y, in, static_cast<size_t>(n) * 4);
+}
+void quantize_f16(const float* x, void* out, int64_t n, const float*) {
+  auto* p = static_cast<uint16_t*>(out);
+  for (int64_t i = 0; i < n; ++i) p[i] = f32_to_f16(x[i]);
+}
+void dequantize_f16(const void* in, float* y, int64_t n) {
+  const auto* p = static_cast<const uint16_t*>(in);
+  for (int64_t i = 0; i < n; ++i) y[i] = f16_to_f32(p[i]);
+}
+void quantize_bf16(const float* x, void* out, int64_t n, const float*) {
+  auto* p = static_cast<uint16_t*>(out);
+  for (int64_t i = 0; i < n; ++i) p[i] = f32_to_bf16(x[i]);
+}
+void dequantize_bf16(const void* in, float* y, int64_t n) {
+  const auto* p = static_cast<const uint16_t*>(in);
+  for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_f32(p[i]);
+}
+
+// Block sizes and bytes: ggml's for the ggml types (checked against blocks.h below); AFQ
+// group 64 with f16 scale+bias (afq/afq.h); HQQ group 64 with f32 scale+zero (hqq/hqq.h); fp8
+// 1x128 blocks with an f32 scale (fp8/fp8.h); F8Q8 and MXFP4 as the reference / ggml.
+// uses_importance: ggml's quantizers that change their output given an imatrix.
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
-    {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt},
-    {QT::kF16, "f16", QF::kDense, 1, 2, 1, false, std::nullopt},
-    {QT::kBF16, "bf16", QF::kDense, 1, 2, 30, false, std::nullopt},
-    {QT::kQ4_0, "q4_0", QF::kGgmlLegacy, 32, 18, 2, true, QT::kQ8_0},
-    {QT::kQ4_1, "q4_1", QF::kGgmlLegacy, 32, 20, 3, true, QT::kQ8_1},
-    {QT::kQ5_0, "q5_0", QF::kGgmlLegacy, 32, 22, 6, true, QT::kQ8_0},
-    {QT::kQ5_1, "q5_1", QF::kGgmlLegacy, 32, 24, 7, true, QT::kQ8_1},
-    {QT::kQ8_0, "q8_0", QF::kGgmlLegacy, 32, 34, 8, true, QT::kQ8_0},
-    {QT::kQ8_1, "q8_1", QF::kGgmlLegacy, 32, 36, 9, false, QT::kQ8_1},
-    {QT::kQ2K, "q2k", QF::kGgmlK, 256, 84, 10, true, QT::kQ8K},
-    {QT::kQ3K, "q3k", QF::kGgmlK, 256, 110, 11, true, QT::kQ8K},
-    {QT::kQ4K, "q4k", QF::kGgmlK, 256, 144, 12, true, QT::kQ8K},
-    {QT::kQ5K, "q5k", QF::kGgmlK, 256, 176, 13, true, QT::kQ8K},
-    {QT::kQ6K, "q6k", QF::kGgmlK, 256, 210, 14, true, QT::kQ8K},
-    {QT::kQ8K, "q8k", QF::kGgmlK, 256, 292, 15, false, QT::kQ8K},
-    {QT::kAfq2, "afq2", QF::kAfq, 64, 20, -1, true, std::nullopt},
-    {QT::kAfq3, "afq3", QF::kAfq, 64, 28, -1, true, std::nullopt},
-    {QT::kAfq4, "afq4", QF::kAfq, 64, 36, -1, true, std::nullopt},
-    {QT::kAfq6, "afq6", QF::kAfq, 64, 52, -1, true, std::nullopt},
-    {QT::kAfq8, "afq8", QF::kAfq, 64, 68, -1, true, std::nullopt},
-    {QT::kHqq4, "hqq4", QF::kHqq, 64, 36, -1, false, std::nullopt},
-    {QT::kHqq8, "hqq8", QF::kHqq, 64, 68, -1, false, std::nullopt},
-    {QT::kFp8, "fp8", QF::kFp8, 1, 1, -1, false, std::nullopt},
-    {QT::kF8Q8, "f8q8", QF::kFp8, 32, 33, -1, false, std::nullopt},
-    {QT::kMxfp4, "mxfp4", QF::kMxfp4, 32, 17, 39, false, std::nullopt},
+    {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt, quantize_f32, dequantize_f32},
+    {QT::kF16, "f16", QF::kDense, 1, 2, 1, false, std::nullopt, quantize_f16, dequantize_f16},
+    {QT::kBF16, "bf16", QF::kDense, 1, 2, 30, false, std::nullopt, quantize_bf16, dequantize_bf16},
+    {QT::kQ4_0, "q4_0", QF::kGgmlLegacy, 32, 18, 2, true, QT::kQ8_0, ggml::quantize_q4_0,
+     ggml::dequantize_q4_0},
+    {QT::kQ4_1, "q4_1", QF::kGgmlLegacy, 32, 20, 3, true, QT::kQ8_1, ggml::quantize_q4_1,
+     ggml::dequantize_q4_1},
+    {QT::kQ5_0, "q5_0", QF::kGgmlLegacy, 32, 22, 6, true, QT::kQ8_0, ggml::quantize_q5_0,
+     ggml::dequantize_q5_0},
+    {QT::kQ5_1, "q5_1", QF::kGgmlLegacy, 32, 24, 7, true, QT::kQ8_1, ggml::quantize_q5_1,
+     ggml::dequantize_q5_1},
+    {QT::kQ8_0, "q8_0", QF::kGgmlLegacy, 32, 34, 8, false, QT::kQ8_0, ggml::quantize_q8_0,
+     ggml::dequantize_q8_0},
+    {QT::kQ8_1, "q8_1", QF::kGgmlLegacy, 32, 36, 9, false, QT::kQ8_1, ggml::quantize_q8_1,
+     ggml::dequantize_q8_1},
+    {QT::kQ2K, "q2k", QF::kGgmlK, 256, 84, 10, true, QT::kQ8K, ggml::quantize_q2_K,
+     ggml::dequantize_q2_K},
+    {QT::kQ3K, "q3k", QF::kGgmlK, 256, 110, 11, true, QT::kQ8K, ggml::quantize_q3_K,
+     ggml::dequantize_q3_K},
+    {QT::kQ4K, "q4k", QF::kGgmlK, 256, 144, 12, true, QT::kQ8K, ggml::quantize_q4_K,
+     ggml::dequantize_q4_K},
+    {QT::kQ5K, "q5k", QF::kGgmlK, 256, 176, 13, true, QT::kQ8K, ggml::quantize_q5_K,
+     ggml::dequantize_q5_K},
+    {QT::kQ6K, "q6k", QF::kGgmlK, 256, 210, 14, true, QT::kQ8K, ggml::quantize_q6_K,
+     ggml::dequantize_q6_K},
+    {QT::kQ8K, "q8k", QF::kGgmlK, 256, 292, 15, false, QT::kQ8K, ggml::quantize_q8_K,
+     ggml::dequantize_q8_K},
+    {QT::kAfq2, "afq2", QF::kAfq, 64, afq::block_bytes(2, 64), -1, false, std::nullopt,
+     afq::quantize_afq2, afq::dequantize_afq2},
+    {QT::kAfq3, "afq3", QF::kAfq, 64, afq::block_bytes(3, 64), -1, false, std::nullopt,
+     afq::quantize_afq3, afq::dequantize_afq3},
+    {QT::kAfq4, "afq4", QF::kAfq, 64, afq::block_bytes(4, 64), -1, false, std::nullopt,
+     afq::quantize_afq4, afq::dequantize_afq4},
+    {QT::kAfq6, "afq6", QF::kAfq, 64, afq::block_bytes(6, 64), -1, false, std::nullopt,
+     afq::quantize_afq6, afq::dequantize_afq6},
+    {QT::kAfq8, "afq8", QF::kAfq, 64, afq::block_bytes(8, 64), -1, false, std::nullopt,
+     afq::quantize_afq8, afq::dequantize_afq8},
+    {QT::kHqq4, "hqq4", QF::kHqq, 64, 40, -1, false, std::nullopt, hqq::quantize_hqq4,
+     hqq::dequantize_hqq4},
+    {QT::kHqq8, "hqq8", QF::kHqq, 64, 72, -1, false, std::nullopt, hqq::quantize_hqq8,
+     hqq::dequantize_hqq8},
+    {QT::kFp8, "fp8", QF::kFp8, fp8::kFp8Block, sizeof(fp8::BlockFp8), -1, false, std::nullopt,
+     fp8::quantize_fp8, fp8::dequantize_fp8},
+    {QT::kF8Q8, "f8q8", QF::kFp8, fp8::kF8Q8Block, sizeof(fp8::BlockF8Q8), -1, false,
+     std::nullopt, fp8::quantize_f8q8, fp8::dequantize_f8q8},
+    {QT::kMxfp4, "mxfp4", QF::kMxfp4, mxfp4::kBlock, sizeof(mxfp4::BlockMxfp4), 39, false,
+     std::nullopt, mxfp4::quantize_mxfp4, mxfp4::dequantize_mxfp4},
 }};
+
+static_assert(sizeof(ggml::BlockQ4_0) == 18 && sizeof(ggml::BlockQ8K) == 292);
+
+// Extra accepted spellings (compared after normalize()).
+struct Alias {
+  std::string_view name;
+  QT type;
+};
+constexpr Alias kAliases[] = {
+    {"float32", QT::kF32}, {"fp32", QT::kF32},      {"float16", QT::kF16},
+    {"fp16", QT::kF16},    {"half", QT::kF16},      {"bfloat16", QT::kBF16},
+    {"f8e4m3", QT::kFp8},  {"fp8e4m3", QT::kFp8},   {"float8e4m3fn", QT::kFp8},
+};
 
 std::string normalize(std::string_view s) {
   std::string out;
@@ -59,8 +130,11 @@ std::span<const QuantTypeInfo> all_quant_types() { return kTable; }
 
 std::optional<QuantType> parse_quant_type(std::string_view name) {
   const std::string n = normalize(name);
+  if (n.empty()) return std::nullopt;
   for (const auto& row : kTable)
     if (normalize(row.name) == n) return row.type;
+  for (const auto& a : kAliases)
+    if (normalize(a.name) == n) return a.type;
   return std::nullopt;
 }
 
@@ -68,6 +142,40 @@ size_t quant_row_bytes(QuantType t, int64_t cols) {
   const auto& info = quant_info(t);
   INSITU_CHECK(cols % info.block_size == 0, "row length not a multiple of the block size");
   return static_cast<size_t>(cols / info.block_size) * info.bytes_per_block;
+}
+
+namespace {
+const QuantTypeInfo& checked_info(QuantType t, int64_t n, const char* what) {
+  const auto& info = quant_info(t);
+  if (n < 0 || n % info.block_size != 0)
+    throw Error(ErrorCode::kInvalidArgument,
+                std::string(what) + ": " + std::to_string(n) + " elements is not a multiple of " +
+                    std::string(info.name) + "'s block size " + std::to_string(info.block_size));
+  return info;
+}
+}  // namespace
+
+void quantize_row(QuantType t, const float* x, void* out, int64_t n, const float* importance) {
+  checked_info(t, n, "quantize_row").quantize(x, out, n, importance);
+}
+
+void dequantize_row(QuantType t, const void* in, float* out, int64_t n) {
+  checked_info(t, n, "dequantize_row").dequantize(in, out, n);
+}
+
+void quantize_rows(QuantType t, const float* x, void* out, int64_t rows, int64_t cols,
+                   const float* importance, ThreadPool* pool) {
+  const auto& info = checked_info(t, cols, "quantize_rows");
+  const size_t row_bytes = quant_row_bytes(t, cols);
+  auto* dst = static_cast<uint8_t*>(out);
+  auto run = [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r)
+      info.quantize(x + r * cols, dst + static_cast<size_t>(r) * row_bytes, cols, importance);
+  };
+  if (pool == nullptr || pool->size() <= 1 || rows < 2)
+    run(0, rows, 0);
+  else
+    pool->parallel_for(rows, 1, run);
 }
 
 }  // namespace insitu

@@ -14,6 +14,15 @@
 
 namespace insitu {
 
+class ThreadPool;
+
+// Quantizes one row of n elements (n a multiple of block_size) into n/block_size blocks.
+// importance: optional per-element weights (an imatrix row, n values), nullptr for none; types
+// whose uses_importance is false ignore it.
+using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n, const float* importance);
+// Decodes n elements (a multiple of block_size) from n/block_size blocks.
+using DequantizeRowFn = void (*)(const void* in, float* out, int64_t n);
+
 enum class QuantType : uint8_t {
   kF32 = 0, kF16 = 1, kBF16 = 2,
   kQ4_0 = 3, kQ4_1 = 4, kQ5_0 = 5, kQ5_1 = 6, kQ8_0 = 7, kQ8_1 = 8,
@@ -35,16 +44,34 @@ struct QuantTypeInfo {
   int ggml_type;               // ggml_type id for GGUF/UQFF, -1 if none
   bool uses_importance;        // quantizer can take imatrix weights
   std::optional<QuantType> activation_type;  // type activations are quantized to for dot products
+  QuantizeRowFn quantize;      // scalar reference quantizer (bit-exact with ggml for ggml types)
+  DequantizeRowFn dequantize;  // scalar reference dequantizer
   // Effective bits per weight, scales included.
   double bits_per_weight() const { return 8.0 * bytes_per_block / block_size; }
 };
 
 const QuantTypeInfo& quant_info(QuantType t);
 std::span<const QuantTypeInfo> all_quant_types();
-// Case-insensitive; accepts aliases ("Q4_K", "q4k", "q4_k"). nullopt if unknown.
+// Case-insensitive, ignoring '_' and '-': "Q4_K", "q4_k", "q4k", "Q4K" and ggml's "q4_K" all
+// name q4k. Also accepts "fp8"'s "f8e4m3" and dense names ("float32", "fp16", "bfloat16"...).
+// llama.cpp's mix recipes ("q4_k_m", "q4_k_s", ...) are NOT storage types and are rejected:
+// they choose different types per tensor, which a caller must expand explicitly.
+// nullopt if unknown.
 std::optional<QuantType> parse_quant_type(std::string_view name);
 // Bytes one row of `cols` elements takes; cols must be a multiple of block_size.
 size_t quant_row_bytes(QuantType t, int64_t cols);
 inline bool quant_is_dense(QuantType t) { return quant_info(t).family == QuantFamily::kDense; }
+
+// Registry-level row conversions (dispatch through the table). n must be a multiple of the
+// type's block size; throws Error(kInvalidArgument) otherwise.
+void quantize_row(QuantType t, const float* x, void* out, int64_t n,
+                  const float* importance = nullptr);
+void dequantize_row(QuantType t, const void* in, float* out, int64_t n);
+
+// Quantizes a row-major [rows, cols] f32 matrix into rows * quant_row_bytes(t, cols) bytes,
+// rows in parallel on `pool` (serially if pool is null). importance: cols weights shared by
+// every row, or null. The output is identical for any thread count.
+void quantize_rows(QuantType t, const float* x, void* out, int64_t rows, int64_t cols,
+                   const float* importance, ThreadPool* pool);
 
 }  // namespace insitu
