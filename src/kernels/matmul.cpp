@@ -24,10 +24,9 @@ void dequantize_row(const WeightMatrix& w, int64_t r, float* out) {
       for (int64_t c = 0; c < w.cols; ++c) out[c] = bf16_to_f32(p[c]);
       return;
     }
-    default:
-      throw Error(ErrorCode::kUnsupported,
-                  std::string("dequantize_row: no dequantizer for ") +
-                      std::string(quant_info(w.type).name));
+    default:  // every other type: the registry's reference dequantizer
+      insitu::dequantize_row(w.type, row, out, w.cols);
+      return;
   }
 }
 
