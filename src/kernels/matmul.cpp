@@ -1,12 +1,81 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <new>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/half.h"
+#include "kernels/cpu/dense_kernels.h"
 
 namespace insitu {
+namespace {
+
+// A growable, 64-byte aligned buffer owned by one thread (kernel scratch must not be shared
+// between pool threads, and reusing it avoids page-faulting fresh memory on every call).
+class ThreadScratch {
+ public:
+  ThreadScratch() = default;
+  ThreadScratch(const ThreadScratch&) = delete;
+  ThreadScratch& operator=(const ThreadScratch&) = delete;
+  ~ThreadScratch() { release(); }
+  void* get(size_t bytes) {
+    if (bytes > size_) {
+      release();
+      ptr_ = ::operator new(bytes, std::align_val_t{64});
+      size_ = bytes;
+    }
+    return ptr_;
+  }
+
+ private:
+  void release() {
+    if (ptr_) ::operator delete(ptr_, std::align_val_t{64});
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+  void* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+thread_local ThreadScratch t_kernel_scratch;
+thread_local ThreadScratch t_prep_scratch;
+
+const kernels::DenseKernelSet& dense_kernels_for(IsaLevel isa) {
+  switch (isa) {
+    case IsaLevel::kAmx: return kernels::dense_kernels_amx();
+    case IsaLevel::kAvx512: return kernels::dense_kernels_avx512();
+    case IsaLevel::kAvx2: return kernels::dense_kernels_avx2();
+    case IsaLevel::kScalar: break;
+  }
+  return kernels::dense_kernels_scalar();
+}
+
+// Types without a dedicated kernel (quantized formats until src/quant provides them):
+// dequantize a tile of rows to f32 and dot it with every activation row.
+void matmul_dequantized(const WeightMatrix& w, const float* x, int64_t m, float* y,
+                        ThreadPool& pool) {
+  constexpr int64_t kTileRows = 16;
+  pool.parallel_for(w.rows, kTileRows, [&](int64_t r0, int64_t r1, int) {
+    std::vector<float> tile(kTileRows * w.cols);
+    for (int64_t rt = r0; rt < r1; rt += kTileRows) {
+      const int64_t nr = std::min(kTileRows, r1 - rt);
+      for (int64_t j = 0; j < nr; ++j) dequantize_row(w, rt + j, tile.data() + j * w.cols);
+      for (int64_t i = 0; i < m; ++i) {
+        const float* xi = x + i * w.cols;
+        for (int64_t j = 0; j < nr; ++j) {
+          const float* wr = tile.data() + j * w.cols;
+          float acc = 0.f;
+          for (int64_t c = 0; c < w.cols; ++c) acc += xi[c] * wr[c];
+          y[i * w.rows + rt + j] = acc;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
 
 void dequantize_row(const WeightMatrix& w, int64_t r, float* out) {
   const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes();
@@ -43,25 +112,53 @@ void matmul_reference(const WeightMatrix& w, const float* x, int64_t m, float* y
   }
 }
 
-// Portable path: dequantize a tile of weight rows to f32, then dot with every activation row.
-// The fast per-ISA paths live in kernels/cpu/x86/*; this one is the fallback and the baseline.
+const char* matmul_kernel_name(QuantType type, int64_t m) {
+  if (!quant_is_dense(type)) return "dequantize";
+  const IsaLevel isa = active_isa();
+  // The AMX set decodes (m <= kGemvMaxM) with the AVX-512 GEMV.
+  if (isa == IsaLevel::kAmx && m <= kernels::kGemvMaxM) return "avx512";
+  return dense_kernels_for(isa).name;
+}
+
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool) {
-  constexpr int64_t kTileRows = 16;
-  pool.parallel_for(w.rows, kTileRows, [&](int64_t r0, int64_t r1, int) {
-    std::vector<float> tile(kTileRows * w.cols);
-    for (int64_t rt = r0; rt < r1; rt += kTileRows) {
-      const int64_t nr = std::min(kTileRows, r1 - rt);
-      for (int64_t j = 0; j < nr; ++j) dequantize_row(w, rt + j, tile.data() + j * w.cols);
-      for (int64_t i = 0; i < m; ++i) {
-        const float* xi = x + i * w.cols;
-        for (int64_t j = 0; j < nr; ++j) {
-          const float* wr = tile.data() + j * w.cols;
-          float acc = 0.f;
-          for (int64_t c = 0; c < w.cols; ++c) acc += xi[c] * wr[c];
-          y[i * w.rows + rt + j] = acc;
-        }
-      }
-    }
+  if (w.rows <= 0 || m <= 0) return;
+  if (w.cols <= 0) {
+    std::fill_n(y, m * w.rows, 0.f);
+    return;
+  }
+  if (!quant_is_dense(w.type)) {
+    matmul_dequantized(w, x, m, y, pool);
+    return;
+  }
+  // One table lookup per call; the kernels below never dispatch again.
+  const kernels::DenseKernelSet& ks = dense_kernels_for(active_isa());
+  const int t = static_cast<int>(w.type);
+  kernels::DenseProblem p;
+  p.type = t;
+  p.w = w.data;
+  p.row_bytes = w.row_bytes();
+  p.rows = w.rows;
+  p.cols = w.cols;
+  p.x = x;
+  p.m = m;
+  p.y = y;
+  // Dense rows all cost the same bytes, so equal row counts give both threads equal bytes.
+  if (m <= kernels::kGemvMaxM) {
+    const kernels::RowsFn fn = ks.gemv[t];
+    pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1, int) { fn(p, r0, r1, nullptr); });
+    return;
+  }
+  if (ks.prepare_x) {
+    void* prep = t_prep_scratch.get(ks.prep_bytes(m, w.cols));
+    pool.parallel_for(m, 16, [&](int64_t i0, int64_t i1, int) {
+      ks.prepare_x(x, m, w.cols, i0, i1, prep);
+    });
+    p.xprep = prep;
+  }
+  const kernels::RowsFn fn = ks.gemm[t];
+  const size_t scratch_bytes = ks.gemm_scratch_bytes(t, w.cols);
+  pool.parallel_for(w.rows, ks.gemm_row_grain, [&](int64_t r0, int64_t r1, int) {
+    fn(p, r0, r1, t_kernel_scratch.get(scratch_bytes));
   });
 }
 

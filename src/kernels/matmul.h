@@ -28,6 +28,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPo
 // Reference path used by tests: scalar, single-threaded, double-free of any ISA.
 void matmul_reference(const WeightMatrix& w, const float* x, int64_t m, float* y);
 
+// Name of the kernel family matmul() would use for `type` and batch size m at the current
+// active_isa() ("scalar", "avx2", "avx512", "amx", "dequantize"), for logs and benchmarks.
+const char* matmul_kernel_name(QuantType type, int64_t m);
+
 // Converts row r of W to f32 (embedding lookup, tests).
 void dequantize_row(const WeightMatrix& w, int64_t r, float* out);
 

@@ -1,0 +1,198 @@
+// AVX2/FMA/F16C dense matmul kernels: GEMV for decode and an f32-FMA GEMM for prefill, for
+// hosts without AVX-512. Same structure as the AVX-512 kernels with 8-lane vectors and the
+// 16 ymm register budget (GEMM register tile 6 x 16).
+#include <immintrin.h>
+
+#include "kernels/cpu/dense_kernels.h"
+
+namespace insitu::kernels {
+namespace {
+
+// Widen 8 weights at column c to f32. `load_part` handles the last n < 8 columns by copying
+// them into a zero-padded buffer first (no reads past the end of the row).
+struct LoadF32 {
+  static __m256 load(const uint8_t* row, int64_t c) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + c);
+  }
+  static __m256 load_part(const uint8_t* row, int64_t c, int64_t n) {
+    float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t u = 0; u < n; ++u) buf[u] = reinterpret_cast<const float*>(row)[c + u];
+    return _mm256_loadu_ps(buf);
+  }
+};
+
+template <bool kIsF16>
+struct LoadHalf {
+  static __m256 widen(__m128i h) {
+    if constexpr (kIsF16) {
+      return _mm256_cvtph_ps(h);
+    } else {
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+  }
+  static __m256 load(const uint8_t* row, int64_t c) {
+    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
+  }
+  static __m256 load_part(const uint8_t* row, int64_t c, int64_t n) {
+    uint16_t buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t u = 0; u < n; ++u) buf[u] = reinterpret_cast<const uint16_t*>(row)[c + u];
+    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(buf)));
+  }
+};
+using LoadF16 = LoadHalf<true>;
+using LoadBF16 = LoadHalf<false>;
+
+inline __m256 load_x_part(const float* x, int64_t n) {
+  float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t u = 0; u < n; ++u) buf[u] = x[u];
+  return _mm256_loadu_ps(buf);
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// ---- GEMV: R weight rows x M activation rows, 8 columns per step.
+template <int M, int R, class L>
+inline void gemv_block(const DenseProblem& p, int64_t r) {
+  const int64_t K = p.cols;
+  const int64_t kmain = K & ~int64_t{7};
+  const uint8_t* wr[R];
+  for (int j = 0; j < R; ++j) wr[j] = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+  __m256 acc[R][M];
+  for (int j = 0; j < R; ++j)
+    for (int i = 0; i < M; ++i) acc[j][i] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < kmain; c += 8) {
+    __m256 xv[M];
+    for (int i = 0; i < M; ++i) xv[i] = _mm256_loadu_ps(p.x + i * K + c);
+    for (int j = 0; j < R; ++j) {
+      const __m256 wv = L::load(wr[j], c);
+      for (int i = 0; i < M; ++i) acc[j][i] = _mm256_fmadd_ps(wv, xv[i], acc[j][i]);
+    }
+  }
+  if (kmain < K) {
+    __m256 xv[M];
+    for (int i = 0; i < M; ++i) xv[i] = load_x_part(p.x + i * K + kmain, K - kmain);
+    for (int j = 0; j < R; ++j) {
+      const __m256 wv = L::load_part(wr[j], kmain, K - kmain);
+      for (int i = 0; i < M; ++i) acc[j][i] = _mm256_fmadd_ps(wv, xv[i], acc[j][i]);
+    }
+  }
+  for (int j = 0; j < R; ++j)
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum(acc[j][i]);
+}
+
+template <int M, class L>
+void gemv_m(const DenseProblem& p, int64_t r0, int64_t r1) {
+  constexpr int kRows = 3;  // 3 x 4 accumulators + 4 activations <= 16 ymm
+  int64_t r = r0;
+  for (; r + kRows <= r1; r += kRows) gemv_block<M, kRows, L>(p, r);
+  for (; r < r1; ++r) gemv_block<M, 1, L>(p, r);
+}
+
+template <class L>
+void gemv(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
+  DenseProblem q = p;
+  for (int64_t i0 = 0; i0 < p.m; i0 += 4) {
+    q.x = p.x + i0 * p.cols;
+    q.y = p.y + i0 * p.rows;
+    q.m = p.m - i0 < 4 ? p.m - i0 : 4;
+    switch (q.m) {
+      case 1: gemv_m<1, L>(q, r0, r1); break;
+      case 2: gemv_m<2, L>(q, r0, r1); break;
+      case 3: gemv_m<3, L>(q, r0, r1); break;
+      default: gemv_m<4, L>(q, r0, r1); break;
+    }
+  }
+}
+
+// ---- GEMM: panels of 16 weight rows transposed to [K][16] f32, register tile 6 x 16.
+constexpr int64_t kNr = 16;
+constexpr int kMr = 6;
+
+template <class L>
+void pack_panel(const DenseProblem& p, int64_t r, int64_t nvalid, float* panel) {
+  const int64_t K = p.cols;
+  float col[8];
+  for (int64_t j = 0; j < kNr; ++j) {
+    if (j >= nvalid) {
+      for (int64_t k = 0; k < K; ++k) panel[k * kNr + j] = 0.f;
+      continue;
+    }
+    const uint8_t* wr = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    int64_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+      _mm256_storeu_ps(col, L::load(wr, k));
+      for (int u = 0; u < 8; ++u) panel[(k + u) * kNr + j] = col[u];
+    }
+    if (k < K) {
+      _mm256_storeu_ps(col, L::load_part(wr, k, K - k));
+      for (int64_t u = 0; u < K - k; ++u) panel[(k + u) * kNr + j] = col[u];
+    }
+  }
+}
+
+template <int MR>
+void micro_tile(const float* x, int64_t K, const float* panel, float* y, int64_t ldy,
+                int64_t nvalid) {
+  __m256 c0[MR], c1[MR];
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(panel + k * kNr);
+    const __m256 b1 = _mm256_loadu_ps(panel + k * kNr + 8);
+    for (int i = 0; i < MR; ++i) {
+      const __m256 a = _mm256_broadcast_ss(x + i * K + k);
+      c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    if (nvalid == kNr) {
+      _mm256_storeu_ps(y + i * ldy, c0[i]);
+      _mm256_storeu_ps(y + i * ldy + 8, c1[i]);
+    } else {
+      float buf[16];
+      _mm256_storeu_ps(buf, c0[i]);
+      _mm256_storeu_ps(buf + 8, c1[i]);
+      for (int64_t j = 0; j < nvalid; ++j) y[i * ldy + j] = buf[j];
+    }
+  }
+}
+
+using MicroFn = void (*)(const float*, int64_t, const float*, float*, int64_t, int64_t);
+constexpr MicroFn kMicro[kMr + 1] = {nullptr,       micro_tile<1>, micro_tile<2>, micro_tile<3>,
+                                     micro_tile<4>, micro_tile<5>, micro_tile<6>};
+
+template <class L>
+void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
+  float* panel = static_cast<float*>(scratch);
+  for (int64_t r = r0; r < r1; r += kNr) {
+    const int64_t nvalid = r1 - r < kNr ? r1 - r : kNr;
+    pack_panel<L>(p, r, nvalid, panel);
+    for (int64_t i = 0; i < p.m; i += kMr) {
+      const int64_t mr = p.m - i < kMr ? p.m - i : kMr;
+      kMicro[mr](p.x + i * p.cols, p.cols, panel, p.y + i * p.rows + r, p.rows, nvalid);
+    }
+  }
+}
+
+size_t scratch_bytes(int, int64_t cols) { return static_cast<size_t>(cols) * kNr * sizeof(float); }
+
+const DenseKernelSet kAvx2Set = {
+    "avx2",
+    {gemv<LoadF32>, gemv<LoadF16>, gemv<LoadBF16>},
+    {gemm<LoadF32>, gemm<LoadF16>, gemm<LoadBF16>},
+    kNr,
+    scratch_bytes,
+    nullptr,
+    nullptr,
+};
+
+}  // namespace
+
+const DenseKernelSet& dense_kernels_avx2() { return kAvx2Set; }
+
+}  // namespace insitu::kernels
