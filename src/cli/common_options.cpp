@@ -1,0 +1,39 @@
+#include "cli/common_options.h"
+
+#include <algorithm>
+
+namespace insitu::cli {
+
+void add_model_options(CLI::App& app, ModelOptions& o, bool with_context) {
+  app.add_option("-m,--model", o.model, "Hugging Face model directory")->required();
+  app.add_option("-t,--threads", o.threads, "worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  if (with_context)
+    app.add_option("-c,--ctx", o.context, "context length in tokens (default: model's, max 4096)")
+        ->check(CLI::NonNegativeNumber);
+}
+
+void add_sampling_options(CLI::App& app, SamplingParams& p) {
+  app.add_option("--temp,--temperature", p.temperature, "sampling temperature (0 = greedy)")
+      ->check(CLI::Range(0.0f, 100.0f));
+  app.add_option("--top-k", p.top_k, "keep the k most likely tokens (0 = off)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--top-p", p.top_p, "nucleus sampling mass (1 = off)")
+      ->check(CLI::Range(0.0f, 1.0f));
+  app.add_option("--min-p", p.min_p, "drop tokens below min_p x the top probability")
+      ->check(CLI::Range(0.0f, 1.0f));
+  app.add_option("--repeat-penalty", p.repetition_penalty, "repetition penalty (1 = off)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--presence-penalty", p.presence_penalty, "OpenAI presence penalty");
+  app.add_option("--frequency-penalty", p.frequency_penalty, "OpenAI frequency penalty");
+  app.add_option("--repeat-last-n", p.penalty_last_n, "tokens the penalties look back (0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", p.seed, "random seed");
+}
+
+int64_t resolve_context(const ModelOptions& o, int64_t max_position_embeddings) {
+  if (o.context > 0) return o.context;
+  return std::min<int64_t>(max_position_embeddings, 4096);
+}
+
+}  // namespace insitu::cli
