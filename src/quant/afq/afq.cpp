@@ -111,7 +111,7 @@ void dequantize(const void* in, float* y, int64_t n, int bits, int group) {
 
 #define INSITU_AFQ_ROW_FNS(B)                                                               \
   void quantize_afq##B(const float* x, void* out, int64_t n, const float*) {                \
-    quantize(x, out, n, B, kDefaultGroup, kDefaultMethod);                                  \
+    quantize(x, out, n, B, kDefaultGroup, default_method(B));                                  \
   }                                                                                         \
   void dequantize_afq##B(const void* in, float* y, int64_t n) {                             \
     dequantize(in, y, n, B, kDefaultGroup);                                                 \
