@@ -116,8 +116,8 @@ std::vector<BadCase> bad_cases() {
       {"metadata_not_object", with_data("{\"__metadata__\":[1]," + entry("w", 0) + "}", 8), "",
        "\"__metadata__\" is not a JSON object"},
       {"metadata_not_strings",
-       with_data("{\"__metadata__\":{\"format\":\"pt\",\"step\":3}," + entry("w", 0) + "}", 8),
-       "", "\"step\" is not a string"},
+       with_data("{\"__metadata__\":{\"format\":\"pt\",\"step\":3}," + entry("w", 0) + "}", 8), "",
+       "\"step\" is not a string"},
   };
 }
 
@@ -169,11 +169,11 @@ TEST(SafetensorsErrors, AcceptsLegalEdgeCases) {
   // Header padded with spaces, as writers do.
   EXPECT_EQ(parse(with_data("{" + entry("w", 0) + "}   ", 8)).size(), 1u);
   // Empty tensors may share an offset with each other and with a real tensor.
-  auto empties = parse(with_data(
-      "{\"e1\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[0,0]},"
-      "\"e2\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}," +
-          entry("w", 0) + "}",
-      8));
+  auto empties =
+      parse(with_data("{\"e1\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[0,0]},"
+                      "\"e2\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}," +
+                          entry("w", 0) + "}",
+                      8));
   ASSERT_EQ(empties.size(), 3u);
   // Scalars have shape [] and one element.
   auto scalar =
@@ -182,11 +182,11 @@ TEST(SafetensorsErrors, AcceptsLegalEdgeCases) {
   EXPECT_EQ(scalar[0].numel(), 1);
   EXPECT_EQ(scalar[0].nbytes, 8u);
   // F8_E8M0 (MX scales) and the other 1-byte float types.
-  auto f8 = parse(with_data(
-      "{\"a\":{\"dtype\":\"F8_E8M0\",\"shape\":[2],\"data_offsets\":[0,2]},"
-      "\"b\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[2,4]},"
-      "\"c\":{\"dtype\":\"F8_E5M2\",\"shape\":[2],\"data_offsets\":[4,6]}}",
-      6));
+  auto f8 =
+      parse(with_data("{\"a\":{\"dtype\":\"F8_E8M0\",\"shape\":[2],\"data_offsets\":[0,2]},"
+                      "\"b\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[2,4]},"
+                      "\"c\":{\"dtype\":\"F8_E5M2\",\"shape\":[2],\"data_offsets\":[4,6]}}",
+                      6));
   ASSERT_EQ(f8.size(), 3u);
   EXPECT_EQ(f8[0].dtype, DType::kF8E8M0);
   EXPECT_EQ(f8[1].dtype, DType::kF8E4M3);
@@ -194,9 +194,8 @@ TEST(SafetensorsErrors, AcceptsLegalEdgeCases) {
   // Tensors come back in data-offset order, metadata as strings.
   std::map<std::string, std::string> meta;
   auto ordered = parse(
-      with_data("{\"__metadata__\":{\"format\":\"pt\"}," + entry("z", 0) + "," + entry("a", 8) +
-                    "}",
-                16),
+      with_data(
+          "{\"__metadata__\":{\"format\":\"pt\"}," + entry("z", 0) + "," + entry("a", 8) + "}", 16),
       &meta);
   ASSERT_EQ(ordered.size(), 2u);
   EXPECT_EQ(ordered[0].name, "z");

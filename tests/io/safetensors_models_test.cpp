@@ -17,10 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string demo_dir() { return test::source_dir() + "/models/demo-llama-14m"; }
+std::string demo_dir() {
+  return test::source_dir() + "/models/demo-llama-14m";
+}
 
-const char* const kTinyArchs[] = {"llama",   "qwen2",   "qwen3",    "mistral",  "gemma2",
-                                  "gemma3_text", "phi3", "mixtral", "qwen3_moe"};
+const char* const kTinyArchs[] = {"llama",       "qwen2", "qwen3",   "mistral",  "gemma2",
+                                  "gemma3_text", "phi3",  "mixtral", "qwen3_moe"};
 
 // Independent header reading: name -> {"dtype","shape","data_offsets"}, data section start.
 struct RawHeader {
@@ -76,20 +78,19 @@ TEST(SafetensorsModels, DemoModelShardedByIndex) {
   EXPECT_EQ(embed.nbytes, 4096u * 512u * 2u);
   EXPECT_EQ(ck.shard(embed.shard).path(), demo_dir() + "/model-00001-of-00002.safetensors");
   EXPECT_EQ(ck.get("model.layers.1.input_layernorm.weight").shape, std::vector<int64_t>{512});
-  EXPECT_EQ(ck.get("model.layers.0.mlp.down_proj.weight").shape,
-            (std::vector<int64_t>{512, 1536}));
+  EXPECT_EQ(ck.get("model.layers.0.mlp.down_proj.weight").shape, (std::vector<int64_t>{512, 1536}));
   EXPECT_EQ(ck.find("lm_head.weight"), nullptr);  // tied embeddings
 
   // Names and shards agree with the index; total size with its metadata.
-  const auto index = nlohmann::json::parse(
-      test::read_bytes(demo_dir() + "/model.safetensors.index.json"));
+  const auto index =
+      nlohmann::json::parse(test::read_bytes(demo_dir() + "/model.safetensors.index.json"));
   std::vector<std::string> want;
   for (const auto& [name, file] : index["weight_map"].items()) {
     want.push_back(name);
     EXPECT_EQ(fs::path(ck.shard(ck.get(name).shard).path()).filename().string(),
               file.get<std::string>());
   }
-  EXPECT_EQ(ck.names(), want);  // json object keys iterate sorted too
+  EXPECT_EQ(ck.names(), want);                 // json object keys iterate sorted too
   EXPECT_EQ(ck.names().size(), 2u + 9u * 4u);  // embed, norm, 4 layers x 9
   EXPECT_EQ(ck.total_bytes(), index["metadata"]["total_size"].get<size_t>());
   EXPECT_EQ(ck.total_bytes(), 28320768u);

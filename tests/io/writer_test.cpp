@@ -57,12 +57,12 @@ TEST(SafetensorsWriter, RoundTripMixedDtypesAligned) {
     }
     EXPECT_EQ(got.file_offset % dtype_size(got.dtype), 0u);  // aligned to its element size
   }
-  // Larger elements first, then by name: f64/i64 (8), f32 (4), bf16/f16 (2), bool/u8 (1).
+  // The reference order: dtypes by decreasing alignment rank (U64 I64 F64 F32 ... BF16 F16 ...
+  // U8 BOOL), then names; the empty F16 tensor sits at the offset of the next one.
   std::vector<std::string> order;
   for (const auto& t : f.tensors()) order.push_back(t.name);
-  // "empty" has no bytes: it shares its offset with the next tensor and may sort either way.
-  order.erase(std::find(order.begin(), order.end(), "empty"));
-  EXPECT_EQ(order, (std::vector<std::string>{"i64", "scalar", "f32", "bf16", "flag", "u8"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"i64", "scalar", "f32", "bf16", "empty", "u8", "flag"}));
 
   // Header: length a multiple of 8, padded with spaces, __metadata__ first.
   const std::string bytes = read_bytes(path);
@@ -94,6 +94,22 @@ TEST(SafetensorsWriter, RewritingRealCheckpointsIsByteIdentical) {
     write_safetensors(out, tensors, in.metadata());
     EXPECT_TRUE(read_bytes(out) == read_bytes(src));
   }
+}
+
+// The byte-exact example from huggingface/safetensors' own serialization test.
+TEST(SafetensorsWriter, MatchesReferenceSerializationExample) {
+  TempDir dir;
+  const float x[6] = {0, 1, 2, 3, 4, 5};
+  write_safetensors(dir.file("ref.safetensors"), {{"attn.0", DType::kF32, {1, 2, 3}, x, 24}});
+  const std::string json = R"({"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}})";
+  ASSERT_EQ(json.size(), 64u);  // already a multiple of 8: no padding
+  const std::string want =
+      test::safetensors_image(json, std::string(reinterpret_cast<const char*>(x), 24));
+  EXPECT_TRUE(read_bytes(dir.file("ref.safetensors")) == want);
+
+  // An empty file is "{}" padded with six spaces.
+  write_safetensors(dir.file("empty.safetensors"), {});
+  EXPECT_EQ(read_bytes(dir.file("empty.safetensors")), test::safetensors_image("{}      "));
 }
 
 TEST(SafetensorsWriter, PrefixMatchesWrittenFile) {

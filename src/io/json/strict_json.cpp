@@ -40,8 +40,7 @@ nlohmann::json parse_strict_json(std::string_view text, const std::string& path,
           }
         }
         break;
-      case Json::parse_event_t::value:
-        break;
+      case Json::parse_event_t::value: break;
     }
     return true;
   };

@@ -50,7 +50,8 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   if (!it->is_object()) fail("\"weight_map\" is not a JSON object");
   std::map<std::string, std::string> map;
   for (const auto& [tensor, shard] : it->items()) {
-    if (!shard.is_string()) fail("\"weight_map\" entry of tensor \"" + tensor + "\" is not a string");
+    if (!shard.is_string())
+      fail("\"weight_map\" entry of tensor \"" + tensor + "\" is not a string");
     const auto& name = shard.get_ref<const std::string&>();
     if (!is_safe_relative(name)) {
       fail("tensor \"" + tensor + "\": shard file name \"" + name +
@@ -90,8 +91,8 @@ Checkpoint Checkpoint::open(const std::string& path) {
       }
       std::sort(shard_paths.begin(), shard_paths.end());
       if (shard_paths.empty()) {
-        throw Error(ErrorCode::kNotFound, path + ": directory holds no " +
-                                              std::string(kIndexName) + " and no .safetensors file");
+        throw Error(ErrorCode::kNotFound, path + ": directory holds no " + std::string(kIndexName) +
+                                              " and no .safetensors file");
       }
     }
   } else if (ends_with(path, ".json")) {
@@ -137,9 +138,9 @@ Checkpoint Checkpoint::open(const std::string& path) {
     const size_t want = shard_of_file.at(file);
     const TensorInfo* t = ck.find(tensor);
     if (!t || t->shard != want) {
-      throw Error(ErrorCode::kCorruptFile,
-                  ck.shards_[want].path() + ": tensor \"" + tensor + "\" promised by " +
-                      index_path + " is not in this shard");
+      throw Error(ErrorCode::kCorruptFile, ck.shards_[want].path() + ": tensor \"" + tensor +
+                                               "\" promised by " + index_path +
+                                               " is not in this shard");
     }
   }
   return ck;

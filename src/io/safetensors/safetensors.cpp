@@ -81,8 +81,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const J
         fail_tensor(path, name, "negative dimension " + d.dump() + " in \"shape\"");
       case IntCheck::kNotInteger:
         fail_tensor(path, name, "dimension " + d.dump() + " in \"shape\" is not an integer");
-      case IntCheck::kOk:
-        break;
+      case IntCheck::kOk: break;
     }
     if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       fail_tensor(path, name, "dimension " + d.dump() + " in \"shape\" is too large");
@@ -190,17 +189,17 @@ std::vector<TensorInfo> SafetensorsFile::parse(const uint8_t* bytes, size_t size
   }
 
   // Overlap check in offset order. Empty tensors occupy no bytes and cannot overlap anything.
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+  // Stable: equal spans (empty tensors) stay in name order, so the result is deterministic.
+  std::stable_sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   const Span* prev = nullptr;
   for (const Span& s : spans) {
     if (s.begin == s.end) continue;
     if (prev && s.begin < prev->end) {
-      fail(path, "tensors \"" + tensors[prev->index].name + "\" [" +
-                     std::to_string(prev->begin) + "," + std::to_string(prev->end) +
-                     ") and \"" + tensors[s.index].name + "\" [" + std::to_string(s.begin) +
-                     "," + std::to_string(s.end) + ") overlap");
+      fail(path, "tensors \"" + tensors[prev->index].name + "\" [" + std::to_string(prev->begin) +
+                     "," + std::to_string(prev->end) + ") and \"" + tensors[s.index].name + "\" [" +
+                     std::to_string(s.begin) + "," + std::to_string(s.end) + ") overlap");
     }
     prev = &s;
   }

@@ -24,8 +24,8 @@ struct TensorInfo {
   std::vector<int64_t> shape;
   const uint8_t* data = nullptr;  // points into the mapped file
   size_t nbytes = 0;
-  size_t shard = 0;               // index into Checkpoint's shards
-  size_t file_offset = 0;         // absolute byte offset of the data in its file
+  size_t shard = 0;        // index into Checkpoint's shards
+  size_t file_offset = 0;  // absolute byte offset of the data in its file
 
   int64_t numel() const;
 };

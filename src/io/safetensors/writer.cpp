@@ -16,18 +16,40 @@ namespace insitu {
 namespace {
 
 [[noreturn]] void bad_tensor(const std::string& name, const std::string& msg) {
-  throw Error(ErrorCode::kInvalidArgument,
-              "write_safetensors: tensor \"" + name + "\": " + msg);
+  throw Error(ErrorCode::kInvalidArgument, "write_safetensors: tensor \"" + name + "\": " + msg);
 }
 
-// Data order of the reference writer: larger elements first so that, with the header padded
-// to 8 bytes, each tensor starts at a multiple of its element size; ties broken by name.
+// Rank of each dtype in huggingface/safetensors' Dtype enum, which is declared in increasing
+// alignment order. Its writer sorts tensors by that rank, descending, then by name, so each
+// tensor starts at a multiple of its element size (the header is padded to 8 bytes).
+int reference_rank(DType t) {
+  switch (t) {
+    case DType::kBool: return 0;
+    case DType::kU8: return 1;
+    case DType::kI8: return 2;
+    case DType::kF8E5M2: return 3;
+    case DType::kF8E4M3: return 4;
+    case DType::kF8E8M0: return 5;
+    case DType::kI16: return 6;
+    case DType::kU16: return 7;
+    case DType::kF16: return 8;
+    case DType::kBF16: return 9;
+    case DType::kI32: return 10;
+    case DType::kU32: return 11;
+    case DType::kF32: return 12;
+    case DType::kF64: return 13;
+    case DType::kI64: return 14;
+    case DType::kU64: return 15;
+  }
+  return 0;
+}
+
 std::vector<size_t> write_order(const std::vector<TensorToWrite>& tensors) {
   std::vector<size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const size_t sa = dtype_size(tensors[a].dtype), sb = dtype_size(tensors[b].dtype);
-    return sa != sb ? sa > sb : tensors[a].name < tensors[b].name;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const int ra = reference_rank(tensors[a].dtype), rb = reference_rank(tensors[b].dtype);
+    return ra != rb ? ra > rb : tensors[a].name < tensors[b].name;
   });
   return order;
 }
@@ -45,8 +67,7 @@ void validate(const std::vector<TensorToWrite>& tensors) {
       }
     }
     uint64_t want = 0;
-    if (__builtin_mul_overflow(numel, uint64_t{dtype_size(t.dtype)}, &want) ||
-        want != t.nbytes) {
+    if (__builtin_mul_overflow(numel, uint64_t{dtype_size(t.dtype)}, &want) || want != t.nbytes) {
       bad_tensor(t.name, "nbytes " + std::to_string(t.nbytes) + " does not match shape x " +
                              std::string(dtype_name(t.dtype)));
     }
@@ -54,8 +75,7 @@ void validate(const std::vector<TensorToWrite>& tensors) {
   }
 }
 
-std::string prefix_for(const std::vector<TensorToWrite>& tensors,
-                       const std::vector<size_t>& order,
+std::string prefix_for(const std::vector<TensorToWrite>& tensors, const std::vector<size_t>& order,
                        const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) {

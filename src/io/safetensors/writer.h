@@ -1,6 +1,7 @@
 // Writes safetensors files in the layout huggingface/safetensors produces: compact JSON header
-// with "__metadata__" first, padded with spaces to a multiple of 8 bytes, tensors ordered by
-// element size (largest first) then name so every tensor's data is aligned to its element size.
+// with "__metadata__" first, padded with spaces to a multiple of 8 bytes, tensors ordered as
+// the reference orders them (dtype by decreasing alignment, then name), so every tensor's data
+// is aligned to its element size.
 #pragma once
 
 #include <cstddef>
