@@ -1,0 +1,158 @@
+// This machine's roofline: memory read bandwidth (AVX-512 streaming loads over a buffer far
+// larger than L3), f32 FMA peak (AVX-512, independent chains in registers) and AMX-BF16 peak
+// (TDPBF16PS on resident tiles), each with 1 and 2 threads. Prints one JSON object.
+// The measuring loops carry target attributes because bench code is compiled for the
+// baseline ISA; each is only called after cpu_features() confirms support.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/cpu_features.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs fn(thread_index) on n threads started together; returns wall seconds.
+template <class Fn>
+double run_threads(int n, Fn fn) {
+  std::vector<std::thread> ts;
+  const auto t0 = Clock::now();
+  for (int i = 1; i < n; ++i) ts.emplace_back(fn, i);
+  fn(0);
+  for (auto& t : ts) t.join();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+__attribute__((target("avx512f"))) uint64_t read_sum(const uint8_t* p, size_t bytes) {
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i < bytes; i += 256) {
+    a0 = _mm512_xor_si512(a0, _mm512_load_si512(p + i));
+    a1 = _mm512_xor_si512(a1, _mm512_load_si512(p + i + 64));
+    a2 = _mm512_xor_si512(a2, _mm512_load_si512(p + i + 128));
+    a3 = _mm512_xor_si512(a3, _mm512_load_si512(p + i + 192));
+  }
+  const __m512i s = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
+  return static_cast<uint64_t>(_mm512_reduce_add_epi64(s));
+}
+
+// GB/s reading `bytes` split evenly between threads; best of `reps`.
+double memory_bandwidth(const uint8_t* buf, size_t bytes, int threads, int reps) {
+  double best = 0;
+  volatile uint64_t sink = 0;
+  for (int r = 0; r < reps; ++r) {
+    const size_t chunk = bytes / threads / 256 * 256;
+    const double s = run_threads(threads, [&](int t) { sink += read_sum(buf + t * chunk, chunk); });
+    best = std::max(best, chunk * threads / s / 1e9);
+  }
+  return best;
+}
+
+// 24 independent accumulators: enough to cover FMA latency x 2 ports.
+__attribute__((target("avx512f"))) float fma_loop(int64_t iters) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  __m512 s = acc[0];
+  for (int i = 1; i < 24; ++i) s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
+
+double fma_peak(int threads, int64_t iters) {
+  volatile float sink = 0;
+  double best = 0;
+  for (int r = 0; r < 3; ++r) {
+    const double s = run_threads(threads, [&](int) { sink += fma_loop(iters); });
+    best = std::max(best, threads * iters * 24.0 * 16 * 2 / s / 1e9);
+  }
+  return best;
+}
+
+struct alignas(64) TileConfig {
+  uint8_t palette_id, start_row, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+// C tiles 0-3 += A tiles 4,5 x B tiles 6,7; operands stay in tile registers.
+__attribute__((target("amx-tile,amx-bf16"))) void amx_loop(int64_t iters, float* out) {
+  TileConfig cfg;
+  std::memset(&cfg, 0, sizeof(cfg));
+  cfg.palette_id = 1;
+  for (int t = 0; t < 8; ++t) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  _tile_loadconfig(&cfg);
+  alignas(64) static thread_local uint16_t ab[16 * 32];
+  for (auto& v : ab) v = 0x3f80;  // bf16 1.0
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ab, 64);
+  _tile_loadd(5, ab, 64);
+  _tile_loadd(6, ab, 64);
+  _tile_loadd(7, ab, 64);
+  for (int64_t i = 0; i < iters; ++i) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  _tile_release();
+}
+
+double amx_peak(int threads, int64_t iters) {
+  double best = 0;
+  for (int r = 0; r < 3; ++r) {
+    const double s = run_threads(threads, [&](int) {
+      alignas(64) float out[256];
+      amx_loop(iters, out);
+    });
+    best = std::max(best, threads * iters * 4.0 * 16 * 16 * 32 * 2 / s / 1e9);
+  }
+  return best;
+}
+
+}  // namespace
+
+int main() {
+  const insitu::CpuFeatures& f = insitu::cpu_features();
+  if (!f.avx512f) {
+    std::printf("{\"error\": \"roofline needs AVX-512\"}\n");
+    return 1;
+  }
+  constexpr size_t kBytes = size_t{2} << 30;  // 2 GiB: far beyond the 300 MiB L3
+  auto* buf = static_cast<uint8_t*>(::operator new(kBytes, std::align_val_t{64}));
+  std::memset(buf, 1, kBytes);  // fault every page in before timing
+  const double bw1 = memory_bandwidth(buf, kBytes, 1, 5);
+  const double bw2 = memory_bandwidth(buf, kBytes, 2, 5);
+  ::operator delete(buf, std::align_val_t{64});
+  const int64_t fma_iters = 20'000'000;
+  const double fma1 = fma_peak(1, fma_iters), fma2 = fma_peak(2, fma_iters);
+  double amx1 = 0, amx2 = 0;
+  if (f.amx_bf16) {
+    const int64_t amx_iters = 2'000'000;
+    amx1 = amx_peak(1, amx_iters);
+    amx2 = amx_peak(2, amx_iters);
+  }
+  std::printf(
+      "{\n  \"isa\": \"%s\",\n  \"mem_read_GBps\": {\"1\": %.2f, \"2\": %.2f},\n"
+      "  \"f32_fma_GFLOPs\": {\"1\": %.1f, \"2\": %.1f},\n"
+      "  \"amx_bf16_GFLOPs\": {\"1\": %.1f, \"2\": %.1f}\n}\n",
+      std::string(insitu::isa_name(insitu::detected_isa())).c_str(), bw1, bw2, fma1, fma2, amx1,
+      amx2);
+  return 0;
+}
