@@ -87,6 +87,7 @@ void stage_weights(const DenseProblem& p, int64_t r, int64_t nrows, int64_t kc, 
       const int64_t k0 = kc + ks * 32;
       const int64_t nk = p.cols - k0 < 0 ? 0 : (p.cols - k0 > 32 ? 32 : p.cols - k0);
       __m512i hi[16], lo[16];
+      #pragma GCC unroll 16
       for (int j = 0; j < 16; ++j) {
         const int64_t row = nbk * 16 + j;
         if (row < nrows && nk > 0) {
@@ -97,10 +98,12 @@ void stage_weights(const DenseProblem& p, int64_t r, int64_t nrows, int64_t kc, 
       }
       transpose16x16_epi32(hi);
       uint16_t* t = out + (nbk * ksteps + ks) * kTileU16;
+      #pragma GCC unroll 16
       for (int kp = 0; kp < 16; ++kp) _mm512_storeu_si512(t + kp * 32, hi[kp]);
       if constexpr (S::kPlanes == 2) {
         transpose16x16_epi32(lo);
         t = out + ((nblk16 + nbk) * ksteps + ks) * kTileU16;
+        #pragma GCC unroll 16
         for (int kp = 0; kp < 16; ++kp) _mm512_storeu_si512(t + kp * 32, lo[kp]);
       }
     }
@@ -175,6 +178,7 @@ void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
   TileConfig cfg;
   std::memset(&cfg, 0, sizeof(cfg));
   cfg.palette_id = 1;
+  #pragma GCC unroll 16
   for (int t = 0; t < 8; ++t) {
     cfg.rows[t] = 16;
     cfg.colsb[t] = 64;
