@@ -23,6 +23,12 @@ struct WeightMatrix {
 };
 
 // y[i, r] = sum_c x[i, c] * W[r, c] for i < m, r < rows. x and y are dense row-major.
+// Dense types (f32/f16/bf16) run per-ISA kernels: m <= 4 streams each weight row once (GEMV);
+// larger m uses a blocked GEMM (AMX-BF16 with activations split into bf16 hi + lo when the
+// host has AMX, else f32 FMA). Output rows are split evenly over `pool`. W is read in place:
+// no packed copy is kept; per-call staging buffers are thread-local to this library and reused
+// across calls. Accuracy: relative error vs matmul_reference ~1e-6 (AMX: < 1e-5 relative L2).
+// Other types dequantize rows through the quant registry.
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool);
 
 // Reference path used by tests: scalar, single-threaded, double-free of any ISA.
