@@ -11,6 +11,7 @@
 #include "io/safetensors/safetensors.h"
 #include "model/arch.h"
 #include "model/config.h"
+#include "model/isq/quant_plan.h"
 #include "model/kv_cache.h"
 #include "model/rope.h"
 #include "model/weights.h"
@@ -19,6 +20,28 @@ namespace insitu {
 
 struct LoadOptions {
   int n_threads = 0;  // 0: all hardware threads
+  // In-situ quantization: when active, each selected weight is read from the mmap, quantized
+  // on the worker pool and its source pages released, so the full-precision model is never
+  // resident.
+  QuantPolicy quant;
+  bool progress = false;  // progress bar on stderr
+};
+
+// What loading did, for the load summary users see.
+struct LoadSummary {
+  struct TypeCount {
+    std::string type;
+    int64_t tensors = 0;
+    size_t bytes = 0;
+  };
+  std::vector<TypeCount> types;         // storage type of every matrix, in first-seen order
+  std::vector<std::string> fallbacks;   // "name: requested q4k -> q4_1 (row length ...)"
+  size_t source_bytes = 0;              // checkpoint bytes of all bound tensors
+  size_t loaded_bytes = 0;              // bytes the weights take after loading
+  double seconds = 0;
+  size_t peak_resident_bytes = 0;       // VmHWM right after loading
+  std::string to_string() const;
+  void add(const WeightMatrix& w);  // counts one bound matrix
 };
 
 class Model {
@@ -31,6 +54,9 @@ class Model {
   const ArchSpec& arch() const { return *arch_; }
   const ModelWeights& weights() const { return weights_; }
   ThreadPool& pool() { return *pool_; }
+  const LoadSummary& load_summary() const { return summary_; }
+  // The storage type chosen for each tensor of the architecture's table (after policy).
+  const std::vector<TensorPlan>& quant_plan() const { return plan_; }
 
   KvCache make_cache(int64_t capacity) const;
 
@@ -42,7 +68,7 @@ class Model {
 
  private:
   Model() = default;
-  void bind_weights();
+  void bind_weights(const LoadOptions& options);
 
   std::string dir_;
   ModelConfig config_;
@@ -51,6 +77,9 @@ class Model {
   ModelWeights weights_;
   Rope rope_full_, rope_sliding_;
   std::unique_ptr<ThreadPool> pool_;
+  std::vector<TensorSpec> specs_;
+  std::vector<TensorPlan> plan_;
+  LoadSummary summary_;
 };
 
 }  // namespace insitu

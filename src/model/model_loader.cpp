@@ -1,10 +1,13 @@
 // Model::load: config -> architecture -> checkpoint -> weights bound through the tensor table.
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/memory_stats.h"
 #include "model/model.h"
 
 namespace insitu {
@@ -58,7 +61,84 @@ WeightMatrix to_matrix(const TensorInfo& t, const std::string& where) {
   return w;
 }
 
+// Quantizes a checkpoint matrix into owned storage, rows in parallel; each worker converts a
+// few source rows at a time to f32, so scratch stays small whatever the tensor size.
+WeightMatrix quantize_matrix(const WeightMatrix& src, QuantType type, ThreadPool& pool,
+                             ModelWeights& weights) {
+  WeightMatrix q;
+  q.type = type;
+  q.rows = src.rows;
+  q.cols = src.cols;
+  const size_t row_bytes = quant_row_bytes(type, src.cols);
+  uint8_t* out = weights.allocate(row_bytes * src.rows);
+  pool.parallel_for(src.rows, 8, [&](int64_t r0, int64_t r1, int) {
+    std::vector<float> row(src.cols);
+    for (int64_t r = r0; r < r1; ++r) {
+      dequantize_row(src, r, row.data());
+      quantize_row(type, row.data(), out + r * row_bytes, src.cols);
+    }
+  });
+  q.data = out;
+  return q;
+}
+
+// A one-line progress bar on stderr: tensors and bytes read.
+class LoadProgress {
+ public:
+  LoadProgress(bool enabled, size_t total_bytes, size_t total_tensors)
+      : enabled_(enabled), total_bytes_(total_bytes), total_tensors_(total_tensors) {}
+  void advance(size_t bytes) {
+    done_bytes_ += bytes;
+    ++done_tensors_;
+    if (!enabled_) return;
+    const int pct = total_bytes_ ? static_cast<int>(100.0 * done_bytes_ / total_bytes_) : 100;
+    if (pct == last_pct_) return;
+    last_pct_ = pct;
+    const int filled = pct * 30 / 100;
+    std::fprintf(stderr, "\r[%.*s%.*s] %3d%%  %zu/%zu tensors  %.2f/%.2f GB", filled,
+                 "##############################", 30 - filled, "                              ",
+                 pct, done_tensors_, total_tensors_, done_bytes_ / 1e9, total_bytes_ / 1e9);
+  }
+  void finish() {
+    if (enabled_) std::fputc('\n', stderr);
+  }
+
+ private:
+  bool enabled_;
+  size_t total_bytes_, total_tensors_;
+  size_t done_bytes_ = 0, done_tensors_ = 0;
+  int last_pct_ = -1;
+};
+
 }  // namespace
+
+void LoadSummary::add(const WeightMatrix& w) {
+  const std::string name(quant_info(w.type).name);
+  const size_t bytes = w.row_bytes() * w.rows;
+  loaded_bytes += bytes;
+  for (auto& tc : types)
+    if (tc.type == name) {
+      ++tc.tensors;
+      tc.bytes += bytes;
+      return;
+    }
+  types.push_back({name, 1, bytes});
+}
+
+std::string LoadSummary::to_string() const {
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(2);
+  o << "weights:";
+  for (const auto& tc : types) o << " " << tc.type << " x" << tc.tensors << " (" << tc.bytes / 1e6 << " MB)";
+  o << "\nsize: " << source_bytes / 1e6 << " MB in the checkpoint -> " << loaded_bytes / 1e6
+    << " MB loaded; load " << seconds << " s; peak resident " << peak_resident_bytes / 1e6 << " MB";
+  if (!fallbacks.empty()) {
+    o << "\nfallbacks (" << fallbacks.size() << "):";
+    for (const auto& f : fallbacks) o << "\n  " << f;
+  }
+  return o.str();
+}
 
 std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& options) {
   std::unique_ptr<Model> m(new Model);
@@ -78,15 +158,25 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   m->rope_sliding_ = Rope(c.rope_sliding, c.head_dim, c.max_position_embeddings);
   m->checkpoint_ = Checkpoint::open(dir);
   m->pool_ = std::make_unique<ThreadPool>(options.n_threads);
-  m->bind_weights();
+  const auto t0 = std::chrono::steady_clock::now();
+  m->bind_weights(options);
+  m->summary_.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m->summary_.peak_resident_bytes = peak_resident_bytes();
   return m;
 }
 
-void Model::bind_weights() {
+void Model::bind_weights(const LoadOptions& options) {
   const ModelConfig& c = config_;
   weights_.layers.assign(c.num_layers, LayerWeights{});
   for (auto& l : weights_.layers) l.experts.resize(c.num_experts);
-  for (const TensorSpec& spec : arch_->tensors(c)) {
+  specs_ = arch_->tensors(c);
+  plan_ = plan_quantization(specs_, options.quant);  // validates the policy before any read
+  // Every tensor is checked before any weight is read or quantized.
+  std::vector<const TensorInfo*> infos(specs_.size(), nullptr);
+  size_t total_source = 0;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const TensorSpec& spec = specs_[i];
     const TensorInfo* t = checkpoint_.find(spec.name);
     if (!t && !spec.tied_to.empty()) t = checkpoint_.find(spec.tied_to);
     if (!t) {
@@ -99,10 +189,42 @@ void Model::bind_weights() {
       throw Error(ErrorCode::kCorruptFile, dir_ + ": tensor '" + t->name + "' has shape " +
                                                shape_str(t->shape) + ", config.json implies " +
                                                shape_str(spec.shape));
+    infos[i] = t;
+    if (t->name == spec.name) total_source += t->nbytes;
+  }
+  summary_ = LoadSummary{};
+  summary_.source_bytes = total_source;
+  LoadProgress progress(options.progress, total_source, specs_.size());
+  std::map<std::string, WeightMatrix> bound_matrices;  // tied tensors are bound once
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const TensorSpec& spec = specs_[i];
+    const TensorPlan& plan = plan_[i];
+    const TensorInfo* t = infos[i];
+    if (!t) continue;
     LayerWeights* L = spec.layer >= 0 ? &weights_.layers[spec.layer] : nullptr;
     ExpertWeights* E = spec.expert >= 0 ? &L->experts[spec.expert] : nullptr;
-    auto mat = [&] { return to_matrix(*t, dir_); };
-    auto vec = [&] { return to_f32_vector(*t, dir_); };
+    auto mat = [&] {
+      if (auto it = bound_matrices.find(t->name); it != bound_matrices.end()) return it->second;
+      WeightMatrix w = to_matrix(*t, dir_);
+      if (plan.quantize && plan.type != w.type) {
+        w = quantize_matrix(w, plan.type, *pool_, weights_);
+        checkpoint_.release(*t);
+      }
+      if (!plan.fallback.empty())
+        summary_.fallbacks.push_back(spec.name + ": requested " +
+                                     std::string(quant_info(plan.requested).name) + " -> " +
+                                     (plan.quantize ? std::string(quant_info(plan.type).name)
+                                                    : std::string(dtype_name(t->dtype))) +
+                                     " (" + plan.fallback + ")");
+      summary_.add(w);
+      bound_matrices[t->name] = w;
+      return w;
+    };
+    auto vec = [&] {
+      std::vector<float> v = to_f32_vector(*t, dir_);
+      summary_.loaded_bytes += v.size() * sizeof(float);
+      return v;
+    };
     switch (spec.role) {
       case TensorRole::kTokenEmbedding: weights_.embedding = mat(); break;
       case TensorRole::kOutput: weights_.output = mat(); break;
@@ -134,7 +256,9 @@ void Model::bind_weights() {
       case TensorRole::kExpertUp: E->up.w = mat(); break;
       case TensorRole::kExpertDown: E->down.w = mat(); break;
     }
+    if (t->name == spec.name) progress.advance(t->nbytes);
   }
+  progress.finish();
 }
 
 KvCache Model::make_cache(int64_t capacity) const {
