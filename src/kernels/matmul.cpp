@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "kernels/cpu/dense_kernels.h"
+#include "kernels/matmul_quant.h"
 
 namespace insitu {
 namespace {
@@ -127,7 +128,7 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPo
     return;
   }
   if (!quant_is_dense(w.type)) {
-    matmul_dequantized(w, x, m, y, pool);
+    matmul_quantized(w, x, m, y, pool);
     return;
   }
   // One table lookup per call; the kernels below never dispatch again.

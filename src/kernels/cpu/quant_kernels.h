@@ -1,0 +1,68 @@
+// Internal interface between kernels/matmul_quant.cpp (the dispatcher for quantized weight
+// types) and the per-ISA quantized matmul kernels in kernels/cpu/{generic,x86/*}. Not part of
+// the public kernels API.
+//
+// Like the dense kernels (dense_kernels.h), a kernel set is a table of plain function pointers
+// chosen once per call from active_isa(). A set has a decode path (GEMV, m <= gemv_max_m:
+// every weight row is streamed once) and a prefill path (GEMM), each with an optional
+// activation preparation run once per call into a shared buffer. Row functions look the
+// weight type's decoder up once per thread chunk, never per element.
+//
+// Accuracy contract (docs/quantization.md, tests/kernels/quant_matmul_test.cpp): every path
+// computes y against the exact dequantized weights with f32-grade error (relative L2 <= 1e-5
+// vs matmul_reference); activations are never rounded to 8 bits as ggml does.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/registry.h"
+
+namespace insitu::kernels {
+
+inline constexpr int kNumQuantTypes = static_cast<int>(QuantType::kCount);
+
+struct QuantProblem {
+  QuantType type = QuantType::kQ4_0;
+  const uint8_t* w = nullptr;   // rows * row_bytes bytes in the registry's row format
+  size_t row_bytes = 0;
+  int64_t rows = 0;             // output features; also the row stride of y
+  int64_t cols = 0;             // input features, a multiple of the type's block size
+  const float* x = nullptr;     // [m, cols], row-major
+  int64_t m = 0;
+  float* y = nullptr;           // [m, rows], row-major
+  const void* xprep = nullptr;  // output of QuantPath::prepare_x, when the path has one
+};
+
+// Computes y[i, r] for every i < m and r in [r0, r1). `scratch` is this thread's private,
+// 64-byte aligned buffer of scratch_bytes(type, cols, m) bytes.
+using QuantRowsFn = void (*)(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
+
+struct QuantPath {
+  QuantRowsFn rows;
+  // Thread chunks of output rows are multiples of this.
+  int64_t row_grain;
+  size_t (*scratch_bytes)(QuantType type, int64_t cols, int64_t m);
+  // Optional (nullptr: none): activations converted once per call into a shared buffer of
+  // prep_bytes(m, cols) bytes (64-byte aligned); prepare_x fills activation rows [i0, i1)
+  // and may be called concurrently for disjoint row ranges.
+  size_t (*prep_bytes)(int64_t m, int64_t cols);
+  void (*prepare_x)(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
+                    int64_t i1, void* out);
+};
+
+struct QuantKernelSet {
+  const char* gemv_name;
+  const char* gemm_name;
+  int64_t gemv_max_m;  // batches of up to this many activation rows use the decode path
+  QuantPath gemv;
+  QuantPath gemm;
+};
+
+// Defined in the ISA translation units; call only when the host supports the ISA.
+const QuantKernelSet& quant_kernels_scalar();
+const QuantKernelSet& quant_kernels_avx2();
+const QuantKernelSet& quant_kernels_avx512();
+const QuantKernelSet& quant_kernels_amx();
+
+}  // namespace insitu::kernels

@@ -1,0 +1,23 @@
+// Entry points of the AVX-512 quantized kernels, shared with the AMX kernel set (which reuses
+// the AVX-512 decode path: GEMV is memory bound and AMX would not help). Call only when
+// active_isa() >= kAvx512.
+#pragma once
+
+#include "kernels/cpu/quant_kernels.h"
+
+namespace insitu::kernels::avx512 {
+
+// Decode path (m <= kQuantGemvMaxM).
+inline constexpr int64_t kQuantGemvMaxM = 4;
+void quant_gemv(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
+size_t quant_gemv_scratch_bytes(QuantType type, int64_t cols, int64_t m);
+size_t quant_gemv_prep_bytes(int64_t m, int64_t cols);
+void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
+                          int64_t i1, void* out);
+
+// Prefill path without AMX: weight rows decoded to f32 panels, FMA microkernel.
+void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
+size_t quant_gemm_scratch_bytes(QuantType type, int64_t cols, int64_t m);
+inline constexpr int64_t kQuantGemmRowGrain = 16;
+
+}  // namespace insitu::kernels::avx512

@@ -1,0 +1,99 @@
+#include "kernels/matmul_quant.h"
+
+#include <algorithm>
+#include <new>
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "kernels/cpu/quant_kernels.h"
+
+namespace insitu {
+namespace {
+
+// A growable, 64-byte aligned buffer owned by one thread (kernel scratch is private to a pool
+// thread; reusing it avoids page-faulting fresh memory on every call).
+class QuantScratch {
+ public:
+  QuantScratch() = default;
+  QuantScratch(const QuantScratch&) = delete;
+  QuantScratch& operator=(const QuantScratch&) = delete;
+  ~QuantScratch() { release(); }
+  void* get(size_t bytes) {
+    if (bytes > size_) {
+      release();
+      ptr_ = ::operator new(bytes, std::align_val_t{64});
+      size_ = bytes;
+    }
+    return ptr_;
+  }
+
+ private:
+  void release() {
+    if (ptr_) ::operator delete(ptr_, std::align_val_t{64});
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+  void* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+thread_local QuantScratch t_rows_scratch;
+thread_local QuantScratch t_prep_scratch;
+
+const kernels::QuantKernelSet& quant_kernels_for(IsaLevel isa) {
+  switch (isa) {
+    case IsaLevel::kAmx: return kernels::quant_kernels_amx();
+    case IsaLevel::kAvx512: return kernels::quant_kernels_avx512();
+    case IsaLevel::kAvx2: return kernels::quant_kernels_avx2();
+    case IsaLevel::kScalar: break;
+  }
+  return kernels::quant_kernels_scalar();
+}
+
+}  // namespace
+
+const char* matmul_quantized_kernel_name(int64_t m) {
+  const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
+  return m <= ks.gemv_max_m ? ks.gemv_name : ks.gemm_name;
+}
+
+void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y,
+                      ThreadPool& pool) {
+  INSITU_CHECK(!quant_is_dense(w.type), "matmul_quantized: dense weight type");
+  if (w.rows <= 0 || m <= 0) return;
+  if (w.cols <= 0) {
+    std::fill_n(y, m * w.rows, 0.f);
+    return;
+  }
+  // One table lookup per call; the row functions never dispatch on the ISA again.
+  const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
+  const kernels::QuantPath& path = m <= ks.gemv_max_m ? ks.gemv : ks.gemm;
+  kernels::QuantProblem p;
+  p.type = w.type;
+  p.w = w.data;
+  p.row_bytes = w.row_bytes();
+  p.rows = w.rows;
+  p.cols = w.cols;
+  p.x = x;
+  p.m = m;
+  p.y = y;
+  if (path.prep_bytes) {
+    void* prep = t_prep_scratch.get(path.prep_bytes(m, w.cols));
+    if (m < 8) {
+      path.prepare_x(w.type, x, m, w.cols, 0, m, prep);
+    } else {
+      pool.parallel_for(m, 8, [&](int64_t i0, int64_t i1, int) {
+        path.prepare_x(w.type, x, m, w.cols, i0, i1, prep);
+      });
+    }
+    p.xprep = prep;
+  }
+  // Every row of one matrix has the same byte size, so equal row counts are equal bytes.
+  const size_t scratch_bytes = path.scratch_bytes(w.type, w.cols, m);
+  const kernels::QuantRowsFn fn = path.rows;
+  pool.parallel_for(w.rows, path.row_grain, [&](int64_t r0, int64_t r1, int) {
+    fn(p, r0, r1, t_rows_scratch.get(scratch_bytes));
+  });
+}
+
+}  // namespace insitu

@@ -1,0 +1,22 @@
+// Matrix products with quantized (non-dense) registry weight types: the per-ISA kernels of
+// kernels/cpu/quant_kernels.h behind one dispatcher. matmul() (matmul.h) routes every
+// quantized type here; call matmul() rather than this directly.
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "kernels/matmul.h"
+
+namespace insitu {
+
+// y[i, r] = sum_c x[i, c] * W[r, c] for a quantized W (quant_is_dense(w.type) is false).
+// Error vs matmul_reference: f32-grade (relative L2 <= 1e-5) on every ISA path.
+void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y,
+                      ThreadPool& pool);
+
+// Name of the kernel matmul_quantized would use for batch size m at the current active_isa()
+// ("scalar", "avx2-dequantize-tile", "avx512-vnni", "avx512", "amx").
+const char* matmul_quantized_kernel_name(int64_t m);
+
+}  // namespace insitu
