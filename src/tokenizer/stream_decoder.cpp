@@ -25,10 +25,13 @@ StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special)
 std::string StreamDecoder::push(int32_t id) {
   ids_.push_back(id);
   // A run of byte-fallback tokens decodes all-or-nothing (an invalid run becomes one U+FFFD per
-  // byte), so it is only final once a non-byte token ends it.
-  if (tokenizer_->has_byte_fallback_decoder() && !tokenizer_->is_special(id) &&
-      is_byte_token(tokenizer_->id_to_token(id)))
-    return {};
+  // byte), so it is only final once a token the decoder sees ends it. Tokens decode() drops
+  // (skipped specials, unknown ids) do not end a run: the bytes on both sides join.
+  if (tokenizer_->has_byte_fallback_decoder()) {
+    const std::string token = tokenizer_->id_to_token(id);
+    const bool dropped = token.empty() || (skip_special_ && tokenizer_->is_special(id));
+    if (dropped || (!tokenizer_->is_special(id) && is_byte_token(token))) return {};
+  }
   std::string text = tokenizer_->decode(ids_, skip_special_);
   if (text.size() <= prefix_.size() || ends_with_replacement(text) ||
       text.compare(0, prefix_.size(), prefix_) != 0)

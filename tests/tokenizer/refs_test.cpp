@@ -148,3 +148,37 @@ TEST(TokenizerStream, HoldsBackPartialCharacters) {
 
 }  // namespace
 }  // namespace insitu::test
+
+namespace insitu::test {
+namespace {
+
+// Random id sequences are far nastier than model output (stray byte tokens, lone continuation
+// bytes, special tokens mid-word); the stream must still add up to decode() exactly.
+TEST(TokenizerStream, RandomIdSequences) {
+  std::vector<std::string> paths = {tokenizers_dir() + "/bytelevel-bpe.json",
+                                    tokenizers_dir() + "/spm-bpe.json",
+                                    tokenizers_dir() + "/real/llama2/tokenizer.json",
+                                    tokenizers_dir() + "/real/llama3_1/tokenizer.json",
+                                    tokenizers_dir() + "/real/qwen3/tokenizer.json"};
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (const auto& path : paths) {
+    const Tokenizer& tok = cached_tokenizer(path);
+    for (int round = 0; round < 300; ++round) {
+      std::vector<int32_t> ids;
+      int n = 1 + static_cast<int>(next() % 24);
+      for (int i = 0; i < n; ++i) {
+        // Half the time a low id: byte tokens, special tokens and single characters live there.
+        uint32_t r = next();
+        ids.push_back(static_cast<int32_t>(r % 2 ? r % 300 : r % tok.vocab_size()));
+      }
+      check_stream(tok, ids, round % 2 == 0, path + " round " + std::to_string(round));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace insitu::test
