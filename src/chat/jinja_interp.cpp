@@ -260,13 +260,14 @@ Value Interpreter::invoke_macro(const MacroDef& def, const std::weak_ptr<Scope>&
       scope->set(p.name, Value::undefined("parameter '" + p.name + "' was not provided"));
     }
   }
+  if (def.uses_caller) scope->set("caller", Value::undefined("No caller defined"));
   auto extra_kwargs = std::make_shared<Dict>();
   for (size_t k = 0; k < args.kw.size(); ++k) {
     if (used[k]) continue;
     bool is_param = false;
     for (const MacroParam& p : def.params) is_param |= p.name == args.kw[k].first;
     if (is_param) continue;  // bound positionally above and reported there
-    if (args.kw[k].first == "caller") {
+    if (args.kw[k].first == "caller" && def.uses_caller) {
       scope->set("caller", args.kw[k].second);
     } else if (def.uses_kwargs) {
       extra_kwargs->set(Value::string(args.kw[k].first), args.kw[k].second);

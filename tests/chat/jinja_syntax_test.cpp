@@ -107,6 +107,9 @@ TEST(JinjaMacros, ArgumentsAndDefaults) {
             std::string::npos);
   EXPECT_NE(error_of("{% macro m(a) %}{% endmacro %}{{ m(b=2) }}").find("TypeError"),
             std::string::npos);
+  // Only macros that use `caller` accept one.
+  EXPECT_NE(error_of("{% macro m() %}x{% endmacro %}{% call m() %}y{% endcall %}").find("TypeError"),
+            std::string::npos);
 }
 
 TEST(JinjaMacros, RecursionCallerAndClosures) {
