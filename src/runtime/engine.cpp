@@ -46,7 +46,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
   if (std::filesystem::exists(dir + "/chat_template.jinja") ||
       std::filesystem::exists(dir + "/tokenizer_config.json")) {
     try {
-      e->chat_template_ = ChatTemplate::from_dir(dir);
+      e->chat_template_ = chat::ChatTemplate::from_dir(dir);
     } catch (const Error& err) {
       if (err.code() != ErrorCode::kNotFound) throw;
     }

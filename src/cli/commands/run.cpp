@@ -68,7 +68,7 @@ int run(RunOptions& o) {
                  o.model.model.c_str(), model.config().model_type.c_str(),
                  static_cast<long long>(model.config().num_layers), engine->load_seconds(),
                  static_cast<long long>(ctx));
-  const ChatTemplate* tmpl = engine->chat_template();
+  const chat::ChatTemplate* tmpl = engine->chat_template();
   if (!o.raw && !tmpl)
     throw Error(ErrorCode::kNotFound, o.model.model +
                                           ": the model has no chat template "

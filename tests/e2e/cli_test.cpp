@@ -1,0 +1,180 @@
+// The insitu binary end to end: demo-model outputs and clean failures on bad input (message
+// naming the problem, exit code != 0, never a crash).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+#include <functional>
+
+#include "../model/reference_logits.h"
+#include "cli_util.h"
+
+namespace fs = std::filesystem;
+
+namespace insitu::test {
+namespace {
+
+std::string demo() { return source_dir() + "/models/demo-llama-14m"; }
+
+TEST(Cli, PerplexityOfDemoModelMatchesReference) {
+  const auto r = run_insitu("perplexity -t 2 -m " + demo() + " -f " + shared_dir() +
+                            "/data/eval.txt --ctx 256");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto pos = r.output.find("perplexity: ");
+  ASSERT_NE(pos, std::string::npos) << r.output;
+  const double ppl = std::stod(r.output.substr(pos + 12));
+  EXPECT_NEAR(ppl, 35.495, 0.01);
+}
+
+TEST(Cli, RunStreamsTheGreedyChatReply) {
+  const auto refs = read_json(shared_dir() + "/models/trained-llama-14m-refs/refs.json");
+  const auto r = run_insitu("run -q -t 2 -m " + demo() +
+                            " --system 'You are a helpful assistant.' -n 48 --prompt " +
+                            quote("Who made the heaven and the earth?"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The reference decodes 48 tokens without stopping; ours stops at eos, so compare the prefix.
+  const std::string expected = refs["chat"]["greedy_text"].get<std::string>();
+  EXPECT_EQ(r.output.substr(0, 40), expected.substr(0, 40)) << r.output;
+}
+
+TEST(Cli, LogitsWritesRawF32) {
+  TempDir tmp;
+  const auto refs = read_json(shared_dir() + "/models/trained-llama-14m-refs/refs.json");
+  const auto& g = refs["greedy"][0];
+  std::string ids;
+  for (const auto& id : g["prompt_ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  const auto r = run_insitu("logits -m " + demo() + " --ids " + ids + " -o " + tmp.str() + "/out.f32");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto got = read_f32_file(tmp.str() + "/out.f32");
+  const auto expected = read_f32_file(shared_dir() + "/models/trained-llama-14m-refs/" +
+                                      g["logits_file"].get<std::string>());
+  ASSERT_EQ(got.size(), expected.size());
+  EXPECT_LE(relative_l2(got, expected), 1e-4);
+}
+
+TEST(Cli, BenchJsonHasLlamaBenchFields) {
+  const auto r = run_insitu("bench -m " + demo() + " -p 32 -n 8 -r 1 -t 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('[')));
+  ASSERT_EQ(j.size(), 2u);
+  for (const char* k : {"n_prompt", "n_gen", "n_threads", "avg_ts", "stddev_ts", "type"})
+    EXPECT_TRUE(j[0].contains(k)) << k;
+  EXPECT_EQ(j[0]["n_prompt"], 32);
+  EXPECT_EQ(j[1]["n_gen"], 8);
+  EXPECT_GT(j[1]["avg_ts"].get<double>(), 0.0);
+}
+
+// --- bad input -------------------------------------------------------------------------------
+
+// Copies the demo model into a temp dir so a test can damage one file.
+struct DamagedModel {
+  TempDir tmp;
+  DamagedModel() {
+    for (const auto& e : fs::directory_iterator(demo()))
+      fs::copy_file(e.path(), tmp.path / e.path().filename());
+    for (const auto& e : fs::directory_iterator(tmp.path))
+      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+  }
+  std::string dir() const { return tmp.str(); }
+  std::string file(const std::string& name) const { return (tmp.path / name).string(); }
+};
+
+void expect_clean_failure(const std::string& args, const std::string& needle) {
+  const auto r = run_insitu(args);
+  EXPECT_GT(r.exit_code, 0) << "expected a clean non-zero exit for: " << args << "\n" << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos)
+      << "message should mention '" << needle << "':\n" << r.output;
+}
+
+const char* kShard2 = "model-00002-of-00002.safetensors";
+
+TEST(CliBadInput, TruncatedShard) {
+  DamagedModel m;
+  fs::resize_file(m.file(kShard2), fs::file_size(m.file(kShard2)) / 2);
+  expect_clean_failure("logits -m " + m.dir() + " --ids 1,2 -o " + m.file("o.f32"), kShard2);
+  EXPECT_FALSE(fs::exists(m.file("o.f32")));
+}
+
+TEST(CliBadInput, HeaderLengthPastEnd) {
+  DamagedModel m;
+  std::fstream f(m.file(kShard2), std::ios::in | std::ios::out | std::ios::binary);
+  const uint64_t huge = 1ull << 40;
+  f.write(reinterpret_cast<const char*>(&huge), 8);
+  f.close();
+  expect_clean_failure("logits -m " + m.dir() + " --ids 1 -o " + m.file("o.f32"), kShard2);
+}
+
+void edit_header(const std::string& path, const std::function<void(nlohmann::json&)>& edit) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  uint64_t n;
+  std::memcpy(&n, bytes.data(), 8);
+  auto h = nlohmann::json::parse(bytes.substr(8, n));
+  edit(h);
+  std::string hs = h.dump();
+  while (hs.size() < n) hs += ' ';  // keep the data offsets valid
+  ASSERT_EQ(hs.size(), n);
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), 8);
+  out.write(hs.data(), hs.size());
+  out.write(bytes.data() + 8 + n, bytes.size() - 8 - n);
+}
+
+TEST(CliBadInput, OffsetsOutOfRange) {
+  DamagedModel m;
+  edit_header(m.file(kShard2), [](nlohmann::json& h) {
+    for (auto& [k, v] : h.items())
+      if (k != "__metadata__") {
+        v["data_offsets"][1] = v["data_offsets"][1].get<int64_t>() + 1000000000;
+        break;
+      }
+  });
+  expect_clean_failure("logits -m " + m.dir() + " --ids 1 -o " + m.file("o.f32"), kShard2);
+}
+
+TEST(CliBadInput, DtypeSizeMismatch) {
+  DamagedModel m;
+  std::string victim;
+  edit_header(m.file(kShard2), [&](nlohmann::json& h) {
+    for (auto& [k, v] : h.items())
+      if (k != "__metadata__" && v["dtype"] == "BF16") {
+        v["dtype"] = "F32";
+        victim = k;
+        break;
+      }
+  });
+  expect_clean_failure("logits -m " + m.dir() + " --ids 1 -o " + m.file("o.f32"), victim);
+}
+
+TEST(CliBadInput, MissingConfigField) {
+  DamagedModel m;
+  auto cfg = read_json(m.file("config.json"));
+  cfg.erase("hidden_size");
+  std::ofstream(m.file("config.json")) << cfg.dump();
+  expect_clean_failure("logits -m " + m.dir() + " --ids 1 -o " + m.file("o.f32"), "hidden_size");
+}
+
+TEST(CliBadInput, UnknownArchitecture) {
+  DamagedModel m;
+  auto cfg = read_json(m.file("config.json"));
+  cfg["model_type"] = "frobnicator";
+  std::ofstream(m.file("config.json")) << cfg.dump();
+  expect_clean_failure("logits -m " + m.dir() + " --ids 1 -o " + m.file("o.f32"), "frobnicator");
+}
+
+TEST(CliBadInput, MissingTokenizer) {
+  DamagedModel m;
+  fs::remove(m.file("tokenizer.json"));
+  expect_clean_failure("run -m " + m.dir() + " --prompt hi", "tokenizer.json");
+}
+
+TEST(CliBadInput, MissingModelDirectoryAndBadFlags) {
+  expect_clean_failure("run -m /nonexistent/model --prompt hi", "/nonexistent/model");
+  expect_clean_failure("logits -m " + demo() + " --ids 1,x -o /tmp/x.f32", "--ids");
+  expect_clean_failure("bench -m " + demo() + " -r 0", "repetitions");
+  expect_clean_failure("frobnicate", "frobnicate");
+}
+
+}  // namespace
+}  // namespace insitu::test
