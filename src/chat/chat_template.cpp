@@ -146,7 +146,9 @@ const ChatTemplate::Compiled& ChatTemplate::pick(bool have_tools) const {
               "this model has several chat templates and none is named 'default'; select one");
 }
 
-const std::string& ChatTemplate::source() const { return pick(false).source; }
+const std::string& ChatTemplate::source() const {
+  return pick(false).source;
+}
 
 std::string ChatTemplate::render(const ordered_json& messages, const ordered_json& tools,
                                  bool add_generation_prompt,
@@ -176,9 +178,11 @@ std::string ChatTemplate::render(const ordered_json& messages, const ordered_jso
                                                  tpl.name + "', line " + std::to_string(e.line) +
                                                  ")");
   } catch (const std::bad_alloc&) {
-    throw Error(ErrorCode::kOutOfMemory, "out of memory rendering chat template '" + tpl.name + "'");
+    throw Error(ErrorCode::kOutOfMemory,
+                "out of memory rendering chat template '" + tpl.name + "'");
   } catch (const std::length_error&) {
-    throw Error(ErrorCode::kOutOfMemory, "out of memory rendering chat template '" + tpl.name + "'");
+    throw Error(ErrorCode::kOutOfMemory,
+                "out of memory rendering chat template '" + tpl.name + "'");
   }
 }
 

@@ -39,14 +39,15 @@ class ArgBinder {
   int64_t get_int(size_t i, int64_t dflt) const {
     if (!slots_[i] || slots_[i]->is_none()) return dflt;
     if (!slots_[i]->is_int() && !slots_[i]->is_bool())
-      fail("TypeError", std::string(fname_) + "(): expected an integer, got " +
-                            type_name(*slots_[i]));
+      fail("TypeError",
+           std::string(fname_) + "(): expected an integer, got " + type_name(*slots_[i]));
     return slots_[i]->as_int();
   }
   std::string get_str(size_t i, const std::string& dflt) const {
     if (!slots_[i]) return dflt;
     if (!slots_[i]->is_string())
-      fail("TypeError", std::string(fname_) + "(): expected a string, got " + type_name(*slots_[i]));
+      fail("TypeError",
+           std::string(fname_) + "(): expected a string, got " + type_name(*slots_[i]));
     return slots_[i]->str();
   }
   bool get_bool(size_t i, bool dflt) const { return slots_[i] ? truthy(*slots_[i]) : dflt; }

@@ -14,7 +14,9 @@ namespace insitu::chat::jinja {
 
 namespace {
 
-Value str_value(std::string s) { return Value::string(std::move(s)); }
+Value str_value(std::string s) {
+  return Value::string(std::move(s));
+}
 
 // jinja2's make_attrgetter: "a.b.0" walks getitem per dotted part; digits index lists.
 Value attr_get(Interpreter& in, const Value& item, const Value& attribute, const Value* dflt) {
@@ -35,7 +37,9 @@ Value attr_get(Interpreter& in, const Value& item, const Value& attribute, const
   return cur;
 }
 
-Value lower_if_str(const Value& v) { return v.is_string() ? Value::string(py_lower(v.str())) : v; }
+Value lower_if_str(const Value& v) {
+  return v.is_string() ? Value::string(py_lower(v.str())) : v;
+}
 
 int64_t length_of(const Value& v) {
   switch (v.kind()) {
@@ -74,8 +78,12 @@ Value f_trim(Interpreter&, const Value& v, CallArgs& args) {
   return str_value(py_strip(to_str(v), chars, true, true));
 }
 
-Value f_upper(Interpreter&, const Value& v, CallArgs&) { return str_value(py_upper(to_str(v))); }
-Value f_lower(Interpreter&, const Value& v, CallArgs&) { return str_value(py_lower(to_str(v))); }
+Value f_upper(Interpreter&, const Value& v, CallArgs&) {
+  return str_value(py_upper(to_str(v)));
+}
+Value f_lower(Interpreter&, const Value& v, CallArgs&) {
+  return str_value(py_lower(to_str(v)));
+}
 Value f_capitalize(Interpreter&, const Value& v, CallArgs&) {
   return str_value(py_capitalize(to_str(v)));
 }
@@ -98,9 +106,15 @@ Value f_title(Interpreter&, const Value& v, CallArgs&) {
   return str_value(out);
 }
 
-Value f_string(Interpreter&, const Value& v, CallArgs&) { return str_value(to_str(v)); }
-Value f_safe(Interpreter&, const Value& v, CallArgs&) { return str_value(to_str(v)); }
-Value f_pprint(Interpreter&, const Value& v, CallArgs&) { return str_value(repr(v)); }
+Value f_string(Interpreter&, const Value& v, CallArgs&) {
+  return str_value(to_str(v));
+}
+Value f_safe(Interpreter&, const Value& v, CallArgs&) {
+  return str_value(to_str(v));
+}
+Value f_pprint(Interpreter&, const Value& v, CallArgs&) {
+  return str_value(repr(v));
+}
 
 Value f_escape(Interpreter&, const Value& v, CallArgs&) {
   std::string out;
@@ -343,7 +357,8 @@ Value f_int(Interpreter&, const Value& v, CallArgs& args) {
     errno = 0;
     char* end = nullptr;
     long long x = digits.empty() || digits[0] == '+' || digits[0] == '-'
-                      ? 0 : std::strtoll(digits.c_str(), &end, static_cast<int>(base));
+                      ? 0
+                      : std::strtoll(digits.c_str(), &end, static_cast<int>(base));
     if (end && *end == '\0' && errno == 0) return Value::integer(clean[0] == '-' ? -x : x);
   }
   double d;
@@ -358,7 +373,8 @@ Value f_round(Interpreter&, const Value& v, CallArgs& args) {
   std::string method = b.get_str(1, "common");
   if (method != "common" && method != "ceil" && method != "floor")
     fail("FilterArgumentError", "method must be common, ceil or floor");
-  if (!v.is_number()) fail("TypeError", "type " + type_name(v) + " doesn't define __round__ method");
+  if (!v.is_number())
+    fail("TypeError", "type " + type_name(v) + " doesn't define __round__ method");
   if (method == "common") {
     if (v.is_int() || v.is_bool()) return Value::integer(v.as_int());  // round(int, n) is an int
     double d = v.as_double();
@@ -380,9 +396,13 @@ Value f_round(Interpreter&, const Value& v, CallArgs& args) {
 
 // ---- sequences ---------------------------------------------------------------------------
 
-Value f_length(Interpreter&, const Value& v, CallArgs&) { return Value::integer(length_of(v)); }
+Value f_length(Interpreter&, const Value& v, CallArgs&) {
+  return Value::integer(length_of(v));
+}
 
-Value f_list(Interpreter& in, const Value& v, CallArgs&) { return Value::list(in.iterate(v)); }
+Value f_list(Interpreter& in, const Value& v, CallArgs&) {
+  return Value::list(in.iterate(v));
+}
 
 Value f_first(Interpreter& in, const Value& v, CallArgs&) {
   if (v.is_sequence()) {
@@ -446,8 +466,10 @@ Value f_dictsort(Interpreter& in, const Value& v, CallArgs& args) {
   ArgBinder b("dictsort", args, {"case_sensitive", "by", "reverse"});
   bool cs = b.get_bool(0, false), rev = b.get_bool(2, false);
   std::string by = b.get_str(1, "key");
-  if (by != "key" && by != "value") fail("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
-  if (!v.is_dict()) fail("AttributeError", "'" + type_name(v) + "' object has no attribute 'items'");
+  if (by != "key" && by != "value")
+    fail("FilterArgumentError", "You can only sort by either \"key\" or \"value\"");
+  if (!v.is_dict())
+    fail("AttributeError", "'" + type_name(v) + "' object has no attribute 'items'");
   std::vector<Value> items, keys;
   for (const auto& [k, x] : v.as_dict().items) {
     items.push_back(Value::tuple({k, x}));
@@ -496,7 +518,8 @@ Value min_max(Interpreter& in, const Value& v, CallArgs& args, bool is_max) {
   size_t best = 0;
   Value best_key;
   for (size_t i = 0; i < items.size(); ++i) {
-    Value k = b.has(1) && !b.get(1)->is_none() ? attr_get(in, items[i], *b.get(1), nullptr) : items[i];
+    Value k =
+        b.has(1) && !b.get(1)->is_none() ? attr_get(in, items[i], *b.get(1), nullptr) : items[i];
     if (!cs) k = lower_if_str(k);
     if (i == 0 || (is_max ? compare(k, best_key, ">") > 0 : compare(k, best_key, "<") < 0)) {
       best = i;
@@ -506,14 +529,19 @@ Value min_max(Interpreter& in, const Value& v, CallArgs& args, bool is_max) {
   return items[best];
 }
 
-Value f_min(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v, a, false); }
-Value f_max(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v, a, true); }
+Value f_min(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, false);
+}
+Value f_max(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, true);
+}
 
 Value f_sum(Interpreter& in, const Value& v, CallArgs& args) {
   ArgBinder b("sum", args, {"attribute", "start"});
   Value acc = b.get(1, Value::integer(0));
   for (const Value& x : in.iterate(v))
-    acc = in.binop("+", acc, b.has(0) && !b.get(0)->is_none() ? attr_get(in, x, *b.get(0), nullptr) : x);
+    acc = in.binop("+", acc,
+                   b.has(0) && !b.get(0)->is_none() ? attr_get(in, x, *b.get(0), nullptr) : x);
   return acc;
 }
 
@@ -524,7 +552,8 @@ Value f_batch(Interpreter& in, const Value& v, CallArgs& args) {
   std::vector<Value> out, cur;
   for (Value& x : in.iterate(v)) {
     cur.push_back(std::move(x));
-    if (static_cast<int64_t>(cur.size()) == n) out.push_back(Value::list(std::move(cur))), cur.clear();
+    if (static_cast<int64_t>(cur.size()) == n)
+      out.push_back(Value::list(std::move(cur))), cur.clear();
   }
   if (!cur.empty()) {
     if (b.has(1) && !b.get(1)->is_none()) {
@@ -558,8 +587,7 @@ Value f_slice(Interpreter& in, const Value& v, CallArgs& args) {
 
 Value f_default(Interpreter&, const Value& v, CallArgs& args) {
   ArgBinder b("default", args, {"default_value", "boolean"});
-  if (v.is_undefined() || (b.get_bool(1, false) && !truthy(v)))
-    return b.get(0, Value::string(""));
+  if (v.is_undefined() || (b.get_bool(1, false) && !truthy(v))) return b.get(0, Value::string(""));
   return v;
 }
 
@@ -572,7 +600,8 @@ Value f_attr(Interpreter& in, const Value& v, CallArgs& args) {
 Value select_or_reject(Interpreter& in, const Value& v, CallArgs& args, bool want,
                        bool lookup_attr) {
   size_t off = lookup_attr ? 1 : 0;
-  if (lookup_attr && args.pos.empty()) fail("FilterArgumentError", "Missing parameter for attribute name");
+  if (lookup_attr && args.pos.empty())
+    fail("FilterArgumentError", "Missing parameter for attribute name");
   TestFn test = nullptr;
   CallArgs test_args;
   if (args.pos.size() > off) {
@@ -594,10 +623,18 @@ Value select_or_reject(Interpreter& in, const Value& v, CallArgs& args, bool wan
   return Value::generator(std::move(out));
 }
 
-Value f_select(Interpreter& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, true, false); }
-Value f_reject(Interpreter& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, false, false); }
-Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, true, true); }
-Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) { return select_or_reject(in, v, a, false, true); }
+Value f_select(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, true, false);
+}
+Value f_reject(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, false, false);
+}
+Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, true, true);
+}
+Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_or_reject(in, v, a, false, true);
+}
 
 Value f_map(Interpreter& in, const Value& v, CallArgs& args) {
   std::vector<Value> out;
@@ -605,9 +642,12 @@ Value f_map(Interpreter& in, const Value& v, CallArgs& args) {
     const Value* attribute = nullptr;
     const Value* dflt = nullptr;
     for (const auto& [k, x] : args.kw) {
-      if (k == "attribute") attribute = &x;
-      else if (k == "default") dflt = &x;
-      else fail("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
+      if (k == "attribute")
+        attribute = &x;
+      else if (k == "default")
+        dflt = &x;
+      else
+        fail("FilterArgumentError", "Unexpected keyword argument '" + k + "'");
     }
     if (!attribute) fail("FilterArgumentError", "map requires a filter argument");
     if (!truthy(v)) return Value::generator({});
@@ -632,21 +672,51 @@ Value f_map(Interpreter& in, const Value& v, CallArgs& args) {
 
 FilterFn find_filter(const std::string& name) {
   static const std::unordered_map<std::string, FilterFn> filters = {
-      {"abs", f_abs},           {"attr", f_attr},           {"batch", f_batch},
-      {"capitalize", f_capitalize}, {"center", f_center},   {"count", f_length},
-      {"d", f_default},         {"default", f_default},     {"dictsort", f_dictsort},
-      {"e", f_escape},          {"escape", f_escape},       {"forceescape", f_escape},
-      {"first", f_first},       {"float", f_float},         {"format", f_format},
-      {"indent", f_indent},     {"int", f_int},             {"items", f_items},
-      {"join", f_join},         {"last", f_last},           {"length", f_length},
-      {"list", f_list},         {"lower", f_lower},         {"map", f_map},
-      {"max", f_max},           {"min", f_min},             {"pprint", f_pprint},
-      {"reject", f_reject},     {"rejectattr", f_rejectattr}, {"replace", f_replace},
-      {"reverse", f_reverse},   {"round", f_round},         {"safe", f_safe},
-      {"select", f_select},     {"selectattr", f_selectattr}, {"slice", f_slice},
-      {"sort", f_sort},         {"string", f_string},       {"sum", f_sum},
-      {"title", f_title},       {"tojson", f_tojson},       {"trim", f_trim},
-      {"truncate", f_truncate}, {"unique", f_unique},       {"upper", f_upper},
+      {"abs", f_abs},
+      {"attr", f_attr},
+      {"batch", f_batch},
+      {"capitalize", f_capitalize},
+      {"center", f_center},
+      {"count", f_length},
+      {"d", f_default},
+      {"default", f_default},
+      {"dictsort", f_dictsort},
+      {"e", f_escape},
+      {"escape", f_escape},
+      {"forceescape", f_escape},
+      {"first", f_first},
+      {"float", f_float},
+      {"format", f_format},
+      {"indent", f_indent},
+      {"int", f_int},
+      {"items", f_items},
+      {"join", f_join},
+      {"last", f_last},
+      {"length", f_length},
+      {"list", f_list},
+      {"lower", f_lower},
+      {"map", f_map},
+      {"max", f_max},
+      {"min", f_min},
+      {"pprint", f_pprint},
+      {"reject", f_reject},
+      {"rejectattr", f_rejectattr},
+      {"replace", f_replace},
+      {"reverse", f_reverse},
+      {"round", f_round},
+      {"safe", f_safe},
+      {"select", f_select},
+      {"selectattr", f_selectattr},
+      {"slice", f_slice},
+      {"sort", f_sort},
+      {"string", f_string},
+      {"sum", f_sum},
+      {"title", f_title},
+      {"tojson", f_tojson},
+      {"trim", f_trim},
+      {"truncate", f_truncate},
+      {"unique", f_unique},
+      {"upper", f_upper},
       {"wordcount", f_wordcount},
   };
   auto it = filters.find(name);

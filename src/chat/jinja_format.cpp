@@ -24,8 +24,8 @@ std::string pad_cp(const std::string& s, int64_t width, char fill_align, const s
 
 double real_arg(const Value& v, char conv) {
   if (v.is_number()) return v.as_double();
-  fail("TypeError", std::string("%") + conv + " format: a real number is required, not " +
-                        type_name(v));
+  fail("TypeError",
+       std::string("%") + conv + " format: a real number is required, not " + type_name(v));
 }
 
 int64_t int_arg(const Value& v, char conv) {
@@ -36,8 +36,8 @@ int64_t int_arg(const Value& v, char conv) {
       fail("OverflowError", "cannot convert float to integer");
     return static_cast<int64_t>(d);
   }
-  fail("TypeError", std::string("%") + conv + " format: an integer is required, not " +
-                        type_name(v));
+  fail("TypeError",
+       std::string("%") + conv + " format: an integer is required, not " + type_name(v));
 }
 
 }  // namespace
@@ -122,7 +122,8 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
         std::string s = conv == 's' ? to_str(*value) : repr(*value);
         if (prec >= 0) {
           std::u32string u = decode_utf8(s);
-          if (static_cast<int64_t>(u.size()) > prec) s = encode_utf8(u.substr(0, static_cast<size_t>(prec)));
+          if (static_cast<int64_t>(u.size()) > prec)
+            s = encode_utf8(u.substr(0, static_cast<size_t>(prec)));
         }
         piece = pad_cp(s, width, left ? '<' : '>', " ");
         break;
@@ -264,17 +265,19 @@ std::string apply_spec(Interpreter& in, const Value& v, const std::string& spec)
   std::string body, prefix;
   if (v.is_string() || (!v.is_number() && (type == 0 || type == 's'))) {
     if (type != 0 && type != 's')
-      fail("ValueError", std::string("Unknown format code '") + type + "' for object of type 'str'");
+      fail("ValueError",
+           std::string("Unknown format code '") + type + "' for object of type 'str'");
     body = to_str(v);
     if (prec >= 0) {
       std::u32string s = decode_utf8(body);
-      if (static_cast<int64_t>(s.size()) > prec) body = encode_utf8(s.substr(0, static_cast<size_t>(prec)));
+      if (static_cast<int64_t>(s.size()) > prec)
+        body = encode_utf8(s.substr(0, static_cast<size_t>(prec)));
     }
     if (!align) align = '<';
   } else if (v.is_number()) {
-    bool as_int = (v.is_int() || v.is_bool()) &&
-                  (type == 0 || type == 'd' || type == 'x' || type == 'X' || type == 'o' ||
-                   type == 'b' || type == 'c' || type == 'n');
+    bool as_int =
+        (v.is_int() || v.is_bool()) && (type == 0 || type == 'd' || type == 'x' || type == 'X' ||
+                                        type == 'o' || type == 'b' || type == 'c' || type == 'n');
     if (as_int) {
       int64_t x = v.as_int();
       unsigned long long mag = x < 0 ? 0ull - static_cast<unsigned long long>(x) : x;
@@ -292,9 +295,12 @@ std::string apply_spec(Interpreter& in, const Value& v, const std::string& spec)
         body = std::to_string(mag);
         if (grouping) body = group_digits(body, grouping);
       }
-      if (x < 0) prefix = "-" + prefix;
-      else if (sign == '+') prefix = "+" + prefix;
-      else if (sign == ' ') prefix = " " + prefix;
+      if (x < 0)
+        prefix = "-" + prefix;
+      else if (sign == '+')
+        prefix = "+" + prefix;
+      else if (sign == ' ')
+        prefix = " " + prefix;
     } else {
       double d = v.as_double();
       if (type == 0 && prec < 0) {
@@ -318,9 +324,12 @@ std::string apply_spec(Interpreter& in, const Value& v, const std::string& spec)
                  (dot == std::string::npos ? "" : body.substr(dot));
         }
       }
-      if (std::signbit(d) && !std::isnan(d)) prefix = "-";
-      else if (sign == '+') prefix = "+";
-      else if (sign == ' ') prefix = " ";
+      if (std::signbit(d) && !std::isnan(d))
+        prefix = "-";
+      else if (sign == '+')
+        prefix = "+";
+      else if (sign == ' ')
+        prefix = " ";
     }
     if (!align) align = '>';
   } else {
@@ -362,8 +371,10 @@ std::string str_format(Interpreter& in, const std::string& fmt, CallArgs& args) 
     size_t j = i + 1;
     int depth = 1;
     while (j < fmt.size() && depth) {
-      if (fmt[j] == '{') ++depth;
-      else if (fmt[j] == '}') --depth;
+      if (fmt[j] == '{')
+        ++depth;
+      else if (fmt[j] == '}')
+        --depth;
       if (depth) ++j;
     }
     if (j >= fmt.size()) fail("ValueError", "Single '{' encountered in format string");
@@ -409,15 +420,18 @@ std::string str_format(Interpreter& in, const std::string& fmt, CallArgs& args) 
         if (e == std::string::npos) fail("ValueError", "Missing ']' in format string");
         std::string key = field.substr(k + 1, e - k - 1);
         bool numeric = !key.empty() && key.find_first_not_of("0123456789") == std::string::npos;
-        value = in.getitem(value, numeric ? Value::integer(std::stoll(key.substr(0, 18)))
-                                          : Value::string(key));
+        value = in.getitem(
+            value, numeric ? Value::integer(std::stoll(key.substr(0, 18))) : Value::string(key));
         k = e + 1;
       }
       if (value.is_undefined()) fail("UndefinedError", value.str());
     }
-    if (conv == 'r' || conv == 'a') value = Value::string(repr(value));
-    else if (conv == 's') value = Value::string(to_str(value));
-    else if (conv) fail("ValueError", std::string("Unknown conversion specifier ") + conv);
+    if (conv == 'r' || conv == 'a')
+      value = Value::string(repr(value));
+    else if (conv == 's')
+      value = Value::string(to_str(value));
+    else if (conv)
+      fail("ValueError", std::string("Unknown conversion specifier ") + conv);
     if (spec.find('{') != std::string::npos) {
       CallArgs nested = args;
       spec = str_format(in, spec, nested);

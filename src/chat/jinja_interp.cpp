@@ -62,8 +62,7 @@ std::string Interpreter::render(const Body& body, std::shared_ptr<Scope> context
 
 void Interpreter::charge(uint64_t steps) {
   steps_ += steps;
-  if (steps_ > limits_.max_steps)
-    fail("LimitError", "template exceeded its evaluation step limit");
+  if (steps_ > limits_.max_steps) fail("LimitError", "template exceeded its evaluation step limit");
 }
 
 void Interpreter::check_string(size_t bytes) const {
@@ -130,7 +129,9 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Scope>&
       scope->set(s.text, std::move(v));
       return Flow::kNormal;
     }
-    case StmtKind::kMacro: scope->set(s.macro->name, make_macro(s.macro, scope)); return Flow::kNormal;
+    case StmtKind::kMacro:
+      scope->set(s.macro->name, make_macro(s.macro, scope));
+      return Flow::kNormal;
     case StmtKind::kCallBlock: {
       Value caller = make_macro(s.macro, scope);
       const Expr& call = *s.expr;
@@ -219,7 +220,8 @@ Value Interpreter::apply_filters(const Expr& chain, Value input, Scope& scope) {
 
 // ---- macros ------------------------------------------------------------------------------
 
-Value Interpreter::make_macro(std::shared_ptr<MacroDef> def, const std::shared_ptr<Scope>& closure) {
+Value Interpreter::make_macro(std::shared_ptr<MacroDef> def,
+                              const std::shared_ptr<Scope>& closure) {
   // The closure is weak: the scope usually holds the macro itself, and a strong reference
   // would leak the pair. A macro that outlives its scope falls back to the template root.
   std::weak_ptr<Scope> weak = closure;
@@ -238,8 +240,8 @@ Value Interpreter::invoke_macro(const MacroDef& def, const std::weak_ptr<Scope>&
   auto scope = std::make_shared<Scope>(parent ? parent : root_);
   const size_t np = def.params.size();
   if (args.pos.size() > np && !def.uses_varargs)
-    fail("TypeError", "macro '" + def.name + "' takes not more than " + std::to_string(np) +
-                          " argument(s)");
+    fail("TypeError",
+         "macro '" + def.name + "' takes not more than " + std::to_string(np) + " argument(s)");
   std::vector<bool> used(args.kw.size(), false);
   for (size_t i = 0; i < np; ++i) {
     const MacroParam& p = def.params[i];
@@ -248,8 +250,8 @@ Value Interpreter::invoke_macro(const MacroDef& def, const std::weak_ptr<Scope>&
       if (args.kw[k].first == p.name) kw_index = static_cast<int>(k);
     if (i < args.pos.size()) {
       if (kw_index >= 0)
-        fail("TypeError", "macro '" + def.name + "' got multiple values for argument '" +
-                              p.name + "'");
+        fail("TypeError",
+             "macro '" + def.name + "' got multiple values for argument '" + p.name + "'");
       scope->set(p.name, args.pos[i]);
     } else if (kw_index >= 0) {
       used[kw_index] = true;
@@ -303,7 +305,9 @@ Value Interpreter::lookup(const std::string& name, Scope& scope) {
   return Value::undefined("'" + name + "' is undefined");
 }
 
-static Value undefined_use(const Value& v) { fail("UndefinedError", v.str()); }
+static Value undefined_use(const Value& v) {
+  fail("UndefinedError", v.str());
+}
 
 Value Interpreter::call(const Value& callee, CallArgs& args) {
   charge(1);
@@ -405,7 +409,8 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
     case ExprKind::kPos: {
       Value v = eval(*e.children[0], scope);
       if (v.is_undefined()) undefined_use(v);
-      if (v.is_float()) return Value::number(e.kind == ExprKind::kNeg ? -v.as_double() : v.as_double());
+      if (v.is_float())
+        return Value::number(e.kind == ExprKind::kNeg ? -v.as_double() : v.as_double());
       if (v.is_int() || v.is_bool()) {
         int64_t i = v.as_int();
         if (e.kind == ExprKind::kPos) return Value::integer(i);
@@ -429,8 +434,9 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
     case ExprKind::kCondExpr:
       if (truthy(eval(*e.children[0], scope))) return eval(*e.children[1], scope);
       if (e.children[2]) return eval(*e.children[2], scope);
-      return Value::undefined("the inline if-expression evaluated to false and no else section "
-                              "was defined.");
+      return Value::undefined(
+          "the inline if-expression evaluated to false and no else section "
+          "was defined.");
   }
   return Value();
 }
@@ -454,8 +460,7 @@ static bool contains(Interpreter& in, const Value& container, const Value& item)
       if (!is_hashable(item)) fail("TypeError", "unhashable type: '" + type_name(item) + "'");
       return container.as_dict().find(item) != nullptr;
     case Kind::kUndefined: return false;  // iterating an undefined yields nothing
-    default:
-      fail("TypeError", "argument of type '" + type_name(container) + "' is not iterable");
+    default: fail("TypeError", "argument of type '" + type_name(container) + "' is not iterable");
   }
 }
 

@@ -52,7 +52,9 @@ class Interpreter {
   void charge(uint64_t steps);                 // counts work against max_steps
   void check_string(size_t bytes) const;       // LimitError past max_output_bytes
   void check_items(size_t n) const;            // LimitError past max_items
-  Value binop(const std::string& op, const Value& a, const Value& b) { return eval_binary(op, a, b); }
+  Value binop(const std::string& op, const Value& a, const Value& b) {
+    return eval_binary(op, a, b);
+  }
   std::time_t now() const { return clock_(); }
   const RenderLimits& limits() const { return limits_; }
 

@@ -29,12 +29,22 @@ bool all_space(std::string_view s) {
   return true;
 }
 
-std::string rstrip_space(std::string_view s) { return py_strip(s, std::nullopt, false, true); }
+std::string rstrip_space(std::string_view s) {
+  return py_strip(s, std::nullopt, false, true);
+}
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
-bool is_hex(char c) { return is_digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_name_char(char c) {
+  return is_name_start(c) || is_digit(c);
+}
+bool is_hex(char c) {
+  return is_digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f');
+}
 
 class Lexer {
  public:
@@ -77,7 +87,9 @@ class Lexer {
     if (!text.empty()) tokens_.push_back(Token{Tok::kData, std::string(text), line_});
   }
 
-  void emit(Tok type, std::string value) { tokens_.push_back(Token{type, std::move(value), line_}); }
+  void emit(Tok type, std::string value) {
+    tokens_.push_back(Token{type, std::move(value), line_});
+  }
 
   // Text before a tag gets the whitespace control of that tag: "-" strips all whitespace,
   // lstrip_blocks strips the spaces between a line start and a block or comment tag.
@@ -108,8 +120,10 @@ class Lexer {
       if (src_.compare(j, 3, "raw") == 0) {
         size_t k = skip_space(j + 3);
         size_t end = std::string::npos;
-        if (src_.compare(k, 3, "-%}") == 0) end = skip_space(k + 3);
-        else if (src_.compare(k, 2, "%}") == 0) end = k + 2;
+        if (src_.compare(k, 3, "-%}") == 0)
+          end = skip_space(k + 3);
+        else if (src_.compare(k, 2, "%}") == 0)
+          end = k + 2;
         if (end != std::string::npos) {
           emit_data(control_text(text, sign, false));
           advance(end);
@@ -129,9 +143,12 @@ class Lexer {
       if (close == std::string::npos) syntax_error("Missing end of comment tag", start_line);
       size_t end = close + 2;
       char esign = (close > body && (src_[close - 1] == '-' || src_[close - 1] == '+'))
-                       ? src_[close - 1] : 0;
-      if (esign == '-') end = skip_space(end);
-      else if (esign == 0 && end < n && src_[end] == '\n') ++end;  // trim_blocks
+                       ? src_[close - 1]
+                       : 0;
+      if (esign == '-')
+        end = skip_space(end);
+      else if (esign == 0 && end < n && src_[end] == '\n')
+        ++end;  // trim_blocks
       advance(end);
       line_starting_ = src_[end - 1] == '\n';
       return;
@@ -153,9 +170,12 @@ class Lexer {
       if (src_.compare(j, 6, "endraw") == 0) {
         size_t k = skip_space(j + 6);
         size_t end = std::string::npos;
-        if (src_.compare(k, 3, "+%}") == 0) end = k + 3;
-        else if (src_.compare(k, 3, "-%}") == 0) end = skip_space(k + 3);
-        else if (src_.compare(k, 2, "%}") == 0) end = (k + 2 < n && src_[k + 2] == '\n') ? k + 3 : k + 2;
+        if (src_.compare(k, 3, "+%}") == 0)
+          end = k + 3;
+        else if (src_.compare(k, 3, "-%}") == 0)
+          end = skip_space(k + 3);
+        else if (src_.compare(k, 2, "%}") == 0)
+          end = (k + 2 < n && src_[k + 2] == '\n') ? k + 3 : k + 2;
         if (end != std::string::npos) {
           emit_data(control_text(std::string_view(src_).substr(pos_, r - pos_), sign, false));
           advance(end);
@@ -179,11 +199,15 @@ class Lexer {
       if (balance.empty()) {
         size_t end = std::string::npos;
         if (is_variable) {
-          if (src_.compare(pos_, 3, "-}}") == 0) end = skip_space(pos_ + 3);
-          else if (src_.compare(pos_, 2, "}}") == 0) end = pos_ + 2;
+          if (src_.compare(pos_, 3, "-}}") == 0)
+            end = skip_space(pos_ + 3);
+          else if (src_.compare(pos_, 2, "}}") == 0)
+            end = pos_ + 2;
         } else {
-          if (src_.compare(pos_, 3, "+%}") == 0) end = pos_ + 3;
-          else if (src_.compare(pos_, 3, "-%}") == 0) end = skip_space(pos_ + 3);
+          if (src_.compare(pos_, 3, "+%}") == 0)
+            end = pos_ + 3;
+          else if (src_.compare(pos_, 3, "-%}") == 0)
+            end = skip_space(pos_ + 3);
           else if (src_.compare(pos_, 2, "%}") == 0)
             end = (pos_ + 2 < n && src_[pos_ + 2] == '\n') ? pos_ + 3 : pos_ + 2;
         }
@@ -214,9 +238,9 @@ class Lexer {
         lex_string();
         continue;
       }
-      static const char* kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%",
-                                   "~",  "[",  "]",  "(",  ")",  "{",  "}", "<", ">", "=", ".",
-                                   ":",  "|",  ",",  ";"};
+      static const char* kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/",
+                                   "*",  "%",  "~",  "[",  "]",  "(",  ")", "{", "}",
+                                   "<",  ">",  "=",  ".",  ":",  "|",  ",", ";"};
       const char* op = nullptr;
       for (const char* o : kOps) {
         if (src_.compare(pos_, std::char_traits<char>::length(o), o) == 0) {
@@ -224,7 +248,8 @@ class Lexer {
           break;
         }
       }
-      if (!op) syntax_error(std::string("unexpected char ") + py_repr_string(std::string(1, c)), line_);
+      if (!op)
+        syntax_error(std::string("unexpected char ") + py_repr_string(std::string(1, c)), line_);
       std::string o(op);
       if (o == "(" || o == "[" || o == "{") {
         balance.push_back(o == "(" ? ')' : o == "[" ? ']' : '}');
@@ -301,9 +326,12 @@ class Lexer {
         return digits(x, ok);
       };
       size_t pe = std::string::npos;
-      if (p == 'x') pe = prefixed(is_hex), base = 16;
-      else if (p == 'o') pe = prefixed([](char c) { return c >= '0' && c <= '7'; }), base = 8;
-      else if (p == 'b') pe = prefixed([](char c) { return c == '0' || c == '1'; }), base = 2;
+      if (p == 'x')
+        pe = prefixed(is_hex), base = 16;
+      else if (p == 'o')
+        pe = prefixed([](char c) { return c >= '0' && c <= '7'; }), base = 8;
+      else if (p == 'b')
+        pe = prefixed([](char c) { return c == '0' || c == '1'; }), base = 2;
       if (pe != std::string::npos) {
         start = pos_ + 2;
         e = pe;

@@ -15,19 +15,19 @@ namespace insitu::chat::jinja {
 namespace {
 
 const char* const kStrMethods[] = {
-    "strip",      "lstrip",     "rstrip",     "split",     "rsplit",     "splitlines", "startswith",
-    "endswith",   "upper",      "lower",      "title",     "capitalize", "swapcase",   "replace",
-    "find",       "rfind",      "index",      "rindex",    "count",      "join",       "format",
-    "isdigit",    "isalpha",    "isalnum",    "isspace",   "isupper",    "islower",    "isnumeric",
-    "isdecimal",  "zfill",      "center",     "ljust",     "rjust",      "partition",  "rpartition",
-    "casefold",   "removeprefix", "removesuffix"};
-const char* const kDictMethods[] = {"items", "keys", "values", "get", "copy",
-                                    "pop", "popitem", "setdefault", "update", "clear"};
-const char* const kListMethods[] = {"index", "count", "copy", "append", "extend", "insert",
-                                    "pop", "remove", "reverse", "sort", "clear"};
+    "strip",     "lstrip",       "rstrip",      "split",   "rsplit",     "splitlines", "startswith",
+    "endswith",  "upper",        "lower",       "title",   "capitalize", "swapcase",   "replace",
+    "find",      "rfind",        "index",       "rindex",  "count",      "join",       "format",
+    "isdigit",   "isalpha",      "isalnum",     "isspace", "isupper",    "islower",    "isnumeric",
+    "isdecimal", "zfill",        "center",      "ljust",   "rjust",      "partition",  "rpartition",
+    "casefold",  "removeprefix", "removesuffix"};
+const char* const kDictMethods[] = {"items", "keys",    "values",     "get",    "copy",
+                                    "pop",   "popitem", "setdefault", "update", "clear"};
+const char* const kListMethods[] = {"index", "count",  "copy",    "append", "extend", "insert",
+                                    "pop",   "remove", "reverse", "sort",   "clear"};
 // Mutating methods exist but ImmutableSandboxedEnvironment refuses to call them.
-const char* const kUnsafe[] = {"pop", "popitem", "setdefault", "update", "clear", "append",
-                               "extend", "insert", "remove", "reverse", "sort"};
+const char* const kUnsafe[] = {"pop",    "popitem", "setdefault", "update",  "clear", "append",
+                               "extend", "insert",  "remove",     "reverse", "sort"};
 
 template <size_t N>
 bool in_list(const char* const (&list)[N], const std::string& name) {
@@ -39,8 +39,7 @@ bool in_list(const char* const (&list)[N], const std::string& name) {
 std::optional<std::string> opt_str(const ArgBinder& b, size_t i, const char* what) {
   const Value* v = b.get(i);
   if (!v || v->is_none()) return std::nullopt;
-  if (!v->is_string())
-    fail("TypeError", std::string(what) + " arg must be None or str");
+  if (!v->is_string()) fail("TypeError", std::string(what) + " arg must be None or str");
   return v->str();
 }
 
@@ -86,11 +85,12 @@ Value find_impl(const std::string& s, CallArgs& args, bool reverse, bool raise, 
 bool affix_match(const std::string& s, const Value& what, bool prefix, const char* fn) {
   auto one = [&](const Value& v) {
     if (!v.is_string())
-      fail("TypeError", std::string(fn) + " first arg must be str or a tuple of str, not " +
-                            type_name(v));
+      fail("TypeError",
+           std::string(fn) + " first arg must be str or a tuple of str, not " + type_name(v));
     const std::string& a = v.str();
     if (a.size() > s.size()) return false;
-    return prefix ? s.compare(0, a.size(), a) == 0 : s.compare(s.size() - a.size(), a.size(), a) == 0;
+    return prefix ? s.compare(0, a.size(), a) == 0
+                  : s.compare(s.size() - a.size(), a.size(), a) == 0;
   };
   if (what.is_tuple()) {
     for (const Value& v : what.as_list().items)
@@ -125,8 +125,8 @@ Value str_method(Interpreter& in, const std::string& s, const std::string& name,
   in.charge(s.size() / 64);
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     ArgBinder b(name.c_str(), args, {"chars"});
-    return Value::string(py_strip(s, opt_str(b, 0, name.c_str()), name != "rstrip",
-                                  name != "lstrip"));
+    return Value::string(
+        py_strip(s, opt_str(b, 0, name.c_str()), name != "rstrip", name != "lstrip"));
   }
   if (name == "split" || name == "rsplit") {
     ArgBinder b(name.c_str(), args, {"sep", "maxsplit"});
@@ -151,7 +151,8 @@ Value str_method(Interpreter& in, const std::string& s, const std::string& name,
     if (b.has(1) || b.has(2)) {
       size_t n_cp = utf8_length(s);
       size_t lo = b.has(1) && !b.get(1)->is_none() ? cp_to_byte(s, b.get_int(1, 0), n_cp) : 0;
-      size_t hi = b.has(2) && !b.get(2)->is_none() ? cp_to_byte(s, b.get_int(2, 0), n_cp) : s.size();
+      size_t hi =
+          b.has(2) && !b.get(2)->is_none() ? cp_to_byte(s, b.get_int(2, 0), n_cp) : s.size();
       if (lo > hi) return Value::boolean(false);
       view = s.substr(lo, hi - lo);
     }
@@ -180,7 +181,8 @@ Value str_method(Interpreter& in, const std::string& s, const std::string& name,
     return Value::string(py_replace(s, old, repl, count));
   }
   if (name == "find" || name == "rfind" || name == "index" || name == "rindex")
-    return find_impl(s, args, name[0] == 'r', name.find("index") != std::string::npos, name.c_str());
+    return find_impl(s, args, name[0] == 'r', name.find("index") != std::string::npos,
+                     name.c_str());
   if (name == "count") {
     ArgBinder b("count", args, {"sub"});
     return Value::integer(py_count(s, b.get_str(0, "")));
@@ -204,7 +206,8 @@ Value str_method(Interpreter& in, const std::string& s, const std::string& name,
   if (name == "isdigit" || name == "isdecimal" || name == "isnumeric")
     return all_chars(s, py_isdigit);
   if (name == "isalpha") return all_chars(s, py_isalpha);
-  if (name == "isalnum") return all_chars(s, [](char32_t c) { return py_isalpha(c) || py_isdigit(c); });
+  if (name == "isalnum")
+    return all_chars(s, [](char32_t c) { return py_isalpha(c) || py_isdigit(c); });
   if (name == "isspace") return all_chars(s, py_isspace);
   if (name == "isupper" || name == "islower") {
     bool upper = name == "isupper", any = false;
@@ -262,15 +265,18 @@ Value dict_method(const Value& d, const std::string& name, CallArgs& args) {
     std::vector<Value> out;
     out.reserve(dict.items.size());
     for (const auto& [k, v] : dict.items) {
-      if (name == "items") out.push_back(Value::tuple({k, v}));
-      else out.push_back(name == "keys" ? k : v);
+      if (name == "items")
+        out.push_back(Value::tuple({k, v}));
+      else
+        out.push_back(name == "keys" ? k : v);
     }
     return Value::list(std::move(out));
   }
   if (name == "get") {
     ArgBinder b("get", args, {"key", "default"});
     if (!b.has(0)) fail("TypeError", "get expected at least 1 argument, got 0");
-    if (!is_hashable(*b.get(0))) fail("TypeError", "unhashable type: '" + type_name(*b.get(0)) + "'");
+    if (!is_hashable(*b.get(0)))
+      fail("TypeError", "unhashable type: '" + type_name(*b.get(0)) + "'");
     if (const Value* v = dict.find(*b.get(0))) return *v;
     return b.get(1, Value::none());
   }
@@ -319,8 +325,8 @@ Value call_method(Interpreter& in, const Value& obj, const std::string& name, Ca
   *found = has_method(obj, name);
   if (!*found) return Value();
   if ((obj.is_dict() || obj.is_list()) && in_list(kUnsafe, name))
-    fail("SecurityError", "access to attribute '" + name + "' of '" + type_name(obj) +
-                              "' object is unsafe.");
+    fail("SecurityError",
+         "access to attribute '" + name + "' of '" + type_name(obj) + "' object is unsafe.");
   if (obj.is_string()) return str_method(in, obj.str(), name, args);
   if (obj.is_dict()) return dict_method(obj, name, args);
   return list_method(in, obj, name, args);
@@ -352,7 +358,8 @@ Value g_range(Interpreter& in, CallArgs& args) {
   long double span = static_cast<long double>(stop) - static_cast<long double>(start);
   long double count = span / static_cast<long double>(step);
   if (count > kMaxRange)
-    fail("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
+    fail("OverflowError",
+         "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
   std::vector<Value> out;
   for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
     out.push_back(Value::integer(i));

@@ -9,7 +9,9 @@ namespace insitu::chat::jinja {
 
 namespace {
 
-[[noreturn]] void undefined_use(const Value& v) { fail("UndefinedError", v.str()); }
+[[noreturn]] void undefined_use(const Value& v) {
+  fail("UndefinedError", v.str());
+}
 
 Value bound_method(const Value& obj, const std::string& name) {
   return Value::callable(name, [obj, name](Interpreter& in, CallArgs& args) {
@@ -116,7 +118,8 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
           std::u32string u = decode_utf8(obj.str());
           int64_t n = static_cast<int64_t>(u.size());
           if (i < 0) i += n;
-          if (i >= 0 && i < n) return Value::string(encode_utf8(u.substr(static_cast<size_t>(i), 1)));
+          if (i >= 0 && i < n)
+            return Value::string(encode_utf8(u.substr(static_cast<size_t>(i), 1)));
         }
       } else if (key.is_string() && has_method(obj, key.str())) {
         return bound_method(obj, key.str());
@@ -223,9 +226,13 @@ namespace {
                         type_name(b) + "'");
 }
 
-bool is_intlike(const Value& v) { return v.is_int() || v.is_bool(); }
+bool is_intlike(const Value& v) {
+  return v.is_int() || v.is_bool();
+}
 
-[[noreturn]] void overflow() { fail("OverflowError", "integer overflow (insitu integers are 64-bit)"); }
+[[noreturn]] void overflow() {
+  fail("OverflowError", "integer overflow (insitu integers are 64-bit)");
+}
 
 int64_t checked_add(int64_t a, int64_t b) {
   int64_t r;

@@ -51,8 +51,7 @@ class Parser {
   }
 
   std::string token_text(const Token& t) const {
-    if (t.type == Tok::kName || t.type == Tok::kOp || t.type == Tok::kInt ||
-        t.type == Tok::kFloat)
+    if (t.type == Tok::kName || t.type == Tok::kOp || t.type == Tok::kInt || t.type == Tok::kFloat)
       return t.value;
     return describe(t);
   }
@@ -146,7 +145,8 @@ class Parser {
       } else if (t.type == Tok::kEof) {
         if (end_tokens.size()) {
           std::string names;
-          for (const char* e : end_tokens) names += (names.empty() ? "'" : " or '") + std::string(e) + "'";
+          for (const char* e : end_tokens)
+            names += (names.empty() ? "'" : " or '") + std::string(e) + "'";
           error("Unexpected end of template. Jinja was looking for the following tags: " + names +
                 ".");
         }
@@ -400,9 +400,9 @@ class Parser {
     ExprPtr cmp;
     while (true) {
       std::string op;
-      if (cur().type == Tok::kOp && (cur().value == "==" || cur().value == "!=" ||
-                                     cur().value == "<" || cur().value == "<=" ||
-                                     cur().value == ">" || cur().value == ">=")) {
+      if (cur().type == Tok::kOp &&
+          (cur().value == "==" || cur().value == "!=" || cur().value == "<" ||
+           cur().value == "<=" || cur().value == ">" || cur().value == ">=")) {
         op = next().value;
       } else if (skip_name("in")) {
         op = "in";
@@ -436,7 +436,8 @@ class Parser {
   ExprPtr parse_concat() {
     int line = cur().line;
     ExprPtr left = parse_math2();
-    while (skip_op("~")) left = binary(ExprKind::kBinary, "~", std::move(left), parse_math2(), line);
+    while (skip_op("~"))
+      left = binary(ExprKind::kBinary, "~", std::move(left), parse_math2(), line);
     return left;
   }
 
@@ -535,10 +536,14 @@ class Parser {
     while (true) {
       if (!items.empty()) expect_op(",");
       if (is_tuple_end(extra_end)) break;
-      if (simplified) items.push_back(parse_primary());
-      else items.push_back(parse_expression(with_condexpr));
-      if (is_op(",")) is_tuple = true;
-      else break;
+      if (simplified)
+        items.push_back(parse_primary());
+      else
+        items.push_back(parse_expression(with_condexpr));
+      if (is_op(","))
+        is_tuple = true;
+      else
+        break;
     }
     if (!is_tuple) {
       if (!items.empty()) return std::move(items[0]);
@@ -575,19 +580,26 @@ class Parser {
 
   ExprPtr parse_postfix(ExprPtr e) {
     while (true) {
-      if (is_op(".") || is_op("[")) e = parse_subscript(std::move(e));
-      else if (is_op("(")) e = parse_call(std::move(e));
-      else break;
+      if (is_op(".") || is_op("["))
+        e = parse_subscript(std::move(e));
+      else if (is_op("("))
+        e = parse_call(std::move(e));
+      else
+        break;
     }
     return e;
   }
 
   ExprPtr parse_filter_expr(ExprPtr e) {
     while (true) {
-      if (is_op("|")) e = parse_filter(std::move(e), false);
-      else if (is_name("is")) e = parse_test(std::move(e));
-      else if (is_op("(")) e = parse_call(std::move(e));
-      else break;
+      if (is_op("|"))
+        e = parse_filter(std::move(e), false);
+      else if (is_name("is"))
+        e = parse_test(std::move(e));
+      else if (is_op("("))
+        e = parse_call(std::move(e));
+      else
+        break;
     }
     return e;
   }
@@ -647,12 +659,17 @@ class Parser {
       next();
       parts.push_back(std::move(e));
     }
-    if (is_op(":")) parts.push_back(nullptr);
-    else if (!is_op("]") && !is_op(",")) parts.push_back(parse_expression(true));
-    else parts.push_back(nullptr);
+    if (is_op(":"))
+      parts.push_back(nullptr);
+    else if (!is_op("]") && !is_op(","))
+      parts.push_back(parse_expression(true));
+    else
+      parts.push_back(nullptr);
     if (skip_op(":")) {
-      if (!is_op("]") && !is_op(",")) parts.push_back(parse_expression(true));
-      else parts.push_back(nullptr);
+      if (!is_op("]") && !is_op(","))
+        parts.push_back(parse_expression(true));
+      else
+        parts.push_back(nullptr);
     } else {
       parts.push_back(nullptr);
     }
@@ -679,7 +696,8 @@ class Parser {
         next();
         e.kwargs.emplace_back(key, parse_expression(true));
       } else {
-        if (!e.kwargs.empty() || e.star_kwargs) error("invalid syntax for function call expression");
+        if (!e.kwargs.empty() || e.star_kwargs)
+          error("invalid syntax for function call expression");
         e.args.push_back(parse_expression(true));
       }
     }
@@ -752,6 +770,8 @@ class Parser {
 
 }  // namespace
 
-Body parse_template(std::string_view source) { return Parser(tokenize(source)).parse_all(); }
+Body parse_template(std::string_view source) {
+  return Parser(tokenize(source)).parse_all();
+}
 
 }  // namespace insitu::chat::jinja

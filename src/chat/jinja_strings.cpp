@@ -83,7 +83,9 @@ size_t utf8_length(std::string_view s) {
   return decode_utf8(s).size();
 }
 
-static bool valid_cp(char32_t c) { return c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF); }
+static bool valid_cp(char32_t c) {
+  return c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF);
+}
 
 bool py_isspace(char32_t c) {
   if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
@@ -240,8 +242,8 @@ std::vector<std::string> py_split(std::string_view s, const std::optional<std::s
 }
 
 static bool is_line_break(char32_t c) {
-  return c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || c == 0x1C || c == 0x1D ||
-         c == 0x1E || c == 0x85 || c == 0x2028 || c == 0x2029;
+  return c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || c == 0x1C || c == 0x1D || c == 0x1E ||
+         c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
 std::vector<std::string> py_splitlines(std::string_view s, bool keepends) {
@@ -280,7 +282,8 @@ std::string py_lower(std::string_view s) {
 std::string py_capitalize(std::string_view s) {
   std::u32string u = decode_utf8(s);
   std::string out;
-  for (size_t i = 0; i < u.size(); ++i) append_utf8(out, i == 0 ? py_totitle(u[i]) : py_tolower(u[i]));
+  for (size_t i = 0; i < u.size(); ++i)
+    append_utf8(out, i == 0 ? py_totitle(u[i]) : py_tolower(u[i]));
   return out;
 }
 

@@ -16,23 +16,46 @@ const Value& arg0(const CallArgs& args, const char* test) {
   return args.pos[0];
 }
 
-bool t_defined(Interpreter&, const Value& v, CallArgs&) { return !v.is_undefined(); }
-bool t_undefined(Interpreter&, const Value& v, CallArgs&) { return v.is_undefined(); }
-bool t_none(Interpreter&, const Value& v, CallArgs&) { return v.is_none(); }
-bool t_boolean(Interpreter&, const Value& v, CallArgs&) { return v.is_bool(); }
-bool t_true(Interpreter&, const Value& v, CallArgs&) { return v.is_bool() && v.as_bool(); }
-bool t_false(Interpreter&, const Value& v, CallArgs&) { return v.is_bool() && !v.as_bool(); }
-bool t_integer(Interpreter&, const Value& v, CallArgs&) { return v.is_int(); }
-bool t_float(Interpreter&, const Value& v, CallArgs&) { return v.is_float(); }
-bool t_number(Interpreter&, const Value& v, CallArgs&) { return v.is_number(); }
-bool t_string(Interpreter&, const Value& v, CallArgs&) { return v.is_string(); }
-bool t_mapping(Interpreter&, const Value& v, CallArgs&) { return v.is_dict(); }
-bool t_callable(Interpreter&, const Value& v, CallArgs&) { return v.is_callable(); }
+bool t_defined(Interpreter&, const Value& v, CallArgs&) {
+  return !v.is_undefined();
+}
+bool t_undefined(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_undefined();
+}
+bool t_none(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_none();
+}
+bool t_boolean(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_bool();
+}
+bool t_true(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_bool() && v.as_bool();
+}
+bool t_false(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_bool() && !v.as_bool();
+}
+bool t_integer(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_int();
+}
+bool t_float(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_float();
+}
+bool t_number(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_number();
+}
+bool t_string(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_string();
+}
+bool t_mapping(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_dict();
+}
+bool t_callable(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_callable();
+}
 
 // iter() works on str, list, tuple, dict and on jinja2's Undefined (which iterates as empty).
 bool t_iterable(Interpreter&, const Value& v, CallArgs&) {
-  return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined() ||
-         v.kind() == Kind::kLoop;
+  return v.is_string() || v.is_list() || v.is_dict() || v.is_undefined() || v.kind() == Kind::kLoop;
 }
 
 // len() plus __getitem__: str, list, tuple, dict, and Undefined again.
@@ -54,7 +77,9 @@ bool t_sameas(Interpreter&, const Value& v, CallArgs& args) {
   }
 }
 
-bool t_escaped(Interpreter&, const Value&, CallArgs&) { return false; }  // no Markup values
+bool t_escaped(Interpreter&, const Value&, CallArgs&) {
+  return false;
+}  // no Markup values
 
 int64_t int_value(const Value& v, const char* test) {
   if (v.is_undefined()) fail("UndefinedError", v.str());
@@ -84,8 +109,12 @@ bool t_divisibleby(Interpreter&, const Value& v, CallArgs& args) {
   return x % y == 0;
 }
 
-bool t_eq(Interpreter&, const Value& v, CallArgs& args) { return equals(v, arg0(args, "eq")); }
-bool t_ne(Interpreter&, const Value& v, CallArgs& args) { return !equals(v, arg0(args, "ne")); }
+bool t_eq(Interpreter&, const Value& v, CallArgs& args) {
+  return equals(v, arg0(args, "eq"));
+}
+bool t_ne(Interpreter&, const Value& v, CallArgs& args) {
+  return !equals(v, arg0(args, "ne"));
+}
 
 int ordered(const Value& a, const Value& b, const char* op) {
   if (a.is_undefined()) fail("UndefinedError", a.str());
@@ -93,10 +122,18 @@ int ordered(const Value& a, const Value& b, const char* op) {
   return compare(a, b, op);
 }
 
-bool t_lt(Interpreter&, const Value& v, CallArgs& args) { return ordered(v, arg0(args, "lt"), "<") < 0; }
-bool t_le(Interpreter&, const Value& v, CallArgs& args) { return ordered(v, arg0(args, "le"), "<=") <= 0; }
-bool t_gt(Interpreter&, const Value& v, CallArgs& args) { return ordered(v, arg0(args, "gt"), ">") > 0; }
-bool t_ge(Interpreter&, const Value& v, CallArgs& args) { return ordered(v, arg0(args, "ge"), ">=") >= 0; }
+bool t_lt(Interpreter&, const Value& v, CallArgs& args) {
+  return ordered(v, arg0(args, "lt"), "<") < 0;
+}
+bool t_le(Interpreter&, const Value& v, CallArgs& args) {
+  return ordered(v, arg0(args, "le"), "<=") <= 0;
+}
+bool t_gt(Interpreter&, const Value& v, CallArgs& args) {
+  return ordered(v, arg0(args, "gt"), ">") > 0;
+}
+bool t_ge(Interpreter&, const Value& v, CallArgs& args) {
+  return ordered(v, arg0(args, "ge"), ">=") >= 0;
+}
 
 bool t_in(Interpreter& in, const Value& v, CallArgs& args) {
   const Value& seq = arg0(args, "in");
@@ -142,20 +179,45 @@ bool t_test(Interpreter&, const Value& v, CallArgs&) {
 
 TestFn find_test(const std::string& name) {
   static const std::unordered_map<std::string, TestFn> tests = {
-      {"defined", t_defined},   {"undefined", t_undefined}, {"none", t_none},
-      {"boolean", t_boolean},   {"true", t_true},           {"false", t_false},
-      {"integer", t_integer},   {"float", t_float},         {"number", t_number},
-      {"string", t_string},     {"mapping", t_mapping},     {"callable", t_callable},
-      {"iterable", t_iterable}, {"sequence", t_sequence},   {"sameas", t_sameas},
-      {"escaped", t_escaped},   {"odd", t_odd},             {"even", t_even},
+      {"defined", t_defined},
+      {"undefined", t_undefined},
+      {"none", t_none},
+      {"boolean", t_boolean},
+      {"true", t_true},
+      {"false", t_false},
+      {"integer", t_integer},
+      {"float", t_float},
+      {"number", t_number},
+      {"string", t_string},
+      {"mapping", t_mapping},
+      {"callable", t_callable},
+      {"iterable", t_iterable},
+      {"sequence", t_sequence},
+      {"sameas", t_sameas},
+      {"escaped", t_escaped},
+      {"odd", t_odd},
+      {"even", t_even},
       {"divisibleby", t_divisibleby},
-      {"eq", t_eq},             {"equalto", t_eq},          {"==", t_eq},
-      {"ne", t_ne},             {"!=", t_ne},               {"lt", t_lt},
-      {"lessthan", t_lt},       {"<", t_lt},                {"le", t_le},
-      {"<=", t_le},             {"gt", t_gt},               {"greaterthan", t_gt},
-      {">", t_gt},              {"ge", t_ge},               {">=", t_ge},
-      {"in", t_in},             {"lower", t_lower},         {"upper", t_upper},
-      {"filter", t_filter},     {"test", t_test},
+      {"eq", t_eq},
+      {"equalto", t_eq},
+      {"==", t_eq},
+      {"ne", t_ne},
+      {"!=", t_ne},
+      {"lt", t_lt},
+      {"lessthan", t_lt},
+      {"<", t_lt},
+      {"le", t_le},
+      {"<=", t_le},
+      {"gt", t_gt},
+      {"greaterthan", t_gt},
+      {">", t_gt},
+      {"ge", t_ge},
+      {">=", t_ge},
+      {"in", t_in},
+      {"lower", t_lower},
+      {"upper", t_upper},
+      {"filter", t_filter},
+      {"test", t_test},
   };
   auto it = tests.find(name);
   return it == tests.end() ? nullptr : it->second;

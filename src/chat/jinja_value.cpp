@@ -7,7 +7,9 @@
 
 namespace insitu::chat::jinja {
 
-void fail(const char* type, const std::string& message) { throw JinjaError(type, message); }
+void fail(const char* type, const std::string& message) {
+  throw JinjaError(type, message);
+}
 
 Value Value::undefined(std::string hint) {
   Value v;
@@ -78,7 +80,9 @@ Value Value::generator(std::vector<Value> items, const char* type) {
   return v;
 }
 
-bool Value::is_generator() const { return kind_ == Kind::kList && as_list().gen_type != nullptr; }
+bool Value::is_generator() const {
+  return kind_ == Kind::kList && as_list().gen_type != nullptr;
+}
 
 Value Value::dict(std::shared_ptr<Dict> d) {
   int depth = 0;
@@ -91,7 +95,9 @@ Value Value::dict(std::shared_ptr<Dict> d) {
   return v;
 }
 
-Value Value::dict() { return dict(std::make_shared<Dict>()); }
+Value Value::dict() {
+  return dict(std::make_shared<Dict>());
+}
 
 Value Value::ns(std::shared_ptr<Namespace> n) {
   Value v;
@@ -401,9 +407,7 @@ void json_key(std::string& out, const Value& k) {
     case Kind::kFloat: out += "\"" + py_float_repr(k.as_double()) + "\""; return;
     case Kind::kBool: out += k.as_bool() ? "\"true\"" : "\"false\""; return;
     case Kind::kNone: out += "\"null\""; return;
-    default:
-      fail("TypeError",
-           "keys must be str, int, float, bool or None, not " + type_name(k));
+    default: fail("TypeError", "keys must be str, int, float, bool or None, not " + type_name(k));
   }
 }
 
@@ -422,9 +426,12 @@ void json_into(std::string& out, const Value& v, const JsonStyle& st, int level)
     case Kind::kInt: out += std::to_string(v.as_int()); return;
     case Kind::kFloat: {
       double d = v.as_double();
-      if (std::isnan(d)) out += "NaN";
-      else if (std::isinf(d)) out += d < 0 ? "-Infinity" : "Infinity";
-      else out += py_float_repr(d);
+      if (std::isnan(d))
+        out += "NaN";
+      else if (std::isinf(d))
+        out += d < 0 ? "-Infinity" : "Infinity";
+      else
+        out += py_float_repr(d);
       return;
     }
     case Kind::kString: json_escape_into(out, v.str()); return;
@@ -454,9 +461,8 @@ void json_into(std::string& out, const Value& v, const JsonStyle& st, int level)
         return;
       }
       if (sort_keys) {
-        std::stable_sort(items.begin(), items.end(), [](auto* a, auto* b) {
-          return compare(a->first, b->first, "<") < 0;
-        });
+        std::stable_sort(items.begin(), items.end(),
+                         [](auto* a, auto* b) { return compare(a->first, b->first, "<") < 0; });
       }
       out += "{";
       for (size_t i = 0; i < items.size(); ++i) {
@@ -470,8 +476,7 @@ void json_into(std::string& out, const Value& v, const JsonStyle& st, int level)
       out += "}";
       return;
     }
-    default:
-      fail("TypeError", "Object of type " + type_name(v) + " is not JSON serializable");
+    default: fail("TypeError", "Object of type " + type_name(v) + " is not JSON serializable");
   }
 }
 

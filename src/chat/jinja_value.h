@@ -98,7 +98,7 @@ class Value {
 
   bool as_bool() const { return b_; }
   int64_t as_int() const { return kind_ == Kind::kBool ? (b_ ? 1 : 0) : i_; }
-  double as_double() const;  // int, bool or float
+  double as_double() const;                        // int, bool or float
   const std::string& str() const { return str_; }  // string value, or the undefined hint
   List& as_list() const { return *static_cast<List*>(obj_.get()); }
   Dict& as_dict() const { return *static_cast<Dict*>(obj_.get()); }

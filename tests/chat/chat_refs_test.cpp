@@ -22,14 +22,19 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-ordered_json read_json(const std::string& path) { return ordered_json::parse(read_file(path)); }
+ordered_json read_json(const std::string& path) {
+  return ordered_json::parse(read_file(path));
+}
 
 // The references were rendered on 2026-11-27; Llama 3.2 prints that date via strftime_now.
-std::time_t reference_day() { return 1795780800; }  // 2026-11-27 12:00:00 UTC
+std::time_t reference_day() {
+  return 1795780800;
+}  // 2026-11-27 12:00:00 UTC
 
 std::string template_path(const std::string& name) {
   // chatml.jinja is the demo model's ChatML template; the others ship in shared/.
-  if (name == "chatml.jinja") return test::source_dir() + "/models/demo-llama-14m/chat_template.jinja";
+  if (name == "chatml.jinja")
+    return test::source_dir() + "/models/demo-llama-14m/chat_template.jinja";
   return test::shared_dir() + "/chat_templates/" + name;
 }
 

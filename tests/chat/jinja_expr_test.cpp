@@ -43,7 +43,8 @@ TEST(JinjaExpr, LiteralsAndStr) {
   EXPECT_EQ(render(R"({{ ["it's", 'say "hi"', 'tab\there'] }})"),
             R"(["it's", 'say "hi"', 'tab\there'])");
   EXPECT_EQ(render(R"({{ 'a\nb' }}|{{ "q\"q" }}|{{ '\u00e9\x41' }}|{{ 'x' 'y' }})"),
-            "a\nb|q\"q|\xc3\xa9" "A|xy");
+            "a\nb|q\"q|\xc3\xa9"
+            "A|xy");
   EXPECT_EQ(render("{{ 1.0 }} {{ 0.1 + 0.2 }} {{ 1e-5 }} {{ 1e16 }} {{ 1.5e16 }} {{ 123456789.0 }} "
                    "{{ 3 * 1.0 }} {{ 0.0001 }} {{ -2.5 }} {{ 1_000 }}"),
             "1.0 0.30000000000000004 1e-05 1e+16 1.5e+16 123456789.0 3.0 0.0001 -2.5 1000");
@@ -75,12 +76,12 @@ TEST(JinjaExpr, StringMethods) {
                    "{{ 'x.json'.endswith('.json') }} {{ '-'.join(['a', 'b']) }} "
                    "{{ 'abcabc'.count('b') }} {{ 'a</think>b'.split('</think>')[-1] }}"),
             "['a', 'b c'] ['a b', 'c'] x\n Hello World True a-b 2 b");
-  EXPECT_EQ(render("{{ '{0}-{name}-{0:>3}-{1:.2f}'.format(1, 2.5, name='n') }}"),
-            "1-n-  1-2.50");
+  EXPECT_EQ(render("{{ '{0}-{name}-{0:>3}-{1:.2f}'.format(1, 2.5, name='n') }}"), "1-n-  1-2.50");
 }
 
 TEST(JinjaFilters, JsonAndStrings) {
-  EXPECT_EQ(render("{{ v|tojson }}", {{"v", ordered_json::parse(R"({"a": [1, 2.5, null, true, "\u00e9\"\n"]})")}}),
+  EXPECT_EQ(render("{{ v|tojson }}",
+                   {{"v", ordered_json::parse(R"({"a": [1, 2.5, null, true, "\u00e9\"\n"]})")}}),
             R"({"a": [1, 2.5, null, true, "é\"\n"]})");
   EXPECT_EQ(render("{{ {'a': [1, {}], 'b': []}|tojson(indent=2) }}"),
             "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": []\n}");
@@ -105,14 +106,16 @@ TEST(JinjaFilters, Indent) {
 }
 
 TEST(JinjaFilters, Sequences) {
-  EXPECT_EQ(render("{{ [1, 2, 3]|join(', ') }}|{{ [1, 2]|length }}{{ 'abc'|count }}"
-                   "{{ {'a': 1}|length }}|{{ [1, 2, 3]|first }}{{ [1, 2, 3]|last }}{{ 'abc'|last }}|"
-                   "{{ 'ab'|list }}|{{ [3, 1, 2]|sort }}|{{ ['b', 'A', 'c']|sort }}|"
-                   "{{ [3, 1, 2]|sort(reverse=true) }}"),
-            "1, 2, 3|231|13c|['a', 'b']|[1, 2, 3]|['A', 'b', 'c']|[3, 2, 1]");
-  EXPECT_EQ(render("{{ ['a', 'A', 'b', 'a']|unique|list }} {{ ['a', 'A']|unique(true)|list }} "
-                   "{{ [1, 2, 3]|reverse|list }} {{ 'abc'|reverse }} {{ {'b': 1, 'a': 2}|dictsort }}"),
-            "['a', 'b'] ['a', 'A'] [3, 2, 1] cba [('a', 2), ('b', 1)]");
+  EXPECT_EQ(
+      render("{{ [1, 2, 3]|join(', ') }}|{{ [1, 2]|length }}{{ 'abc'|count }}"
+             "{{ {'a': 1}|length }}|{{ [1, 2, 3]|first }}{{ [1, 2, 3]|last }}{{ 'abc'|last }}|"
+             "{{ 'ab'|list }}|{{ [3, 1, 2]|sort }}|{{ ['b', 'A', 'c']|sort }}|"
+             "{{ [3, 1, 2]|sort(reverse=true) }}"),
+      "1, 2, 3|231|13c|['a', 'b']|[1, 2, 3]|['A', 'b', 'c']|[3, 2, 1]");
+  EXPECT_EQ(
+      render("{{ ['a', 'A', 'b', 'a']|unique|list }} {{ ['a', 'A']|unique(true)|list }} "
+             "{{ [1, 2, 3]|reverse|list }} {{ 'abc'|reverse }} {{ {'b': 1, 'a': 2}|dictsort }}"),
+      "['a', 'b'] ['a', 'A'] [3, 2, 1] cba [('a', 2), ('b', 1)]");
   EXPECT_EQ(render("{{ [1, 2, 3, 4, 5]|batch(2)|list }} {{ [1, 2, 3, 4, 5]|batch(2, 0)|list }} "
                    "{{ [1, 2, 3, 4, 5]|slice(2)|list }}"),
             "[[1, 2], [3, 4], [5]] [[1, 2], [3, 4], [5, 0]] [[1, 2, 3], [4, 5]]");
@@ -129,12 +132,15 @@ TEST(JinjaFilters, SelectRejectMap) {
   EXPECT_EQ(render("{{ users|selectattr('admin', 'defined')|list|length }}", ctx), "2");
   EXPECT_EQ(render("{{ users|selectattr('name', 'equalto', 'b')|first }}", ctx),
             "{'name': 'b', 'admin': False}");
-  EXPECT_EQ(render("{{ [1, 2, 3, 4]|select('odd')|list }} {{ [1, 2, 3, 4]|reject('divisibleby', 2)|list }} "
-                   "{{ ['a', 'b']|map('upper')|join }} {{ [0, 1, '']|select|list }}"),
-            "[1, 3] [1, 3] AB [1]");
+  EXPECT_EQ(
+      render(
+          "{{ [1, 2, 3, 4]|select('odd')|list }} {{ [1, 2, 3, 4]|reject('divisibleby', 2)|list }} "
+          "{{ ['a', 'b']|map('upper')|join }} {{ [0, 1, '']|select|list }}"),
+      "[1, 3] [1, 3] AB [1]");
   EXPECT_EQ(render("{{ users|map(attribute='missing', default='?')|join }}", ctx), "???");
-  EXPECT_EQ(render("{{ users|sort(attribute='name', reverse=true)|map(attribute='name')|join }}", ctx),
-            "cba");
+  EXPECT_EQ(
+      render("{{ users|sort(attribute='name', reverse=true)|map(attribute='name')|join }}", ctx),
+      "cba");
   EXPECT_EQ(render("{{ none|selectattr('x')|list }}"), "[]");  // falsy input: no iteration
   // Filters like select return one-shot generators, as in jinja2: always truthy, no len().
   EXPECT_EQ(render("{{ 'yes' if ([]|select) else 'no' }}"), "yes");
@@ -173,8 +179,9 @@ TEST(JinjaTests, BuiltinTests) {
 TEST(JinjaGlobals, NamespaceRangeDictStrftime) {
   EXPECT_EQ(render("{{ range(3)|list }} {{ range(1, 7, 2)|list }} {{ range(3, 0, -1)|list }}"),
             "[0, 1, 2] [1, 3, 5] [3, 2, 1]");
-  EXPECT_EQ(render("{{ dict(a=1, b='x') }} {% set ns = namespace(x=1) %}{{ ns.x }}{{ ns.y is defined }}"),
-            "{'a': 1, 'b': 'x'} 1False");
+  EXPECT_EQ(
+      render("{{ dict(a=1, b='x') }} {% set ns = namespace(x=1) %}{{ ns.x }}{{ ns.y is defined }}"),
+      "{'a': 1, 'b': 'x'} 1False");
   EXPECT_EQ(render("{{ strftime_now('%Y-%m-%d') }} {{ strftime_now('%d %b %Y') }}"),
             "2026-11-27 27 Nov 2026");
   EXPECT_EQ(render("{% set j = joiner('|') %}{% for x in 'abc' %}{{ j() }}{{ x }}{% endfor %}"),

@@ -24,9 +24,9 @@ std::string error_of(const std::string& source, const ordered_json& ctx = ordere
 
 TEST(JinjaWhitespace, TrimBlocksEatsOneNewlineAfterBlockTags) {
   EXPECT_EQ(render("{% if true %}\nyes\n{% endif %}\nafter"), "yes\nafter");
-  EXPECT_EQ(render("{{ 1 }}\n2"), "1\n2");  // not after expressions
+  EXPECT_EQ(render("{{ 1 }}\n2"), "1\n2");                   // not after expressions
   EXPECT_EQ(render("{% if true +%}\nx{% endif %}"), "\nx");  // '+%}' keeps it
-  EXPECT_EQ(render("a {# note #}\nb"), "a b");  // comments trim too
+  EXPECT_EQ(render("a {# note #}\nb"), "a b");               // comments trim too
 }
 
 TEST(JinjaWhitespace, LstripBlocksRemovesIndentBeforeBlockTags) {
@@ -108,8 +108,9 @@ TEST(JinjaMacros, ArgumentsAndDefaults) {
   EXPECT_NE(error_of("{% macro m(a) %}{% endmacro %}{{ m(b=2) }}").find("TypeError"),
             std::string::npos);
   // Only macros that use `caller` accept one.
-  EXPECT_NE(error_of("{% macro m() %}x{% endmacro %}{% call m() %}y{% endcall %}").find("TypeError"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("{% macro m() %}x{% endmacro %}{% call m() %}y{% endcall %}").find("TypeError"),
+      std::string::npos);
 }
 
 TEST(JinjaMacros, RecursionCallerAndClosures) {
@@ -157,7 +158,8 @@ TEST(JinjaErrors, SyntaxErrorsNameTheLine) {
 
 TEST(JinjaErrors, RuntimeErrorsLikePython) {
   EXPECT_EQ(error_of("{% for x in none %}{% endfor %}")
-                .rfind("TypeError: 'NoneType' object is not iterable", 0), 0u);
+                .rfind("TypeError: 'NoneType' object is not iterable", 0),
+            0u);
   EXPECT_EQ(error_of("{{ missing.attr }}").rfind("UndefinedError: 'missing' is undefined", 0), 0u);
   EXPECT_EQ(error_of("{{ 'a' + missing }}").rfind("UndefinedError", 0), 0u);
   EXPECT_EQ(error_of("{{ 'a' + 1 }}").rfind("TypeError: can only concatenate str", 0), 0u);
@@ -177,16 +179,20 @@ TEST(JinjaLimits, HostileTemplatesStopWithErrors) {
   small.max_steps = 100000;
   small.max_output_bytes = 1 << 16;
   EXPECT_EQ(error_of("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
-                     "{% endfor %}", ordered_json::object(), small)
-                .rfind("LimitError", 0), 0u);
+                     "{% endfor %}",
+                     ordered_json::object(), small)
+                .rfind("LimitError", 0),
+            0u);
   EXPECT_EQ(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}").rfind("RecursionError", 0),
             0u);
   EXPECT_EQ(error_of("{{ range(1000000) }}").rfind("OverflowError", 0), 0u);
   EXPECT_EQ(error_of("{{ 'x' * 100000 }}", ordered_json::object(), small).rfind("LimitError", 0),
             0u);
   EXPECT_EQ(error_of("{% set ns = namespace(s='ab') %}{% for i in range(100) %}"
-                     "{% set ns.s = ns.s ~ ns.s %}{% endfor %}", ordered_json::object(), small)
-                .rfind("LimitError", 0), 0u);
+                     "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                     ordered_json::object(), small)
+                .rfind("LimitError", 0),
+            0u);
   EXPECT_EQ(error_of("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}")
                 .find("TemplateSyntaxError"),
             0u);
@@ -194,8 +200,9 @@ TEST(JinjaLimits, HostileTemplatesStopWithErrors) {
   for (int i = 0; i < 5000; ++i) chain += " + 1";
   EXPECT_EQ(error_of(chain + " }}").find("TemplateSyntaxError"), 0u);
   // A namespace that contains itself prints without recursing forever and is freed.
-  EXPECT_EQ(error_of("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").rfind(
-                "RecursionError", 0), 0u);
+  EXPECT_EQ(
+      error_of("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}").rfind("RecursionError", 0),
+      0u);
 }
 
 }  // namespace
