@@ -121,34 +121,42 @@ void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float* o) {
       store256(c + 128 * h + 32 * g, _mm256_or_si256(lo, hb));
     }
   }
-  const uint8_t* sc = b + 96;
-  for (int j = 0; j < 16; ++j) {
-    const int lo = j < 8 ? (sc[j] & 0xF) : (sc[j - 8] >> 4);
-    const int q = (lo | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
-    const float dl = d * static_cast<float>(q);
-    s[j] = dl;
-    o[j] = 0.f;
-  }
+  // Sixteen 6-bit scales (offset 32): low nibbles in bytes 0..7 (j < 8) or their high
+  // nibbles (j >= 8), top 2 bits in bytes 8..11, unpacked on 32-bit words.
+  uint32_t u[3];
+  std::memcpy(u, b + 96, 12);
+  const uint32_t t = u[2];
+  const __m128i packed = _mm_setr_epi32(
+      static_cast<int>((u[0] & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4)),
+      static_cast<int>((u[1] & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4)),
+      static_cast<int>(((u[0] >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4)),
+      static_cast<int>(((u[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4)));
+  const __m512i q = _mm512_sub_epi32(_mm512_cvtepu8_epi32(packed), _mm512_set1_epi32(32));
+  _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(q)));
+  _mm512_storeu_ps(o, _mm512_setzero_ps());
 }
 
-// 6-bit scale and min of sub-block j (0..7) of q4_K / q5_K.
-inline void scale_min_k4(int j, const uint8_t* q, int* d, int* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
+// The 12 packed bytes of q4_K / q5_K hold 8 6-bit scales and 8 6-bit mins: sub-blocks 0..3
+// in the low 6 bits of bytes 0..3 (scales) and 4..7 (mins); sub-blocks 4..7 in the nibbles of
+// bytes 8..11 plus the top 2 bits of bytes 0..3 / 4..7. Unpacked on 32-bit words, then
+// widened so each sub-block's (d * scale, -dmin * min) covers its two 16-groups.
 inline void k4_scales(const uint8_t* b, float* s, float* o) {
   const float d = half_at(b), dmin = half_at(b + 2);
-  for (int j = 0; j < 8; ++j) {
-    int sc, m;
-    scale_min_k4(j, b + 4, &sc, &m);
-    fill_groups(s + 2 * j, o + 2 * j, 2, d * static_cast<float>(sc),
-                -(dmin * static_cast<float>(m)));
-  }
+  uint32_t u[3];
+  std::memcpy(u, b + 4, 12);
+  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
+  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  const __m128i packed = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
+                                        static_cast<int>(m_lo), static_cast<int>(m_hi));
+  // Lane 2g and 2g + 1 of each 16-lane vector take sub-block g's byte.
+  const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  const __m512i all = _mm512_cvtepu8_epi32(packed);  // 8 scales then 8 mins
+  const __m512 sc = _mm512_cvtepi32_ps(_mm512_permutexvar_epi32(dup, all));
+  const __m512 mn = _mm512_cvtepi32_ps(
+      _mm512_permutexvar_epi32(_mm512_add_epi32(dup, _mm512_set1_epi32(8)), all));
+  _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_set1_ps(d), sc));
+  _mm512_storeu_ps(o, _mm512_mul_ps(_mm512_set1_ps(-dmin), mn));
 }
 
 // q4_K: d | dmin | scales[12] | qs[128]; 32 bytes per 64 elements, low nibbles first.

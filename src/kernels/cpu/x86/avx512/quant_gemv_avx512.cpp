@@ -27,6 +27,7 @@ namespace insitu::kernels::avx512 {
 namespace {
 
 constexpr int kParts = 3;
+constexpr int64_t kPrefetchRows = 2;
 // Largest |xq|: the top digit must stay in [-127, 127] after balanced carries.
 constexpr float kXMax = kParts == 3 ? 8290000.f : 32384.f;
 
@@ -169,9 +170,12 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
   const int64_t nb = p.cols / dec.block;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = p.w + static_cast<size_t>(r) * p.row_bytes;
-    if (r + 1 < r1) {  // the next row's first lines; the rest streams via the HW prefetcher
-      for (int64_t b = 0; b < 256 && b < static_cast<int64_t>(p.row_bytes); b += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(row + p.row_bytes + b), _MM_HINT_T0);
+    // Software prefetch kPrefetchRows rows ahead: one row per thread is a single sequential
+    // stream, which the hardware prefetcher alone does not keep deep enough to saturate DRAM.
+    if (r + kPrefetchRows < r1) {
+      const uint8_t* ahead = row + kPrefetchRows * p.row_bytes;
+      for (size_t b = 0; b < p.row_bytes; b += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T0);
     }
     dec.codes(row, 0, nb, codes, scale, offset);
     float out[M];
