@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "tokenizer/model_bpe.h"
+#include "tokenizer/model_unigram.h"
 #include "tokenizer/model_wordpiece.h"
 
 namespace insitu::tok {
@@ -42,6 +43,7 @@ std::unique_ptr<Model> make_model(const nlohmann::json& j, const std::string& wh
   }
   if (type == "BPE") return std::make_unique<BpeModel>(j, where);
   if (type == "WordPiece") return std::make_unique<WordPieceModel>(j, where);
+  if (type == "Unigram") return std::make_unique<UnigramModel>(j, where);
   throw Error(ErrorCode::kUnsupported, where + ".type: unsupported model '" + type + "'");
 }
 

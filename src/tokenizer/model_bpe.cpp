@@ -15,6 +15,10 @@ std::string optional_string(const nlohmann::json& j, const char* key) {
   if (it == j.end() || !it->is_string()) return {};
   return it->get<std::string>();
 }
+// Built only for error messages: "<file>: model.merges[<rank>]".
+std::string merge_field(const std::string& where, int32_t rank) {
+  return where + ".merges[" + std::to_string(rank) + "]";
+}
 bool optional_bool(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_boolean() && it->get<bool>();
@@ -50,18 +54,18 @@ BpeModel::BpeModel(const nlohmann::json& j, const std::string& where) {
   merges_.reserve(merges_it->size());
   int32_t rank = 0;
   for (const auto& m : *merges_it) {
-    std::string field = where + ".merges[" + std::to_string(rank) + "]";
     // Two spellings: "a b" (split at the first space) or ["a", "b"].
     if (m.is_string()) {
       const std::string& s = m.get_ref<const std::string&>();
       size_t space = s.find(' ');
       if (space == std::string::npos)
-        throw Error(ErrorCode::kCorruptFile, field + ": '" + s + "' is not 'a b'");
-      add_merge(s.substr(0, space), s.substr(space + 1), rank, field);
+        throw Error(ErrorCode::kCorruptFile, merge_field(where, rank) + ": '" + s + "' is not 'a b'");
+      add_merge(s.substr(0, space), s.substr(space + 1), rank, where);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      add_merge(m[0].get<std::string>(), m[1].get<std::string>(), rank, field);
+      add_merge(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>(), rank,
+                where);
     } else {
-      throw Error(ErrorCode::kCorruptFile, field + ": expected \"a b\" or [a, b]");
+      throw Error(ErrorCode::kCorruptFile, merge_field(where, rank) + ": expected \"a b\" or [a, b]");
     }
     ++rank;
   }
@@ -71,8 +75,8 @@ void BpeModel::add_merge(const std::string& a, const std::string& b, int32_t ran
                          const std::string& where) {
   int32_t ia = token_to_id(a), ib = token_to_id(b);
   if (ia < 0 || ib < 0)
-    throw Error(ErrorCode::kCorruptFile, where + ": merge part not in vocab ('" + a + "', '" +
-                                             b + "')");
+    throw Error(ErrorCode::kCorruptFile, merge_field(where, rank) +
+                                             ": merge part not in vocab ('" + a + "', '" + b + "')");
   // The merged token drops the right part's continuing-subword prefix.
   std::string merged = a;
   const size_t plen = continuing_subword_prefix_.size();
@@ -83,7 +87,8 @@ void BpeModel::add_merge(const std::string& a, const std::string& b, int32_t ran
   }
   int32_t id = token_to_id(merged);
   if (id < 0)
-    throw Error(ErrorCode::kCorruptFile, where + ": merged token '" + merged + "' not in vocab");
+    throw Error(ErrorCode::kCorruptFile,
+                merge_field(where, rank) + ": merged token '" + merged + "' not in vocab");
   // HF collects the merges into a map in file order, so a repeated pair keeps its last rank.
   merges_.insert_or_assign(pair_key(ia, ib), Merge{rank, id});
 }

@@ -199,6 +199,35 @@ TEST(TokenizerWordPiece, BertStyle) {
   EXPECT_EQ(tok.decode(ids, true), "unaffable hello! [UNK]");
 }
 
+json small_unigram() {
+  return json::parse(R"({
+    "added_tokens": [], "normalizer": null, "post_processor": null,
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always",
+                      "split": true},
+    "decoder": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always",
+                "split": true},
+    "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": false,
+              "vocab": [["<unk>", 0.0], ["▁", -1.0], ["a", -1.0], ["b", -1.0], ["ab", -1.5],
+                        ["abc", -4.0], ["c", -2.0], ["▁ab", -2.0], ["<0x78>", -5.0]]}})");
+}
+
+TEST(TokenizerUnigram, BestScoringSegmentation) {
+  Tokenizer tok = make(small_unigram());
+  // "▁abc": ▁ab + c (-4) beats ▁ + ab + c (-4.5) and ▁ + abc (-5).
+  EXPECT_EQ(tok.encode("abc", false), (std::vector<int32_t>{7, 6}));
+  // Unknown characters score min_score - 10 each and fuse into one <unk>.
+  EXPECT_EQ(tok.encode("abyzc", false), (std::vector<int32_t>{7, 0, 6}));
+  EXPECT_EQ(tok.decode(std::vector<int32_t>{7, 6, 1, 2}, false), "abc a");
+}
+
+TEST(TokenizerUnigram, ByteFallbackForUnknownRuns) {
+  json j = small_unigram();
+  j["model"]["byte_fallback"] = true;
+  Tokenizer tok = make(j);
+  EXPECT_EQ(tok.encode("abx", false), (std::vector<int32_t>{7, 8}));   // x -> <0x78>
+  EXPECT_EQ(tok.encode("abxy", false), (std::vector<int32_t>{7, 0}));  // no <0x79>: unk
+}
+
 TEST(TokenizerThreads, ConcurrentEncodeAgrees) {
   const Tokenizer& tok = cached_tokenizer(source_dir() + "/models/demo-llama-14m/tokenizer.json");
   const std::string text = "And God said, Let there be light: and there was light. ";
