@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <string>
 
 #include "cli/command.h"
 #include "core/error.h"
@@ -24,6 +25,19 @@ int main(int argc, char** argv) {
   for (auto& cmd : cli::command_registry()) {
     CLI::App* sub = app.add_subcommand(cmd.name, cmd.description);
     runners[sub] = cmd.setup(*sub);
+  }
+  // CLI11 reports an unknown subcommand as "A subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const auto& cmd : cli::command_registry()) {
+      known |= cmd.name == argv[1];
+      names += (names.empty() ? "" : ", ") + cmd.name;
+    }
+    if (!known) {
+      std::fprintf(stderr, "insitu: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);

@@ -113,10 +113,10 @@ void edit_header(const std::string& path, const std::function<void(nlohmann::jso
   auto h = nlohmann::json::parse(bytes.substr(8, n));
   edit(h);
   std::string hs = h.dump();
-  while (hs.size() < n) hs += ' ';  // keep the data offsets valid
-  ASSERT_EQ(hs.size(), n);
+  while (hs.size() % 8) hs += ' ';  // data offsets are relative to the data section
+  const uint64_t new_n = hs.size();
   std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), 8);
+  out.write(reinterpret_cast<const char*>(&new_n), 8);
   out.write(hs.data(), hs.size());
   out.write(bytes.data() + 8 + n, bytes.size() - 8 - n);
 }
