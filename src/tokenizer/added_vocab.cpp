@@ -37,8 +37,7 @@ AddedVocab::AddedVocab(const nlohmann::json& added_tokens, const Normalizer* nor
     AddedToken t;
     t.content = j["content"].get<std::string>();
     int64_t id = j["id"].get<int64_t>();
-    if (id < 0 || id > INT32_MAX)
-      throw Error(ErrorCode::kCorruptFile, field + ".id: out of range");
+    if (id < 0 || id > INT32_MAX) throw Error(ErrorCode::kCorruptFile, field + ".id: out of range");
     t.id = static_cast<int32_t>(id);
     t.special = j.value("special", false);
     // HF's default: special tokens are not normalized, others are.

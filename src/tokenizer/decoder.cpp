@@ -168,9 +168,9 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
 // HF's English tokenization-space cleanup (WordPiece decoder's `cleanup`).
 void cleanup_spaces(std::string& s) {
   static constexpr std::pair<std::string_view, std::string_view> kRules[] = {
-      {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},   {" ' ", "'"},
-      {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"},          {" 's", "'s"},
-      {" 've", "'ve"}, {" 're", "'re"}};
+      {" .", "."},   {" ?", "?"},     {" !", "!"},    {" ,", ","},
+      {" ' ", "'"},  {" n't", "n't"}, {" 'm", "'m"},  {" do not", " don't"},
+      {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
   for (const auto& [from, to] : kRules) replace_all(s, from, to);
 }
 
@@ -238,8 +238,8 @@ std::unique_ptr<Decoder> make_decoder(const json& j, const std::string& where) {
     } else if (j.contains("add_prefix_space") && j["add_prefix_space"].is_boolean()) {
       strip_first = j["add_prefix_space"].get<bool>();
     }
-    return std::make_unique<MetaspaceDecoder>(
-        j.value("replacement", std::string("\xE2\x96\x81")), strip_first);
+    return std::make_unique<MetaspaceDecoder>(j.value("replacement", std::string("\xE2\x96\x81")),
+                                              strip_first);
   }
   if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
   if (type == "Fuse") return std::make_unique<FuseDecoder>();

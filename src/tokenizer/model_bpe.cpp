@@ -59,13 +59,15 @@ BpeModel::BpeModel(const nlohmann::json& j, const std::string& where) {
       const std::string& s = m.get_ref<const std::string&>();
       size_t space = s.find(' ');
       if (space == std::string::npos)
-        throw Error(ErrorCode::kCorruptFile, merge_field(where, rank) + ": '" + s + "' is not 'a b'");
+        throw Error(ErrorCode::kCorruptFile,
+                    merge_field(where, rank) + ": '" + s + "' is not 'a b'");
       add_merge(s.substr(0, space), s.substr(space + 1), rank, where);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
       add_merge(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>(), rank,
                 where);
     } else {
-      throw Error(ErrorCode::kCorruptFile, merge_field(where, rank) + ": expected \"a b\" or [a, b]");
+      throw Error(ErrorCode::kCorruptFile,
+                  merge_field(where, rank) + ": expected \"a b\" or [a, b]");
     }
     ++rank;
   }
@@ -75,8 +77,8 @@ void BpeModel::add_merge(const std::string& a, const std::string& b, int32_t ran
                          const std::string& where) {
   int32_t ia = token_to_id(a), ib = token_to_id(b);
   if (ia < 0 || ib < 0)
-    throw Error(ErrorCode::kCorruptFile, merge_field(where, rank) +
-                                             ": merge part not in vocab ('" + a + "', '" + b + "')");
+    throw Error(ErrorCode::kCorruptFile,
+                merge_field(where, rank) + ": merge part not in vocab ('" + a + "', '" + b + "')");
   // The merged token drops the right part's continuing-subword prefix.
   std::string merged = a;
   const size_t plen = continuing_subword_prefix_.size();

@@ -41,8 +41,7 @@ class BpeModel : public Model {
   static constexpr size_t kMaxCachedLen = 256;
   static constexpr size_t kMaxCacheEntries = 100000;
   mutable std::shared_mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>>
-      cache_;
+  mutable std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> cache_;
 };
 
 }  // namespace insitu::tok

@@ -17,7 +17,8 @@ constexpr double kUnkPenalty = 10.0;
 UnigramModel::UnigramModel(const nlohmann::json& j, const std::string& where) {
   auto vit = j.find("vocab");
   if (vit == j.end() || !vit->is_array())
-    throw Error(ErrorCode::kCorruptFile, where + ".vocab: missing or not an array of [piece, score]");
+    throw Error(ErrorCode::kCorruptFile,
+                where + ".vocab: missing or not an array of [piece, score]");
   const size_t n = vit->size();
   id_to_token_.resize(n);
   has_id_.assign(n, true);
@@ -57,7 +58,8 @@ void UnigramModel::tokenize(std::string_view word, std::vector<int32_t>& out) co
   const double unk_score = min_score_ - kUnkPenalty;
   for (size_t start = 0; start < size;) {
     const double base = best[start].score;
-    const size_t char_len = std::min(utf8_char_len(static_cast<uint8_t>(word[start])), size - start);
+    const size_t char_len =
+        std::min(utf8_char_len(static_cast<uint8_t>(word[start])), size - start);
     bool has_single = false;
     // Candidates in order of increasing length; a strictly better score replaces, so on ties
     // the earliest-starting, shortest candidate stays, as in HF.
@@ -68,13 +70,15 @@ void UnigramModel::tokenize(std::string_view word, std::vector<int32_t>& out) co
       if (it == vocab_.end()) continue;
       double cand = base + scores_[it->second];
       Node& target = best[end];
-      if (target.start < 0 || cand > target.score) target = {it->second, static_cast<int64_t>(start), cand};
+      if (target.start < 0 || cand > target.score)
+        target = {it->second, static_cast<int64_t>(start), cand};
       if (end - start == char_len) has_single = true;
     }
     if (!has_single) {
       if (unk_id_ < 0)
-        throw Error(ErrorCode::kInvalidArgument, "Unigram model has no unk_id for '" +
-                                                     std::string(word.substr(start, char_len)) + "'");
+        throw Error(
+            ErrorCode::kInvalidArgument,
+            "Unigram model has no unk_id for '" + std::string(word.substr(start, char_len)) + "'");
       Node& target = best[start + char_len];
       double cand = base + unk_score;
       if (target.start < 0 || cand > target.score)

@@ -167,7 +167,9 @@ bool is_control(char32_t c) {
 class BertNormalizer : public Normalizer {
  public:
   BertNormalizer(bool clean_text, bool chinese, bool strip_accents, bool lowercase)
-      : clean_text_(clean_text), chinese_(chinese), strip_accents_(strip_accents),
+      : clean_text_(clean_text),
+        chinese_(chinese),
+        strip_accents_(strip_accents),
         lowercase_(lowercase) {}
   void normalize(std::string& text) const override {
     std::string out;
@@ -246,9 +248,9 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j, const std::string& wh
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
   if (type == "BertNormalizer") {
     bool lowercase = bool_field(j, "lowercase", true);
-    return std::make_unique<BertNormalizer>(
-        bool_field(j, "clean_text", true), bool_field(j, "handle_chinese_chars", true),
-        bool_field(j, "strip_accents", lowercase), lowercase);
+    return std::make_unique<BertNormalizer>(bool_field(j, "clean_text", true),
+                                            bool_field(j, "handle_chinese_chars", true),
+                                            bool_field(j, "strip_accents", lowercase), lowercase);
   }
   throw Error(ErrorCode::kUnsupported, where + ".type: unsupported normalizer '" + type + "'");
 }

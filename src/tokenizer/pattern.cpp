@@ -27,7 +27,9 @@ Regex::Regex(const std::string& pattern, const std::string& where) {
   code_ = code;
 }
 
-Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
+Regex::~Regex() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+}
 
 std::vector<Span> Regex::find_all(std::string_view text) const {
   std::vector<Span> out;

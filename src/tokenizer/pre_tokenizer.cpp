@@ -59,8 +59,7 @@ class SplitPreTokenizer : public PreTokenizer {
       : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
   void pre_tokenize(std::vector<Piece>& pieces) const override {
     split_pieces(
-        pieces, [this](const std::string& t) { return pattern_.find_all(t); }, behavior_,
-        invert_);
+        pieces, [this](const std::string& t) { return pattern_.find_all(t); }, behavior_, invert_);
   }
 
  private:
@@ -149,8 +148,7 @@ class CharClassPreTokenizer : public PreTokenizer {
       : pred_(pred), behavior_(behavior) {}
   void pre_tokenize(std::vector<Piece>& pieces) const override {
     split_pieces(
-        pieces, [this](const std::string& t) { return char_matches(t, pred_); }, behavior_,
-        false);
+        pieces, [this](const std::string& t) { return char_matches(t, pred_); }, behavior_, false);
   }
 
  private:
@@ -240,8 +238,10 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& j, const std::strin
     return std::make_unique<CharClassPreTokenizer>(is_whitespace, SplitBehavior::kRemoved);
   if (type == "BertPreTokenizer") {
     std::vector<std::unique_ptr<PreTokenizer>> items;
-    items.push_back(std::make_unique<CharClassPreTokenizer>(is_whitespace, SplitBehavior::kRemoved));
-    items.push_back(std::make_unique<CharClassPreTokenizer>(is_punctuation, SplitBehavior::kIsolated));
+    items.push_back(
+        std::make_unique<CharClassPreTokenizer>(is_whitespace, SplitBehavior::kRemoved));
+    items.push_back(
+        std::make_unique<CharClassPreTokenizer>(is_punctuation, SplitBehavior::kIsolated));
     return std::make_unique<SequencePreTokenizer>(std::move(items));
   }
   throw Error(ErrorCode::kUnsupported, where + ".type: unsupported pre_tokenizer '" + type + "'");

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace insitu::tok {
 
@@ -24,7 +23,6 @@ class PreTokenizer {
 };
 
 // Returns nullptr for a JSON null.
-std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json& j,
-                                                 const std::string& where);
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json& j, const std::string& where);
 
 }  // namespace insitu::tok

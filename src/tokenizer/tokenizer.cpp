@@ -131,7 +131,8 @@ void Tokenizer::encode_segment(std::string_view text, bool at_origin,
       continue;
     }
     pieces.clear();
-    pieces.push_back({normalized.substr(seg.begin, seg.end - seg.begin), at_origin && seg.begin == 0});
+    pieces.push_back(
+        {normalized.substr(seg.begin, seg.end - seg.begin), at_origin && seg.begin == 0});
     if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pieces);
     for (const tok::Piece& p : pieces)
       if (!p.text.empty()) model_->tokenize(p.text, out);

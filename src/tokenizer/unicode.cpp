@@ -100,11 +100,16 @@ std::string utf8_lossy(std::string_view s) {
 bool is_whitespace(char32_t c) {
   if (c >= 0x09 && c <= 0x0D) return true;
   switch (c) {
-    case 0x20: case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-    case 0x205F: case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return true;
+    default: return c >= 0x2000 && c <= 0x200A;
   }
 }
 
@@ -140,7 +145,9 @@ bool is_word_char(char32_t c) {
          k == UTF8PROC_CATEGORY_PC;
 }
 
-bool is_mark_nonspacing(char32_t c) { return category(c) == UTF8PROC_CATEGORY_MN; }
+bool is_mark_nonspacing(char32_t c) {
+  return category(c) == UTF8PROC_CATEGORY_MN;
+}
 
 namespace {
 
@@ -168,7 +175,9 @@ const ByteTable& byte_table() {
 
 }  // namespace
 
-const std::string* byte_to_unicode() { return byte_table().to_unicode.data(); }
+const std::string* byte_to_unicode() {
+  return byte_table().to_unicode.data();
+}
 
 int unicode_to_byte(char32_t c) {
   if (c >= 324) return -1;

@@ -26,11 +26,11 @@ bool is_valid_utf8(std::string_view s);
 // Replaces every maximal invalid subsequence with U+FFFD, like Rust's from_utf8_lossy.
 std::string utf8_lossy(std::string_view s);
 
-bool is_whitespace(char32_t c);    // Unicode White_Space (Rust char::is_whitespace)
-bool is_numeric(char32_t c);       // general category N*
-bool is_alphanumeric(char32_t c);  // L* or N*
-bool is_punctuation(char32_t c);   // ASCII punctuation or general category P*
-bool is_word_char(char32_t c);     // regex \w: L*, M*, Nd, Pc
+bool is_whitespace(char32_t c);       // Unicode White_Space (Rust char::is_whitespace)
+bool is_numeric(char32_t c);          // general category N*
+bool is_alphanumeric(char32_t c);     // L* or N*
+bool is_punctuation(char32_t c);      // ASCII punctuation or general category P*
+bool is_word_char(char32_t c);        // regex \w: L*, M*, Nd, Pc
 bool is_mark_nonspacing(char32_t c);  // Mn
 
 // GPT-2's byte <-> printable-character table used by the ByteLevel pre-tokenizer/decoder.

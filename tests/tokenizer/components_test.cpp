@@ -20,9 +20,8 @@ using nlohmann::json;
 
 std::string write_temp(const std::string& contents) {
   static std::atomic<int> counter{0};
-  auto path = std::filesystem::temp_directory_path() /
-              ("insitu_tok_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) +
-               ".json");
+  auto path = std::filesystem::temp_directory_path() / ("insitu_tok_" + std::to_string(::getpid()) +
+                                                        "_" + std::to_string(counter++) + ".json");
   std::ofstream(path) << contents;
   return path.string();
 }
@@ -90,7 +89,9 @@ TEST(TokenizerNormalizer, Kinds) {
             "a_b c");
   EXPECT_EQ(normalize(R"({"type":"Prepend","prepend":"▁"})", ""), "");
   EXPECT_EQ(normalize(R"({"type":"Sequence","normalizers":[{"type":"NFD"},{"type":"StripAccents"},
-                      {"type":"Lowercase"}]})", "Éte"), "ete");
+                      {"type":"Lowercase"}]})",
+                      "Éte"),
+            "ete");
 }
 
 std::vector<std::string> pre_tokenize(const char* spec, const std::string& text, bool at_origin) {
@@ -104,10 +105,12 @@ std::vector<std::string> pre_tokenize(const char* spec, const std::string& text,
 
 TEST(TokenizerPreTokenizer, Kinds) {
   using V = std::vector<std::string>;
-  const char* first = R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":true})";
+  const char* first =
+      R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":true})";
   EXPECT_EQ(pre_tokenize(first, "hi there", true), (V{"▁hi", "▁there"}));
   EXPECT_EQ(pre_tokenize(first, "hi there", false), (V{"hi", "▁there"}));
-  const char* never = R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"never","split":false})";
+  const char* never =
+      R"({"type":"Metaspace","replacement":"▁","prepend_scheme":"never","split":false})";
   EXPECT_EQ(pre_tokenize(never, "hi there", true), (V{"hi▁there"}));
   EXPECT_EQ(pre_tokenize(R"({"type":"Digits","individual_digits":true})", "a123b", true),
             (V{"a", "1", "2", "3", "b"}));
@@ -121,7 +124,8 @@ TEST(TokenizerPreTokenizer, Kinds) {
                          "Hi you", true),
             (V{"ĠHi", "Ġyou"}));
   EXPECT_EQ(pre_tokenize(R"({"type":"Split","pattern":{"String":"-"},"behavior":"MergedWithNext",
-                         "invert":false})", "a-b", true),
+                         "invert":false})",
+                         "a-b", true),
             (V{"a", "-b"}));
 }
 
@@ -147,8 +151,18 @@ TEST(TokenizerBpe, MergesAsPairs) {
 
 TEST(TokenizerBpe, InvalidUtf8IsRepaired) {
   const Tokenizer& tok = cached_tokenizer(source_dir() + "/models/demo-llama-14m/tokenizer.json");
-  EXPECT_EQ(tok.encode("a\xff" "b", false), tok.encode("a\xEF\xBF\xBD" "b", false));
-  EXPECT_EQ(tok.decode(tok.encode("a\xff" "b", false), false), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(tok.encode("a\xff"
+                       "b",
+                       false),
+            tok.encode("a\xEF\xBF\xBD"
+                       "b",
+                       false));
+  EXPECT_EQ(tok.decode(tok.encode("a\xff"
+                                  "b",
+                                  false),
+                       false),
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(TokenizerAddedTokens, StripAndSingleWordFlags) {

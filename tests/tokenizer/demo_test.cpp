@@ -8,7 +8,9 @@
 namespace insitu::test {
 namespace {
 
-std::string demo_dir() { return source_dir() + "/models/demo-llama-14m"; }
+std::string demo_dir() {
+  return source_dir() + "/models/demo-llama-14m";
+}
 const nlohmann::json& demo_refs() {
   return cached_json(shared_dir() + "/models/trained-llama-14m-refs/refs.json");
 }
@@ -55,8 +57,7 @@ TEST(TokenizerDemo, EvalTextTokenCountAndSpeed) {
   Tokenizer tok = Tokenizer::from_file(demo_dir() + "/tokenizer.json");
   auto t0 = std::chrono::steady_clock::now();
   std::vector<int32_t> ids = tok.encode(text, false);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(ids.size(), demo_refs().at("perplexity").at("eval_tokens").get<size_t>());
   EXPECT_EQ(ids.size(), 88141u);
   EXPECT_EQ(tok.decode(ids, false), text);  // byte-level BPE is lossless

@@ -27,8 +27,12 @@ void check_shared_refs(const std::string& name) {
   EXPECT_EQ(failures, 0);
 }
 
-TEST(TokenizerRefs, ByteLevelBpe) { check_shared_refs("bytelevel-bpe"); }
-TEST(TokenizerRefs, SentencePieceBpe) { check_shared_refs("spm-bpe"); }
+TEST(TokenizerRefs, ByteLevelBpe) {
+  check_shared_refs("bytelevel-bpe");
+}
+TEST(TokenizerRefs, SentencePieceBpe) {
+  check_shared_refs("spm-bpe");
+}
 
 // real/refs.json: ids without and with special tokens, decoded text of the plain ids.
 void check_real_refs(const std::string& name) {
@@ -46,9 +50,15 @@ void check_real_refs(const std::string& name) {
   }
 }
 
-TEST(TokenizerRefs, Llama2) { check_real_refs("llama2"); }
-TEST(TokenizerRefs, Llama31) { check_real_refs("llama3_1"); }
-TEST(TokenizerRefs, Qwen3) { check_real_refs("qwen3"); }
+TEST(TokenizerRefs, Llama2) {
+  check_real_refs("llama2");
+}
+TEST(TokenizerRefs, Llama31) {
+  check_real_refs("llama3_1");
+}
+TEST(TokenizerRefs, Qwen3) {
+  check_real_refs("qwen3");
+}
 
 // llama.cpp's vocab tests: strings separated by "\n__ggml_vocab_test__\n", one line of ids
 // per string, produced by the original HF tokenizers of the same model family.
@@ -85,11 +95,16 @@ void check_gguf_vocab(const std::string& vocab, const std::string& real) {
   ASSERT_GT(texts.size(), 40u);
   const Tokenizer& tok = cached_tokenizer(tokenizers_dir() + "/real/" + real + "/tokenizer.json");
   for (size_t i = 0; i < texts.size(); ++i)
-    EXPECT_EQ(tok.encode(texts[i], false), lines[i]) << vocab << " #" << i << ": '" << texts[i] << "'";
+    EXPECT_EQ(tok.encode(texts[i], false), lines[i])
+        << vocab << " #" << i << ": '" << texts[i] << "'";
 }
 
-TEST(TokenizerGgufVocab, Llama3Bpe) { check_gguf_vocab("llama-bpe", "llama3_1"); }
-TEST(TokenizerGgufVocab, Qwen2) { check_gguf_vocab("qwen2", "qwen3"); }
+TEST(TokenizerGgufVocab, Llama3Bpe) {
+  check_gguf_vocab("llama-bpe", "llama3_1");
+}
+TEST(TokenizerGgufVocab, Qwen2) {
+  check_gguf_vocab("qwen2", "qwen3");
+}
 
 // Every reference case streamed one id at a time: whole UTF-8 chunks adding up to decode().
 void check_stream(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip_special,

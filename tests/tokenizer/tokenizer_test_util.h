@@ -23,12 +23,17 @@ inline const Tokenizer& cached_tokenizer(const std::string& path) {
 inline const nlohmann::json& cached_json(const std::string& path) {
   static std::map<std::string, nlohmann::json> cache;
   auto it = cache.find(path);
-  if (it == cache.end()) it = cache.emplace(path, nlohmann::json::parse(read_text_file(path))).first;
+  if (it == cache.end())
+    it = cache.emplace(path, nlohmann::json::parse(read_text_file(path))).first;
   return it->second;
 }
 
-inline std::string tokenizers_dir() { return shared_dir() + "/tokenizers"; }
+inline std::string tokenizers_dir() {
+  return shared_dir() + "/tokenizers";
+}
 
-inline std::vector<int32_t> to_ids(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
+inline std::vector<int32_t> to_ids(const nlohmann::json& j) {
+  return j.get<std::vector<int32_t>>();
+}
 
 }  // namespace insitu::test
