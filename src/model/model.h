@@ -60,6 +60,10 @@ class Model {
 
   KvCache make_cache(int64_t capacity) const;
 
+  // Replaces every quantized matrix by its f32 dequantization (the reference a quantized model
+  // is checked against: kernels must add no error of their own). Memory grows accordingly.
+  void dequantize_weights();
+
   // Runs `tokens` at positions [n_past, n_past + tokens.size()) and appends their keys/values
   // to `cache`. Writes logits [tokens.size(), vocab] when all_logits, else only the last
   // position's [vocab]. Throws if the cache is too small or a token id is out of range.

@@ -261,6 +261,34 @@ void Model::bind_weights(const LoadOptions& options) {
   progress.finish();
 }
 
+void Model::dequantize_weights() {
+  std::map<const uint8_t*, WeightMatrix> done;  // tied matrices share storage
+  auto convert = [&](WeightMatrix& w) {
+    if (!w.data || quant_is_dense(w.type)) return;
+    if (auto it = done.find(w.data); it != done.end()) {
+      w = it->second;
+      return;
+    }
+    WeightMatrix f = w;
+    f.type = QuantType::kF32;
+    uint8_t* out = weights_.allocate(static_cast<size_t>(w.rows) * w.cols * sizeof(float));
+    for (int64_t r = 0; r < w.rows; ++r)
+      insitu::dequantize_row(w, r, reinterpret_cast<float*>(out) + r * w.cols);
+    f.data = out;
+    done[w.data] = f;
+    w = f;
+  };
+  convert(weights_.embedding);
+  convert(weights_.output);
+  for (auto& l : weights_.layers) {
+    for (Linear* lin : {&l.q, &l.k, &l.v, &l.qkv, &l.o, &l.gate, &l.up, &l.gate_up, &l.down})
+      convert(lin->w);
+    convert(l.router);
+    for (auto& e : l.experts)
+      for (Linear* lin : {&e.gate, &e.up, &e.down}) convert(lin->w);
+  }
+}
+
 KvCache Model::make_cache(int64_t capacity) const {
   return KvCache(config_.num_layers, capacity, config_.num_kv_heads * config_.head_dim);
 }

@@ -42,7 +42,7 @@ std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
     throw Error(ErrorCode::kNotFound, dir + ": model directory not found");
   // Tokenizer first: it is cheap, and a missing tokenizer should fail before weights load.
   e->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_dir(dir));
-  e->model_ = Model::load(dir, {.n_threads = options.n_threads});
+  e->model_ = Model::load(dir, options.load);
   if (std::filesystem::exists(dir + "/chat_template.jinja") ||
       std::filesystem::exists(dir + "/tokenizer_config.json")) {
     try {

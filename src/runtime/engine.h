@@ -15,7 +15,7 @@ namespace insitu {
 
 struct EngineOptions {
   std::string model_dir;
-  int n_threads = 0;
+  LoadOptions load;  // threads, in-situ quantization policy, progress
 };
 
 class Engine {

@@ -31,7 +31,7 @@ std::vector<int32_t> greedy(Session& s, const std::vector<int32_t>& prompt, int6
 }
 
 TEST(DemoModel, GreedyContinuationsMatchTransformers) {
-  auto engine = Engine::load({.model_dir = demo_dir(), .n_threads = 2});
+  auto engine = Engine::load({.model_dir = demo_dir(), .load = {.n_threads = 2}});
   for (const auto& g : refs()["greedy"]) {
     const auto prompt = g["prompt_ids"].get<std::vector<int32_t>>();
     EXPECT_EQ(engine->tokenizer().encode(g["prompt"].get<std::string>(), false), prompt);
@@ -43,7 +43,7 @@ TEST(DemoModel, GreedyContinuationsMatchTransformers) {
 }
 
 TEST(DemoModel, ChatPromptAndReplyMatchTransformers) {
-  auto engine = Engine::load({.model_dir = demo_dir(), .n_threads = 2});
+  auto engine = Engine::load({.model_dir = demo_dir(), .load = {.n_threads = 2}});
   const auto chat = refs()["chat"];
   ASSERT_NE(engine->chat_template(), nullptr);
   const std::string text =
@@ -57,7 +57,7 @@ TEST(DemoModel, ChatPromptAndReplyMatchTransformers) {
 }
 
 TEST(DemoModel, MultiTurnPrefixReuseGivesSameTokensAsFreshSession) {
-  auto engine = Engine::load({.model_dir = demo_dir(), .n_threads = 2});
+  auto engine = Engine::load({.model_dir = demo_dir(), .load = {.n_threads = 2}});
   const auto prompt = refs()["chat"]["prompt_ids"].get<std::vector<int32_t>>();
   Session reused(engine->model(), 256);
   greedy(reused, prompt, 8);
@@ -69,7 +69,7 @@ TEST(DemoModel, MultiTurnPrefixReuseGivesSameTokensAsFreshSession) {
 }
 
 TEST(DemoModel, PerplexityMatchesReferenceProtocol) {
-  auto engine = Engine::load({.model_dir = demo_dir(), .n_threads = 2});
+  auto engine = Engine::load({.model_dir = demo_dir(), .load = {.n_threads = 2}});
   const auto ppl_ref = refs()["perplexity"];
   const std::string text = read_text_file(test::shared_dir() + "/data/eval.txt");
   const auto ids = engine->tokenizer().encode(text, false);

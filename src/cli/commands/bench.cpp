@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "cli/quant_options.h"
 #include "core/cpu_features.h"
 #include "model/model.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 struct BenchOptions {
   ModelOptions model;
+  QuantOptions quant;
   std::vector<int64_t> n_prompt{512};
   std::vector<int64_t> n_gen{128};
   int reps = 3;
@@ -56,7 +58,13 @@ double measure(Model& m, int64_t n_prompt, int64_t n_gen, std::mt19937& rng) {
 }
 
 int run(const BenchOptions& o) {
-  auto model = Model::load(o.model.model, {.n_threads = o.model.threads});
+  int64_t ctx = 1;
+  for (int64_t p : o.n_prompt) ctx = std::max(ctx, p);
+  for (int64_t g : o.n_gen) ctx = std::max(ctx, g + 1);
+  auto model = Model::load(o.model.model,
+                           {.n_threads = o.model.threads,
+                            .quant = resolve_quant_policy(o.quant, o.model.model, ctx)});
+  if (!o.json) std::fprintf(stderr, "%s\n", model->load_summary().to_string().c_str());
   const int threads = model->pool().size();
   std::mt19937 rng(42);
   std::vector<Record> records;
@@ -99,6 +107,7 @@ int run(const BenchOptions& o) {
 RunFn setup(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   add_model_options(app, o->model, /*with_context=*/false);
+  add_quant_options(app, o->quant);
   app.add_option("-p,--n-prompt", o->n_prompt, "prompt lengths to test (0 to skip)")->delimiter(',');
   app.add_option("-n,--n-gen", o->n_gen, "generation lengths to test (0 to skip)")->delimiter(',');
   app.add_option("-r,--repetitions", o->reps, "repetitions per test")->check(CLI::Range(1, 1000));

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "cli/quant_options.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "model/model.h"
@@ -14,6 +15,7 @@ namespace {
 
 struct LogitsOptions {
   ModelOptions model;
+  QuantOptions quant;
   std::string ids;
   std::string output;
 };
@@ -38,7 +40,10 @@ std::vector<int32_t> parse_ids(const std::string& s) {
 
 int run(const LogitsOptions& o) {
   const std::vector<int32_t> ids = parse_ids(o.ids);
-  auto model = Model::load(o.model.model, {.n_threads = o.model.threads});
+  auto model = Model::load(
+      o.model.model, {.n_threads = o.model.threads,
+                      .quant = resolve_quant_policy(o.quant, o.model.model,
+                                                    static_cast<int64_t>(ids.size()))});
   const int64_t V = model->config().vocab_size;
   std::vector<float> logits(ids.size() * V);
   KvCache cache = model->make_cache(static_cast<int64_t>(ids.size()));
@@ -52,6 +57,7 @@ int run(const LogitsOptions& o) {
 RunFn setup(CLI::App& app) {
   auto o = std::make_shared<LogitsOptions>();
   add_model_options(app, o->model, /*with_context=*/false);
+  add_quant_options(app, o->quant);
   app.add_option("--ids", o->ids, "comma-separated token ids")->required();
   app.add_option("-o,--output", o->output, "output file (raw f32, [tokens, vocab])")->required();
   return [o] { return run(*o); };

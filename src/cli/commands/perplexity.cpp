@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "cli/quant_options.h"
 #include "core/mapped_file.h"
 #include "runtime/perplexity.h"
 #include "tokenizer/tokenizer.h"
@@ -12,6 +13,7 @@ namespace {
 
 struct PerplexityOptions {
   ModelOptions model;
+  QuantOptions quant;
   std::string file;
   int64_t ctx = 512;
   int64_t max_windows = 0;
@@ -20,7 +22,10 @@ struct PerplexityOptions {
 int run(const PerplexityOptions& o) {
   const std::string text = read_text_file(o.file);
   Tokenizer tok = Tokenizer::from_dir(o.model.model);
-  auto model = Model::load(o.model.model, {.n_threads = o.model.threads});
+  auto model = Model::load(o.model.model,
+                           {.n_threads = o.model.threads,
+                            .quant = resolve_quant_policy(o.quant, o.model.model, o.ctx)});
+  std::fprintf(stderr, "%s\n", model->load_summary().to_string().c_str());
   std::vector<int32_t> ids = tok.encode(text, /*add_special_tokens=*/false);
   if (o.max_windows > 0 && static_cast<int64_t>(ids.size()) > o.max_windows * o.ctx)
     ids.resize(o.max_windows * o.ctx);
@@ -42,6 +47,7 @@ int run(const PerplexityOptions& o) {
 RunFn setup(CLI::App& app) {
   auto o = std::make_shared<PerplexityOptions>();
   add_model_options(app, o->model, /*with_context=*/false);
+  add_quant_options(app, o->quant);
   app.add_option("-f,--file", o->file, "text file to score")->required();
   app.add_option("-c,--ctx", o->ctx, "window length in tokens")->check(CLI::Range(2, 1 << 20));
   app.add_option("--chunks", o->max_windows, "score at most this many windows (0 = all)")

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/common_options.h"
+#include "cli/quant_options.h"
 #include "core/error.h"
 #include "runtime/engine.h"
 #include "runtime/session.h"
@@ -15,6 +16,7 @@ namespace {
 
 struct RunOptions {
   ModelOptions model;
+  QuantOptions quant;
   SamplingParams sampling;
   std::string prompt;
   std::string system;
@@ -59,9 +61,15 @@ std::string respond(Engine& engine, Session& session, const std::vector<int32_t>
 }
 
 int run(RunOptions& o) {
-  auto engine = Engine::load({.model_dir = o.model.model, .n_threads = o.model.threads});
+  const int64_t ctx_flag = o.model.context > 0 ? o.model.context : 4096;
+  LoadOptions load{.n_threads = o.model.threads,
+                   .quant = resolve_quant_policy(o.quant, o.model.model, ctx_flag),
+                   .progress = !o.quiet};
+  auto engine = Engine::load({.model_dir = o.model.model, .load = load});
   Model& model = engine->model();
   const int64_t ctx = resolve_context(o.model, model.config().max_position_embeddings);
+  if (!o.quiet && load.quant.active())
+    std::fprintf(stderr, "%s\n", model.load_summary().to_string().c_str());
   Session session(model, ctx);
   if (!o.quiet)
     std::fprintf(stderr, "[loaded %s: %s, %lld layers, in %.2f s; context %lld]\n",
@@ -108,6 +116,7 @@ RunFn setup(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   add_model_options(app, o->model);
   add_sampling_options(app, o->sampling);
+  add_quant_options(app, o->quant);
   app.add_option("-p,--prompt", o->prompt, "one turn with this prompt, then exit");
   app.add_option("--system", o->system, "system message for the chat");
   app.add_flag("--raw", o->raw, "send the prompt as-is, without the chat template");

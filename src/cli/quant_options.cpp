@@ -1,0 +1,62 @@
+#include "cli/quant_options.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "model/arch.h"
+#include "model/config.h"
+#include "model/isq/size_estimate.h"
+#include "quant/policy/quant_value.h"
+
+namespace insitu::cli {
+
+void add_quant_options(CLI::App& app, QuantOptions& o) {
+  const std::string values = valid_quant_values();
+  auto* quant = app.add_option("--quant", o.quant,
+                               "quantize: 2,3,4,5,6,8, a type name, or auto (fits memory)");
+  auto* isq = app.add_option("--isq", o.isq, "force in-situ quantization to this type");
+  quant->excludes(isq);
+  isq->excludes(quant);
+  app.add_option("--isq-organization", o.organization,
+                 "default: attention+MLP+embeddings; moqe: only MoE expert weights")
+      ->check(CLI::IsMember({"default", "moqe"}));
+  app.add_option("--topology", o.topology, "YAML file mapping layer ranges / name regexes to types")
+      ->check(CLI::ExistingFile);
+}
+
+namespace {
+QuantType source_type(const ModelConfig& c) {
+  if (c.dtype == "float32") return QuantType::kF32;
+  if (c.dtype == "float16") return QuantType::kF16;
+  return QuantType::kBF16;
+}
+}  // namespace
+
+QuantPolicy resolve_quant_policy(const QuantOptions& o, const std::string& model_dir,
+                                 int64_t context) {
+  QuantPolicy p;
+  p.organization = o.organization == "moqe" ? IsqOrganization::kMoqe : IsqOrganization::kDefault;
+  if (!o.topology.empty()) p.topology = Topology::from_file(o.topology);
+  if (!o.isq.empty()) {
+    p.default_type = parse_quant_value(o.isq, Backend::kCpu, "--isq", /*allow_auto=*/false).type;
+  } else if (!o.quant.empty()) {
+    const QuantValue v = parse_quant_value(o.quant, Backend::kCpu, "--quant");
+    if (v.is_auto) {
+      ModelConfig c = load_model_config(model_dir);
+      const ArchSpec& arch = find_arch(c.model_type);
+      arch.finalize_config(c);
+      const AutoChoice choice =
+          choose_auto_quant(c, arch, source_type(c), context, default_memory_budget());
+      std::fprintf(stderr, "[%s]\n", choice.explanation.c_str());
+      p.default_type = choice.type;
+    } else {
+      // No pre-quantized artifact format is readable yet, so --quant always quantizes in situ.
+      p.default_type = v.type;
+    }
+  }
+  if (o.organization == "moqe" && !p.default_type && p.topology.empty())
+    std::fprintf(stderr, "[--isq-organization moqe has no effect without --quant/--isq]\n");
+  return p;
+}
+
+}  // namespace insitu::cli
