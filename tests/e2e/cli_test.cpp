@@ -178,3 +178,61 @@ TEST(CliBadInput, MissingModelDirectoryAndBadFlags) {
 
 }  // namespace
 }  // namespace insitu::test
+
+// --- in-situ quantization from the CLI ------------------------------------------------------
+
+namespace insitu::test {
+namespace {
+
+double field_mb(const std::string& out, const std::string& key) {
+  const auto p = out.find(key);
+  if (p == std::string::npos) return -1;
+  return std::stod(out.substr(p + key.size()));
+}
+
+TEST(CliIsq, LoadingPeaksBelowTheBf16Size) {
+  const auto r = run_insitu("bench -t 2 -m " + demo() + " -p 0 -n 1 -r 1 --isq q4k");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const double peak = field_mb(r.output, "peak resident ");
+  const double source = field_mb(r.output, "size: ");
+  ASSERT_GT(peak, 0) << r.output;
+  EXPECT_NEAR(source, 28.32, 0.01) << r.output;
+  EXPECT_LT(peak, source) << "ISQ must never hold the full-precision model:\n" << r.output;
+  EXPECT_NE(r.output.find("q4k x28"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("q6k x1"), std::string::npos) << r.output;  // promoted tied embedding
+}
+
+TEST(CliIsq, QuantShorthandAndTopologyShowInTheSummary) {
+  TempDir tmp;
+  std::ofstream(tmp.str() + "/topo.yml") << "0-2: {isq: q8_0}\n'/down_proj/': {isq: q2k}\n";
+  const auto r = run_insitu("bench -t 2 -m " + demo() + " -p 0 -n 1 -r 1 --quant 4 --topology " +
+                            tmp.str() + "/topo.yml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("q8_0 x12"), std::string::npos) << r.output;  // 6 linears x 2 layers
+  EXPECT_NE(r.output.find("q2k x4"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("q4k x12"), std::string::npos) << r.output;
+}
+
+TEST(CliIsq, BadRequestsFailBeforeReadingWeights) {
+  TempDir tmp;
+  // Unknown type: the message lists the choices.
+  expect_clean_failure("bench -m " + demo() + " --isq q9k", "valid values: 2, 3, 4, 5, 6, 8");
+  // Conflicting flags.
+  expect_clean_failure("bench -m " + demo() + " --isq q4k --quant 4", "excludes");
+  // Topology errors name the file and line.
+  std::ofstream(tmp.str() + "/bad.yml") << "0-4: {isq: q4k}\n9-2: {isq: q8_0}\n";
+  expect_clean_failure("bench -m " + demo() + " --isq q4k --topology " + tmp.str() + "/bad.yml",
+                       "bad.yml:2:");
+  // moqe on a dense model.
+  expect_clean_failure("bench -m " + demo() + " --isq q4k --isq-organization moqe", "moqe");
+  expect_clean_failure("bench -m " + demo() + " --isq-organization mixed", "isq-organization");
+}
+
+TEST(CliIsq, QuantAutoPicksFullPrecisionWhenItFits) {
+  const auto r = run_insitu("bench -t 2 -m " + demo() + " -p 0 -n 1 -r 1 --quant auto");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--quant auto: bf16 (full precision)"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace insitu::test
