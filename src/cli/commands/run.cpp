@@ -1,5 +1,7 @@
 // insitu run: chat with a model (interactive, or one turn with --prompt), streaming tokens to
 // stdout and speed to stderr. --raw sends the prompt without the chat template.
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -64,7 +66,8 @@ int run(RunOptions& o) {
   const int64_t ctx_flag = o.model.context > 0 ? o.model.context : 4096;
   LoadOptions load{.n_threads = o.model.threads,
                    .quant = resolve_quant_policy(o.quant, o.model.model, ctx_flag),
-                   .progress = !o.quiet};
+                   .progress = false};
+  load.progress = !o.quiet && load.quant.active() && isatty(STDERR_FILENO);
   auto engine = Engine::load({.model_dir = o.model.model, .load = load});
   Model& model = engine->model();
   const int64_t ctx = resolve_context(o.model, model.config().max_position_embeddings);
