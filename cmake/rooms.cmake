@@ -6,6 +6,9 @@ set(INSITU_FLAGS_AVX2 -mavx2 -mfma -mf16c -mbmi2)
 set(INSITU_FLAGS_AVX512 -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq
     -mavx512vnni -mavx512bf16 -mavx512vbmi)
 set(INSITU_FLAGS_AMX ${INSITU_FLAGS_AVX512} -mamx-tile -mamx-int8 -mamx-bf16)
+# Rooms whose float code must reproduce reference bytes exactly (the quantizers) are built
+# without FMA contraction: under -mfma GCC fuses a*b+c, even _mm512_add_ps(_mm512_mul_ps(..)).
+set(INSITU_NO_CONTRACT_ROOMS quant)
 
 function(insitu_add_room room)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
@@ -31,6 +34,9 @@ function(insitu_add_room room)
   target_include_directories(insitu_${target_suffix} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(insitu_${target_suffix} PUBLIC ${ARG_DEPS})
   set_target_properties(insitu_${target_suffix} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  if(room IN_LIST INSITU_NO_CONTRACT_ROOMS)
+    target_compile_options(insitu_${target_suffix} PRIVATE -ffp-contract=off)
+  endif()
 endfunction()
 
 # insitu_add_test(NAME SOURCES... LIBS ... LABELS ...): one gtest binary, one ctest entry.

@@ -9,6 +9,7 @@
 #include "core/half.h"
 #include "core/thread_pool.h"
 #include "quant/afq/afq.h"
+#include "quant/fast/fast_quant.h"
 #include "quant/fp8/fp8.h"
 #include "quant/ggml/blocks.h"
 #include "quant/ggml/ggml_quants.h"
@@ -165,12 +166,14 @@ void dequantize_row(QuantType t, const void* in, float* out, int64_t n) {
 
 void quantize_rows(QuantType t, const float* x, void* out, int64_t rows, int64_t cols,
                    const float* importance, ThreadPool* pool) {
-  const auto& info = checked_info(t, cols, "quantize_rows");
+  checked_info(t, cols, "quantize_rows");
   const size_t row_bytes = quant_row_bytes(t, cols);
   auto* dst = static_cast<uint8_t*>(out);
+  // The fast quantizers give the reference's bytes (quant/fast/fast_quant.h).
   auto run = [&](int64_t r0, int64_t r1, int) {
     for (int64_t r = r0; r < r1; ++r)
-      info.quantize(x + r * cols, dst + static_cast<size_t>(r) * row_bytes, cols, importance);
+      quantize_row_fast(t, x + r * cols, dst + static_cast<size_t>(r) * row_bytes, cols,
+                        importance);
   };
   if (pool == nullptr || pool->size() <= 1 || rows < 2)
     run(0, rows, 0);

@@ -1,0 +1,28 @@
+// Row quantizers compiled for AVX-512, with the QuantizeRowFn signature of the registry. Each
+// produces exactly the bytes of the scalar reference (quant/ggml) for every input; call them
+// only when active_isa() >= kAvx512 (quant/fast/fast_quant.h dispatches). No intrinsics here, so
+// baseline translation units may include this header.
+#pragma once
+
+#include <cstdint>
+
+namespace insitu::fastq::avx512 {
+
+void quantize_q4_0(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q4_1(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q5_0(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q5_1(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q8_0(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q8_1(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q2_K(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q3_K(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q4_K(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q5_K(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q6_K(const float* x, void* out, int64_t n, const float* importance);
+void quantize_q8_K(const float* x, void* out, int64_t n, const float* importance);
+
+// Dense rows to f32 with the exact results of core/half.h's scalar conversions.
+void bf16_to_f32_row(const uint16_t* in, float* out, int64_t n);
+void f16_to_f32_row(const uint16_t* in, float* out, int64_t n);
+
+}  // namespace insitu::fastq::avx512

@@ -1,0 +1,194 @@
+// Vector transcriptions of make_qkx2/3_quants, make_qx_quants (rmse_type 1) and
+// make_q3_quants. Every scalar branch on a per-sub-block value became a lane mask; every loop
+// keeps its order, so each lane's sums accumulate exactly as the scalar ones.
+#include "quant/fast/x86/avx512/search.h"
+
+#include "quant/ggml/quant_math.h"
+
+namespace insitu::fastq::avx512 {
+
+V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin, float rdelta,
+           int nstep, bool use_mad, bool qkx3) {
+  V mn = x[0], mx = x[0];
+  V sum_w = w[0];
+  V sum_x = mul(sum_w, x[0]);
+  for (int i = 1; i < n; ++i) {
+    mn = select(lt(x[i], mn), mn, x[i]);
+    mx = select(gt(x[i], mx), mx, x[i]);
+    sum_w = add(sum_w, w[i]);
+    sum_x = add(sum_x, mul(w[i], x[i]));
+  }
+  mn = select(gt(mn, vzero()), mn, vzero());
+  const M degenerate = qkx3 ? le(mx, mn) : eq(mx, mn);
+  // The scalar code uses its current min in (x - min) and (max - min): a better candidate's min
+  // applies to the candidates after it, so both are recomputed on every update.
+  V range = sub(mx, mn);
+  V xm[32], Laux[32];
+  for (int i = 0; i < n; ++i) xm[i] = sub(x[i], mn);
+
+  const V iscale0 = div(splat(static_cast<float>(nmax)), range);
+  V scale = div(splat(1.f), iscale0);
+  V best = vzero();
+  for (int i = 0; i < n; ++i) {
+    const V l = level(mul(iscale0, xm[i]), 0, nmax);
+    L[i] = l;
+    V diff = sub(add(mul(scale, l), mn), x[i]);
+    diff = use_mad ? vabs(diff) : mul(diff, diff);
+    best = add(best, mul(w[i], diff));
+  }
+  V vmin = mn;
+  for (int is = 0; is <= nstep; ++is) {
+    const float c = rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax);
+    const V iscale = div(splat(c), range);
+    V sum_l = vzero(), sum_l2 = vzero(), sum_xl = vzero();
+    for (int i = 0; i < n; ++i) {
+      const V l = level(mul(iscale, xm[i]), 0, nmax);
+      Laux[i] = l;
+      const V wl = mul(w[i], l);
+      sum_l = add(sum_l, wl);
+      sum_l2 = add(sum_l2, mul(wl, l));
+      sum_xl = add(sum_xl, mul(wl, x[i]));
+    }
+    const V D = sub(mul(sum_w, sum_l2), mul(sum_l, sum_l));
+    const M pos = gt(D, vzero()) & ~degenerate;
+    if (pos == 0) continue;
+    V this_scale = div(sub(mul(sum_w, sum_xl), mul(sum_x, sum_l)), D);
+    V this_min = div(sub(mul(sum_l2, sum_x), mul(sum_l, sum_xl)), D);
+    const M clip = gt(this_min, vzero());
+    this_min = select(clip, this_min, vzero());
+    this_scale = select(clip, this_scale, div(sum_xl, sum_l2));
+    V err = vzero();
+    for (int i = 0; i < n; ++i) {
+      V diff = sub(add(mul(this_scale, Laux[i]), this_min), x[i]);
+      diff = use_mad ? vabs(diff) : mul(diff, diff);
+      err = add(err, mul(w[i], diff));
+    }
+    const M better = pos & lt(err, best);
+    if (better == 0) continue;
+    for (int i = 0; i < n; ++i) L[i] = select(better, L[i], Laux[i]);
+    best = select(better, best, err);
+    scale = select(better, scale, this_scale);
+    vmin = select(better, vmin, this_min);
+    range = sub(mx, vmin);
+    for (int i = 0; i < n; ++i) xm[i] = sub(x[i], vmin);
+  }
+  // A degenerate sub-block (max == min, or max <= min for qkx3): all-zero levels, scale 0.
+  if (degenerate) {
+    for (int i = 0; i < n; ++i) L[i] = select(degenerate, L[i], vzero());
+    scale = select(degenerate, scale, vzero());
+    vmin = select(degenerate, vmin, mn);
+  }
+  *the_min = neg(vmin);
+  return scale;
+}
+
+namespace {
+
+// Signed value of the largest magnitude (first on ties; NaN never wins), as the scalar loop.
+V signed_absmax(int n, const V* x, V* amax_out) {
+  V amax = vzero(), mx = vzero();
+  for (int i = 0; i < n; ++i) {
+    const V ax = vabs(x[i]);
+    const M g = gt(ax, amax);
+    amax = select(g, amax, ax);
+    mx = select(g, mx, x[i]);
+  }
+  *amax_out = amax;
+  return mx;
+}
+
+}  // namespace
+
+V make_qx(int n, int nmax, const V* x, const V* qw, V* L) {
+  V amax;
+  const V mx = signed_absmax(n, x, &amax);
+  const M small = lt(amax, splat(ggml::kGroupMaxEps));
+  const V off = splat(static_cast<float>(nmax));
+  V wx[32], w[32], Lc[32];
+  for (int i = 0; i < n; ++i) {
+    w[i] = qw ? qw[i] : mul(x[i], x[i]);
+    wx[i] = mul(w[i], x[i]);
+  }
+  V iscale = div(splat(static_cast<float>(-nmax)), mx);
+  V sumlx = vzero(), suml2 = vzero();
+  for (int i = 0; i < n; ++i) {
+    const V l = level(mul(iscale, x[i]), -nmax, nmax - 1);
+    L[i] = add(l, off);
+    sumlx = add(sumlx, mul(wx[i], l));
+    suml2 = add(suml2, mul(mul(w[i], l), l));
+  }
+  V scale = select(ne(suml2, vzero()), vzero(), div(sumlx, suml2));
+  V best = mul(scale, sumlx);
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    const float c = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is));
+    iscale = div(splat(c), mx);
+    sumlx = suml2 = vzero();
+    for (int i = 0; i < n; ++i) {
+      const V l = level(mul(iscale, x[i]), -nmax, nmax - 1);
+      Lc[i] = l;
+      sumlx = add(sumlx, mul(wx[i], l));
+      suml2 = add(suml2, mul(mul(w[i], l), l));
+    }
+    const M better = gt(suml2, vzero()) & gt(mul(sumlx, sumlx), mul(best, suml2)) & ~small;
+    if (better == 0) continue;
+    for (int i = 0; i < n; ++i) L[i] = select(better, L[i], add(Lc[i], off));
+    const V ns = div(sumlx, suml2);
+    scale = select(better, scale, ns);
+    best = select(better, best, mul(ns, sumlx));
+  }
+  if (small) {
+    for (int i = 0; i < n; ++i) L[i] = select(small, L[i], vzero());
+    scale = select(small, scale, vzero());
+  }
+  return scale;
+}
+
+V make_q3(int n, int nmax, const V* x, V* L) {
+  V amax;
+  const V mx = signed_absmax(n, x, &amax);
+  const M small = lt(amax, splat(ggml::kGroupMaxEps));
+  V w[32], wx[32];
+  for (int i = 0; i < n; ++i) {
+    w[i] = mul(x[i], x[i]);
+    wx[i] = mul(w[i], x[i]);
+  }
+  const V iscale = div(splat(static_cast<float>(-nmax)), mx);
+  V sumlx = vzero(), suml2 = vzero();
+  for (int i = 0; i < n; ++i) {
+    const V l = level(mul(iscale, x[i]), -nmax, nmax - 1);
+    L[i] = l;
+    sumlx = add(sumlx, mul(wx[i], l));
+    suml2 = add(suml2, mul(mul(w[i], l), l));
+  }
+  // Coordinate descent. A lane whose sweep changed nothing would change nothing in any later
+  // sweep (same state, same operations), so running sweeps while any lane changes is the
+  // scalar per-sub-block "break" exactly.
+  for (int itry = 0; itry < 5; ++itry) {
+    M changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const V li = L[i];
+      V slx = sub(sumlx, mul(wx[i], li));
+      const M c1 = gt(slx, vzero());
+      if (c1 == 0) continue;
+      V sl2 = sub(suml2, mul(mul(w[i], li), li));
+      const V nl = level(div(mul(x[i], sl2), slx), -nmax, nmax - 1);
+      const M c2 = c1 & ne(nl, li);
+      if (c2 == 0) continue;
+      slx = add(slx, mul(wx[i], nl));
+      sl2 = add(sl2, mul(mul(w[i], nl), nl));
+      const M c3 = c2 & gt(sl2, vzero()) &
+                   gt(mul(mul(slx, slx), suml2), mul(mul(sumlx, sumlx), sl2));
+      L[i] = select(c3, li, nl);
+      sumlx = select(c3, sumlx, slx);
+      suml2 = select(c3, suml2, sl2);
+      changed |= c3;
+    }
+    if ((changed & ~small) == 0) break;
+  }
+  const V off = splat(static_cast<float>(nmax));
+  for (int i = 0; i < n; ++i) L[i] = select(small, add(L[i], off), vzero());
+  return select(small, div(sumlx, suml2), vzero());
+}
+
+}  // namespace insitu::fastq::avx512
