@@ -24,7 +24,7 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
 }
 
 void load_sub_blocks(const float* x, V* xt) {
-  for (int i = 0; i < 16; ++i) xt[i] = gather_lanes(x, 16, i, 16);
+  load_lanes(x, 16, 16, xt);
 }
 
 // Importance weights qw * sqrt(sigma2 + x^2) per element and their per-sub-block sums, with
@@ -34,9 +34,11 @@ void importance_weights(const float* x, const float* qw, const V* xt, float fact
   float sumx2 = 0.f;
   for (int j = 0; j < kQK_K; ++j) sumx2 += x[j] * x[j];
   const V sigma2 = splat(factor == 1.f ? sumx2 / kQK_K : factor * sumx2 / kQK_K);
+  V qwt[16];
+  load_lanes(qw, 16, 16, qwt);
   V sumw = vzero();
   for (int l = 0; l < 16; ++l) {
-    w[l] = mul(gather_lanes(qw, 16, l, 16), vsqrt(add(sigma2, mul(xt[l], xt[l]))));
+    w[l] = mul(qwt[l], vsqrt(add(sigma2, mul(xt[l], xt[l]))));
     sumw = add(sumw, w[l]);
   }
   _mm512_storeu_ps(sw, sumw);

@@ -88,7 +88,7 @@ template <int kNmax>
 void k4_group(const float* x, const float* qw, int nsb, const K4Header* hdr, uint8_t* L_out) {
   const int lanes = 8 * nsb;
   V xt[32], w[32], L[32];
-  for (int i = 0; i < 32; ++i) xt[i] = gather_lanes(x, 32, i, lanes);
+  load_lanes(x, 32, lanes, xt);
   V the_min, scale;
   alignas(64) float sw[16];
   if (qw == nullptr) {
@@ -108,9 +108,11 @@ void k4_group(const float* x, const float* qw, int nsb, const K4Header* hdr, uin
       for (int j = 0; j < 8; ++j) sigma2[8 * s + j] = v;
     }
     const V sig = _mm512_load_ps(sigma2);
+    V qwt[32];
+    load_lanes(qw, 32, lanes, qwt);
     V sumw = vzero();
     for (int l = 0; l < 32; ++l) {
-      w[l] = mul(gather_lanes(qw, 32, l, lanes), vsqrt(add(sig, mul(xt[l], xt[l]))));
+      w[l] = mul(qwt[l], vsqrt(add(sig, mul(xt[l], xt[l]))));
       sumw = add(sumw, w[l]);
     }
     _mm512_store_ps(sw, sumw);

@@ -17,9 +17,9 @@ using ggml::kQK_K;
 
 void quantize_q6_K_block(const float* x, const float* qw, ggml::BlockQ6K& b) {
   V xt[16], wt[16], L[16];
-  for (int i = 0; i < 16; ++i) xt[i] = gather_lanes(x, 16, i, 16);
+  load_lanes(x, 16, 16, xt);
   if (qw)
-    for (int i = 0; i < 16; ++i) wt[i] = gather_lanes(qw, 16, i, 16);
+    load_lanes(qw, 16, 16, wt);
   alignas(64) float scales[16], dl[16];
   _mm512_store_ps(scales, make_qx(16, 32, xt, qw ? wt : nullptr, L));
   float max_scale = 0.f, max_abs_scale = 0.f;

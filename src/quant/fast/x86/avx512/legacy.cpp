@@ -80,10 +80,9 @@ void imatrix_group(const float* x, const float* qw, float sigma2, int lanes, flo
                    uint8_t* L_out) {
   V xt[kQK], w[kQK], L[kQK];
   const V sig = splat(sigma2);
-  for (int i = 0; i < kQK; ++i) {
-    xt[i] = gather_lanes(x, kQK, i, lanes);
-    w[i] = mul(gather_lanes(qw, kQK, i, lanes), vsqrt(add(sig, mul(xt[i], xt[i]))));
-  }
+  load_lanes(x, kQK, lanes, xt);
+  load_lanes(qw, kQK, lanes, w);
+  for (int i = 0; i < kQK; ++i) w[i] = mul(w[i], vsqrt(add(sig, mul(xt[i], xt[i]))));
   if constexpr (kSym) {
     _mm512_storeu_ps(d, make_qx(kQK, kNmax, xt, w, L));
   } else {

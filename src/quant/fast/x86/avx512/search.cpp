@@ -7,8 +7,13 @@
 
 namespace insitu::fastq::avx512 {
 
-V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin, float rdelta,
-           int nstep, bool use_mad, bool qkx3) {
+namespace {
+
+// The searches are instantiated for the sub-block sizes in use (16, 32) so every inner loop
+// has a constant trip count and no per-element branch on use_mad.
+template <int n, bool use_mad>
+V make_qkx_n(int nmax, const V* x, const V* w, V* L, V* the_min, float rmin, float rdelta,
+             int nstep, bool qkx3) {
   V mn = x[0], mx = x[0];
   V sum_w = w[0];
   V sum_x = mul(sum_w, x[0]);
@@ -24,7 +29,21 @@ V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin
   // applies to the candidates after it, so both are recomputed on every update.
   V range = sub(mx, mn);
   V xm[32], Laux[32];
-  for (int i = 0; i < n; ++i) xm[i] = sub(x[i], mn);
+  // Candidates use level_small() when every lane whose result counts has no NaN and
+  // |iscale| * max|x - min| < 2^21 (rounding is monotonic, so then every |iscale * xm| is too).
+  M nan = 0;
+  for (int i = 0; i < n; ++i) nan |= unordered(x[i]);
+  const M live = static_cast<M>(~degenerate);
+  V xm_max = vzero();
+  auto set_xm = [&](V m) {
+    xm_max = vzero();
+    for (int i = 0; i < n; ++i) {
+      xm[i] = sub(x[i], m);
+      xm_max = _mm512_max_ps(xm_max, vabs(xm[i]));
+    }
+  };
+  set_xm(mn);
+  const V lo = vzero(), hi = splat(static_cast<float>(nmax));
 
   const V iscale0 = div(splat(static_cast<float>(nmax)), range);
   V scale = div(splat(1.f), iscale0);
@@ -41,14 +60,21 @@ V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin
     const float c = rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax);
     const V iscale = div(splat(c), range);
     V sum_l = vzero(), sum_l2 = vzero(), sum_xl = vzero();
-    for (int i = 0; i < n; ++i) {
-      const V l = level(mul(iscale, xm[i]), 0, nmax);
-      Laux[i] = l;
-      const V wl = mul(w[i], l);
-      sum_l = add(sum_l, wl);
-      sum_l2 = add(sum_l2, mul(wl, l));
-      sum_xl = add(sum_xl, mul(wl, x[i]));
-    }
+    auto candidate = [&](auto level_of) {
+      for (int i = 0; i < n; ++i) {
+        const V l = level_of(mul(iscale, xm[i]));
+        Laux[i] = l;
+        const V wl = mul(w[i], l);
+        sum_l = add(sum_l, wl);
+        sum_l2 = add(sum_l2, mul(wl, l));
+        sum_xl = add(sum_xl, mul(wl, x[i]));
+      }
+    };
+    const M fits = lt(mul(vabs(iscale), xm_max), splat(kLevelSmallBound)) & ~nan;
+    if ((live & ~fits) == 0)
+      candidate([&](V v) { return level_small(v, lo, hi); });
+    else
+      candidate([&](V v) { return level(v, 0, nmax); });
     const V D = sub(mul(sum_w, sum_l2), mul(sum_l, sum_l));
     const M pos = gt(D, vzero()) & ~degenerate;
     if (pos == 0) continue;
@@ -70,7 +96,7 @@ V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin
     scale = select(better, scale, this_scale);
     vmin = select(better, vmin, this_min);
     range = sub(mx, vmin);
-    for (int i = 0; i < n; ++i) xm[i] = sub(x[i], vmin);
+    set_xm(vmin);
   }
   // A degenerate sub-block (max == min, or max <= min for qkx3): all-zero levels, scale 0.
   if (degenerate) {
@@ -81,8 +107,6 @@ V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin
   *the_min = neg(vmin);
   return scale;
 }
-
-namespace {
 
 // Signed value of the largest magnitude (first on ties; NaN never wins), as the scalar loop.
 V signed_absmax(int n, const V* x, V* amax_out) {
@@ -97,9 +121,8 @@ V signed_absmax(int n, const V* x, V* amax_out) {
   return mx;
 }
 
-}  // namespace
-
-V make_qx(int n, int nmax, const V* x, const V* qw, V* L) {
+template <int n>
+V make_qx_n(int nmax, const V* x, const V* qw, V* L) {
   V amax;
   const V mx = signed_absmax(n, x, &amax);
   const M small = lt(amax, splat(ggml::kGroupMaxEps));
@@ -109,6 +132,11 @@ V make_qx(int n, int nmax, const V* x, const V* qw, V* L) {
     w[i] = qw ? qw[i] : mul(x[i], x[i]);
     wx[i] = mul(w[i], x[i]);
   }
+  // As in make_qkx: level_small() when no counted lane has a NaN and |iscale| * amax < 2^21.
+  M nan = 0;
+  for (int i = 0; i < n; ++i) nan |= unordered(x[i]);
+  const M live = static_cast<M>(~small);
+  const V lo = splat(static_cast<float>(-nmax)), hi = splat(static_cast<float>(nmax - 1));
   V iscale = div(splat(static_cast<float>(-nmax)), mx);
   V sumlx = vzero(), suml2 = vzero();
   for (int i = 0; i < n; ++i) {
@@ -124,12 +152,19 @@ V make_qx(int n, int nmax, const V* x, const V* qw, V* L) {
     const float c = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is));
     iscale = div(splat(c), mx);
     sumlx = suml2 = vzero();
-    for (int i = 0; i < n; ++i) {
-      const V l = level(mul(iscale, x[i]), -nmax, nmax - 1);
-      Lc[i] = l;
-      sumlx = add(sumlx, mul(wx[i], l));
-      suml2 = add(suml2, mul(mul(w[i], l), l));
-    }
+    auto candidate = [&](auto level_of) {
+      for (int i = 0; i < n; ++i) {
+        const V l = level_of(mul(iscale, x[i]));
+        Lc[i] = l;
+        sumlx = add(sumlx, mul(wx[i], l));
+        suml2 = add(suml2, mul(mul(w[i], l), l));
+      }
+    };
+    const M fits = lt(mul(vabs(iscale), amax), splat(kLevelSmallBound)) & ~nan;
+    if ((live & ~fits) == 0)
+      candidate([&](V v) { return level_small(v, lo, hi); });
+    else
+      candidate([&](V v) { return level(v, -nmax, nmax - 1); });
     const M better = gt(suml2, vzero()) & gt(mul(sumlx, sumlx), mul(best, suml2)) & ~small;
     if (better == 0) continue;
     for (int i = 0; i < n; ++i) L[i] = select(better, L[i], add(Lc[i], off));
@@ -144,7 +179,8 @@ V make_qx(int n, int nmax, const V* x, const V* qw, V* L) {
   return scale;
 }
 
-V make_q3(int n, int nmax, const V* x, V* L) {
+template <int n>
+V make_q3_n(int nmax, const V* x, V* L) {
   V amax;
   const V mx = signed_absmax(n, x, &amax);
   const M small = lt(amax, splat(ggml::kGroupMaxEps));
@@ -189,6 +225,28 @@ V make_q3(int n, int nmax, const V* x, V* L) {
   const V off = splat(static_cast<float>(nmax));
   for (int i = 0; i < n; ++i) L[i] = select(small, add(L[i], off), vzero());
   return select(small, div(sumlx, suml2), vzero());
+}
+
+}  // namespace
+
+V make_qkx(int n, int nmax, const V* x, const V* w, V* L, V* the_min, float rmin, float rdelta,
+           int nstep, bool use_mad, bool qkx3) {
+  if (n == 32 && !use_mad)
+    return make_qkx_n<32, false>(nmax, x, w, L, the_min, rmin, rdelta, nstep, qkx3);
+  if (n == 16 && use_mad)
+    return make_qkx_n<16, true>(nmax, x, w, L, the_min, rmin, rdelta, nstep, qkx3);
+  if (n == 16 && !use_mad)
+    return make_qkx_n<16, false>(nmax, x, w, L, the_min, rmin, rdelta, nstep, qkx3);
+  return use_mad ? make_qkx_n<32, true>(nmax, x, w, L, the_min, rmin, rdelta, nstep, qkx3)
+                 : make_qkx_n<32, false>(nmax, x, w, L, the_min, rmin, rdelta, nstep, qkx3);
+}
+
+V make_qx(int n, int nmax, const V* x, const V* qw, V* L) {
+  return n == 16 ? make_qx_n<16>(nmax, x, qw, L) : make_qx_n<32>(nmax, x, qw, L);
+}
+
+V make_q3(int n, int nmax, const V* x, V* L) {
+  return n == 16 ? make_q3_n<16>(nmax, x, L) : make_q3_n<32>(nmax, x, L);
 }
 
 }  // namespace insitu::fastq::avx512
