@@ -7,6 +7,7 @@
 
 #include "core/half.h"
 #include "quant/fast/x86/avx512/kernels.h"
+#include "quant/fast/x86/avx512/pack.h"
 #include "quant/fast/x86/avx512/search.h"
 #include "quant/ggml/blocks.h"
 #include "quant/ggml/quant_math.h"
@@ -15,13 +16,6 @@ namespace insitu::fastq::avx512 {
 namespace {
 
 using ggml::kQK_K;
-
-void pack_2bit(const uint8_t* L, uint8_t* qs) {
-  for (int j = 0; j < kQK_K; j += 128)
-    for (int l = 0; l < 32; ++l)
-      qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                                            (L[j + l + 96] << 6));
-}
 
 void load_sub_blocks(const float* x, V* xt) {
   load_lanes(x, 16, 16, xt);
@@ -133,13 +127,7 @@ void finish_q3(const V* xt, V* L, ggml::BlockQ3K& y) {
     L[i] = select(upd, L[i], add(level(div(xt[i], d), -4, 3), splat(4.f)));
   alignas(64) uint8_t Ln[kQK_K];
   scatter_levels(L, 16, 16, Ln);
-  std::memset(y.hmask, 0, sizeof(y.hmask));
-  for (int j = 0; j < kQK_K; ++j) {
-    if (static_cast<int8_t>(Ln[j]) > 3) {
-      y.hmask[j % 32] = static_cast<uint8_t>(y.hmask[j % 32] | (1u << (j / 32)));
-      Ln[j] = static_cast<uint8_t>(Ln[j] - 4);
-    }
-  }
+  split_q3k_high_bit(Ln, y.hmask);
   pack_2bit(Ln, y.qs);
 }
 

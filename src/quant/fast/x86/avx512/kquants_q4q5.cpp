@@ -7,6 +7,7 @@
 
 #include "core/half.h"
 #include "quant/fast/x86/avx512/kernels.h"
+#include "quant/fast/x86/avx512/pack.h"
 #include "quant/fast/x86/avx512/search.h"
 #include "quant/ggml/blocks.h"
 #include "quant/ggml/quant_math.h"
@@ -161,34 +162,13 @@ void quantize_k4_row(const float* x, void* out, int64_t n, const float* importan
 }  // namespace
 
 void quantize_q4_K(const float* x, void* out, int64_t n, const float* importance) {
-  quantize_k4_row<ggml::BlockQ4K, 15>(x, out, n, importance,
-                                      [](const uint8_t* L, ggml::BlockQ4K& b) {
-                                        for (int j = 0; j < kQK_K; j += 64)
-                                          for (int l = 0; l < 32; ++l)
-                                            b.qs[j / 2 + l] = static_cast<uint8_t>(
-                                                L[j + l] | (L[j + l + 32] << 4));
-                                      });
+  quantize_k4_row<ggml::BlockQ4K, 15>(
+      x, out, n, importance, [](const uint8_t* L, ggml::BlockQ4K& b) { pack_q4k(L, b.qs); });
 }
 
 void quantize_q5_K(const float* x, void* out, int64_t n, const float* importance) {
   quantize_k4_row<ggml::BlockQ5K, 31>(
-      x, out, n, importance, [](const uint8_t* L, ggml::BlockQ5K& b) {
-        std::memset(b.qh, 0, sizeof(b.qh));
-        for (int c = 0; c < 4; ++c) {
-          for (int j = 0; j < 32; ++j) {
-            int l1 = L[64 * c + j], l2 = L[64 * c + j + 32];
-            if (l1 > 15) {
-              l1 -= 16;
-              b.qh[j] = static_cast<uint8_t>(b.qh[j] | (1u << (2 * c)));
-            }
-            if (l2 > 15) {
-              l2 -= 16;
-              b.qh[j] = static_cast<uint8_t>(b.qh[j] | (2u << (2 * c)));
-            }
-            b.qs[32 * c + j] = static_cast<uint8_t>(l1 | (l2 << 4));
-          }
-        }
-      });
+      x, out, n, importance, [](const uint8_t* L, ggml::BlockQ5K& b) { pack_q5k(L, b.qs, b.qh); });
 }
 
 }  // namespace insitu::fastq::avx512

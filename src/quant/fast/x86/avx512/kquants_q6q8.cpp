@@ -6,6 +6,7 @@
 
 #include "core/half.h"
 #include "quant/fast/x86/avx512/kernels.h"
+#include "quant/fast/x86/avx512/pack.h"
 #include "quant/fast/x86/avx512/search.h"
 #include "quant/ggml/blocks.h"
 #include "quant/ggml/quant_math.h"
@@ -44,15 +45,7 @@ void quantize_q6_K_block(const float* x, const float* qw, ggml::BlockQ6K& b) {
     L[i] = select(upd, L[i], add(level(div(xt[i], d), -32, 31), splat(32.f)));
   alignas(64) uint8_t q8[kQK_K];
   scatter_levels(L, 16, 16, q8);
-  const auto* q = reinterpret_cast<const int8_t*>(q8);
-  for (int h = 0; h < 2; ++h, q += 128) {
-    for (int l = 0; l < 32; ++l) {
-      b.ql[64 * h + l] = static_cast<uint8_t>((q[l] & 0xF) | ((q[l + 64] & 0xF) << 4));
-      b.ql[64 * h + 32 + l] = static_cast<uint8_t>((q[l + 32] & 0xF) | ((q[l + 96] & 0xF) << 4));
-      b.qh[32 * h + l] = static_cast<uint8_t>((q[l] >> 4) | ((q[l + 32] >> 4) << 2) |
-                                              ((q[l + 64] >> 4) << 4) | ((q[l + 96] >> 4) << 6));
-    }
-  }
+  pack_q6k(q8, b.ql, b.qh);
 }
 
 }  // namespace
