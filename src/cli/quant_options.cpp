@@ -22,6 +22,8 @@ void add_quant_options(CLI::App& app, QuantOptions& o) {
       ->check(CLI::IsMember({"default", "moqe"}));
   app.add_option("--topology", o.topology, "YAML file mapping layer ranges / name regexes to types")
       ->check(CLI::ExistingFile);
+  app.add_flag("--pure", o.pure,
+               "quantize every selected tensor to exactly the requested type (no K-quant mixes)");
 }
 
 namespace {
@@ -36,6 +38,7 @@ QuantPolicy resolve_quant_policy(const QuantOptions& o, const std::string& model
                                  int64_t context) {
   QuantPolicy p;
   p.organization = o.organization == "moqe" ? IsqOrganization::kMoqe : IsqOrganization::kDefault;
+  p.pure = o.pure;
   if (!o.topology.empty()) p.topology = Topology::from_file(o.topology);
   if (!o.isq.empty()) {
     p.default_type = parse_quant_value(o.isq, Backend::kCpu, "--isq", /*allow_auto=*/false).type;

@@ -14,6 +14,7 @@ struct QuantOptions {
   std::string isq;           // force in-situ quantization
   std::string organization = "default";
   std::string topology;      // YAML file
+  bool pure = false;         // no K-quant mixes
 };
 
 void add_quant_options(CLI::App& app, QuantOptions& o);

@@ -2,6 +2,7 @@
 // claim that kernels add no error of their own, and bad requests failing before any read.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "core/error.h"
@@ -60,8 +61,40 @@ TEST(Isq, PromotesEmbeddingAndTiedHeadAndQuantizesLinears) {
   EXPECT_EQ(plan_for(*m, "model.layers.0.self_attn.q_proj.weight").type, QuantType::kQ4K);
   EXPECT_FALSE(plan_for(*m, "model.norm.weight").quantize);
   EXPECT_EQ(m->weights().output.data, m->weights().embedding.data);  // tied head reuses it
-  EXPECT_EQ(m->weights().layers[3].down.w.type, QuantType::kQ4K);
   EXPECT_LT(m->load_summary().loaded_bytes, m->load_summary().source_bytes / 3);
+}
+
+// The default K-quant policy is llama.cpp's Q4_K_M mix: attn_v and ffn_down of the layers
+// use_more_bits() picks (2 and 3 of 4) get q6k; llama.cpp's file has q4_k x24, q6_k x5.
+TEST(Isq, Q4kUsesTheQ4KMMixUnlessPure) {
+  auto m = Model::load(demo(), isq(QuantType::kQ4K));
+  EXPECT_EQ(m->weights().layers[0].down.w.type, QuantType::kQ4K);
+  EXPECT_EQ(m->weights().layers[1].v.w.type, QuantType::kQ4K);
+  EXPECT_EQ(m->weights().layers[2].v.w.type, QuantType::kQ6K);
+  EXPECT_EQ(m->weights().layers[3].down.w.type, QuantType::kQ6K);
+  EXPECT_EQ(m->weights().layers[3].o.w.type, QuantType::kQ4K);
+  std::map<std::string, int64_t> counts;
+  for (const auto& tc : m->load_summary().types) counts[tc.type] = tc.tensors;
+  EXPECT_EQ(counts, (std::map<std::string, int64_t>{{"q4k", 24}, {"q6k", 5}}));
+  LoadOptions pure = isq(QuantType::kQ4K);
+  pure.quant.pure = true;
+  auto p = Model::load(demo(), pure);
+  EXPECT_EQ(p->weights().layers[3].down.w.type, QuantType::kQ4K);
+}
+
+TEST(Isq, Q2kAndQ3kFollowLlamaCppMixes) {
+  // llama.cpp: Q2_K = q2_k x16, q3_k x8, q4_k x4 (+ q6_k embedding); Q3_K_M = q3_k x16,
+  // q4_k x10, q5_k x2 (+ q6_k embedding).
+  auto count = [](QuantType t) {
+    auto m = Model::load(demo(), isq(t));
+    std::map<std::string, int64_t> c;
+    for (const auto& tc : m->load_summary().types) c[tc.type] = tc.tensors;
+    return c;
+  };
+  EXPECT_EQ(count(QuantType::kQ2K),
+            (std::map<std::string, int64_t>{{"q2k", 16}, {"q3k", 8}, {"q4k", 4}, {"q6k", 1}}));
+  EXPECT_EQ(count(QuantType::kQ3K),
+            (std::map<std::string, int64_t>{{"q3k", 16}, {"q4k", 10}, {"q5k", 2}, {"q6k", 1}}));
 }
 
 TEST(Isq, ShapeFallbackIsRecordedWhenBlocksDoNotFit) {

@@ -1,5 +1,7 @@
 #include "model/isq/quant_plan.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "quant/policy/quant_value.h"
 
@@ -25,10 +27,50 @@ bool is_eligible_linear(TensorRole r) {
   }
 }
 
+// llama.cpp's heuristic for which layers of a stack get more bits: the first and last eighth
+// and every third layer in between.
+bool use_more_bits(int layer, int n_layers) {
+  return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
+}
+
+// The K-quant mix rules as data: for a default type and a tensor role, the raised type.
+// Returns the default unchanged when no rule applies.
+QuantType mixed_type(QuantType def, const TensorSpec& s, int n_layers) {
+  using Q = QuantType;
+  const bool attn_v = s.role == TensorRole::kAttnV;
+  const bool attn_o = s.role == TensorRole::kAttnO;
+  const bool qkv = s.role == TensorRole::kAttnQkv;
+  const bool down = s.role == TensorRole::kFfnDown || s.role == TensorRole::kExpertDown;
+  const int l = s.layer;
+  switch (def) {
+    case Q::kQ2K:  // llama.cpp Q2_K (n_gqa >= 4 gives attn_v q4_K, else q3_K)
+      if (attn_v) return Q::kQ4K;
+      if (down || attn_o) return Q::kQ3K;
+      return def;
+    case Q::kQ3K:  // Q3_K_M
+      if (attn_v) return l < 2 ? Q::kQ5K : Q::kQ4K;
+      if (down) return l < n_layers / 16 ? Q::kQ5K : Q::kQ4K;
+      if (attn_o || qkv) return Q::kQ4K;
+      return def;
+    case Q::kQ4K:  // Q4_K_M
+      if ((attn_v || down) && use_more_bits(l, n_layers)) return Q::kQ6K;
+      if (qkv) return Q::kQ5K;
+      return def;
+    case Q::kQ5K:  // Q5_K_M
+      if ((attn_v || down) && use_more_bits(l, n_layers)) return Q::kQ6K;
+      if (qkv) return Q::kQ6K;
+      return def;
+    default:
+      return def;
+  }
+}
+
 }  // namespace
 
 std::vector<TensorPlan> plan_quantization(const std::vector<TensorSpec>& specs,
                                           const QuantPolicy& policy) {
+  int n_layers = 0;
+  for (const TensorSpec& s : specs) n_layers = std::max(n_layers, s.layer + 1);
   std::vector<TensorPlan> plans;
   plans.reserve(specs.size());
   bool any = false;
@@ -43,13 +85,17 @@ std::vector<TensorPlan> plan_quantization(const std::vector<TensorSpec>& specs,
       } else if (policy.default_type) {
         const bool moqe = policy.organization == IsqOrganization::kMoqe;
         if (moqe) {
-          if (is_expert(spec.role)) want = *policy.default_type;
+          if (is_expert(spec.role))
+            want = policy.pure ? *policy.default_type
+                               : mixed_type(*policy.default_type, spec, n_layers);
         } else if (is_sensitive(spec.role)) {
           want = policy.promote_sensitive ? promote_for_sensitive_tensor(*policy.default_type)
                                           : *policy.default_type;
           p.promoted = *want != *policy.default_type;
         } else if (is_eligible_linear(spec.role)) {
-          want = *policy.default_type;
+          want = policy.pure ? *policy.default_type
+                             : mixed_type(*policy.default_type, spec, n_layers);
+          p.mixed = *want != *policy.default_type;
         }
       }
       if (want) {

@@ -6,8 +6,14 @@
 //   1. eligibility: linear weights of attention and MLP/experts, the output head and the token
 //      embedding; under `moqe` only routed-expert weights. Norms, biases, routers stay dense.
 //   2. a topology rule's type wins; else embeddings/head get the promoted type (default
-//      organization only); else the default type; a topology rule can also select tensors
-//      that the default selection leaves alone (quantized even without a default type).
+//      organization only); else the default type, raised for the most sensitive tensors by the
+//      K-quant mixes below unless `pure`; a topology rule can also select tensors that the
+//      default selection leaves alone (quantized even without a default type).
+//
+// K-quant mixes (quality per bit): llama.cpp's q2_K / Q3_K_M / Q4_K_M / Q5_K_M recipes, which
+// give attention-value, attention-output and MLP-down projections more bits. With them, insitu's
+// q2k/q3k/q4k/q5k are byte-for-byte llama.cpp's Q2_K/Q3_K_M/Q4_K_M/Q5_K_M for these tensors;
+// `pure` (--pure) quantizes every selected tensor to exactly the requested type.
 //   3. shape fallback: if the row length is not a multiple of the type's block, follow
 //      fallback_for_shape(); if nothing fits, the tensor stays in its source dtype.
 #pragma once
@@ -29,6 +35,7 @@ struct QuantPolicy {
   IsqOrganization organization = IsqOrganization::kDefault;
   Topology topology;
   bool promote_sensitive = true;
+  bool pure = false;  // no K-quant mixes
   bool active() const { return default_type.has_value() || !topology.empty(); }
 };
 
@@ -38,6 +45,7 @@ struct TensorPlan {
   QuantType requested{};            // type the policy asked for (before shape fallback)
   QuantType type{};                 // type actually used when quantize
   bool promoted = false;            // embedding/head promotion applied
+  bool mixed = false;               // raised by a K-quant mix rule
   bool from_topology = false;
   std::string fallback;             // non-empty: why `type` differs from `requested`
 };
