@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/vec_ops.h"
 #include "model/model.h"
@@ -173,27 +174,33 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
       std::memcpy(cache.v(li, n_past + t), &v[t * d.kv_dim], d.kv_dim * 4);
     }
 
-    // Causal attention, one (token, head) pair per task.
+    // Causal attention, one (token, kv head) pair per task: the `group` query heads sharing a
+    // kv head are processed together so each cached key/value row is loaded once for all.
     const int64_t window = sliding ? *c.sliding_window : 0;
     const std::optional<double> cap = c.attn_logit_softcapping;
-    pool.parallel_for(T * d.n_heads, 1, [&](int64_t b, int64_t e, int) {
+    pool.parallel_for(T * d.n_kv, 1, [&](int64_t b, int64_t e, int) {
       std::vector<float> scores;
       for (int64_t i = b; i < e; ++i) {
-        const int64_t t = i / d.n_heads, h = i % d.n_heads, kvh = h / group;
+        const int64_t t = i / d.n_kv, kvh = i % d.n_kv;
         const int64_t pos = n_past + t;
         const int64_t lo = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
-        const float* qh = &q[t * d.q_dim + h * d.hd];
-        scores.resize(pos - lo + 1);
-        for (int64_t j = lo; j <= pos; ++j) {
-          float s = dot_f32(qh, cache.k(li, j) + kvh * d.hd, d.hd) * scale;
-          if (cap) s = static_cast<float>(std::tanh(s / *cap) * *cap);
-          scores[j - lo] = s;
+        const int64_t n = pos - lo + 1;
+        const float* qh = &q[t * d.q_dim + kvh * group * d.hd];
+        scores.resize(group * n);
+        attention_scores_f32(qh, group, d.hd, cache.k(li, lo) + kvh * d.hd, d.kv_dim, n,
+                             scores.data());
+        for (int64_t g = 0; g < group; ++g) {
+          float* sg = scores.data() + g * n;
+          if (cap) {
+            for (int64_t j = 0; j < n; ++j)
+              sg[j] = static_cast<float>(std::tanh(sg[j] * scale / *cap) * *cap);
+          } else {
+            scale_f32(sg, scale, n);
+          }
+          softmax_f32(sg, n);
         }
-        softmax_f32(scores.data(), pos - lo + 1);
-        float* out = &attn[t * d.q_dim + h * d.hd];
-        std::fill(out, out + d.hd, 0.0f);
-        for (int64_t j = lo; j <= pos; ++j)
-          axpy_f32(scores[j - lo], cache.v(li, j) + kvh * d.hd, out, d.hd);
+        attention_values_f32(scores.data(), group, d.hd, cache.v(li, lo) + kvh * d.hd, d.kv_dim,
+                             n, &attn[t * d.q_dim + kvh * group * d.hd]);
       }
     });
     linear(L.o, attn.data(), T, tmp.data(), pool);

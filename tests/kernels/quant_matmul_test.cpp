@@ -268,6 +268,32 @@ TEST_P(QuantMatmulTest, SpecialValues) {
   }
 }
 
+// Rows longer than the decode kernel's column segment (2048) and row counts that are not a
+// multiple of its row block: every segment boundary, the partial last segment (with K64
+// padding for 32-element blocks) and the row tail, for every decode batch size.
+TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
+  const QuantType type = GetParam();
+  const auto& info = quant_info(type);
+  const ErrorBound& bound = bound_for(type);
+  ThreadPool pool(2);
+  // 4096 + 2 * 256 + 32 * (block <= 32): two full segments, then a partial one whose length
+  // is not a multiple of 64 for 32-element blocks.
+  const int64_t cols = 4608 + (info.block_size <= 32 ? 32 : 0);
+  const int64_t rows = 11;
+  const QWeights w = quantize_weights(type, rows, cols, gaussian(rows * cols, 0.05f, 99));
+  for (int64_t m : {1, 2, 3, 4}) {
+    for (XKind kind : {XKind::kGaussian, XKind::kOutliers, XKind::kPositive}) {
+      const std::vector<float> x = activations(kind, m, cols, 100 + static_cast<uint32_t>(m));
+      std::vector<float> ref(m * rows), y(m * rows, NAN);
+      matmul_reference(w.matrix(), x.data(), m, ref.data());
+      matmul(w.matrix(), x.data(), m, y.data(), pool);
+      const Err e = compare(w, x, m, y, ref);
+      EXPECT_LE(e.cond, bound.gemv_cond) << info.name << " m " << m;
+      EXPECT_LE(e.elem, 4 * bound.gemv_cond) << info.name << " m " << m;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllQuantTypes, QuantMatmulTest, ::testing::ValuesIn(quant_types()),
                          [](const auto& info) { return std::string(quant_info(info.param).name); });
 

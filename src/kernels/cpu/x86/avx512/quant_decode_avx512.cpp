@@ -356,10 +356,10 @@ void values_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
   }
 }
 
-template <BlockFn F, int kBlock, int kBytes, int kZero = 0>
+template <BlockFn F, int kBlock, int kBytes, int kZero, int kCodeMax, bool kOffset>
 constexpr QuantDecoder code_decoder() {
   return {kBlock, kBytes, kZero, codes_rows<F, kBlock, kBytes>,
-          values_rows<F, kBlock, kBytes, kZero>};
+          values_rows<F, kBlock, kBytes, kZero>, kCodeMax, kOffset};
 }
 
 constexpr int afq_bytes(int bits) { return 4 + 64 * bits / 8; }
@@ -368,30 +368,30 @@ constexpr int afq_bytes(int bits) { return 4 + 64 * bits / 8; }
 
 const QuantDecoder& quant_decoder(QuantType t) {
   using QT = QuantType;
-  static constexpr QuantDecoder kQ4_0 = code_decoder<blk_q4_0, 32, 18, 8>();
-  static constexpr QuantDecoder kQ4_1 = code_decoder<blk_q4_1, 32, 20>();
-  static constexpr QuantDecoder kQ5_0 = code_decoder<blk_q5_0, 32, 22, 16>();
-  static constexpr QuantDecoder kQ5_1 = code_decoder<blk_q5_1, 32, 24>();
-  static constexpr QuantDecoder kQ8_0 = code_decoder<blk_q8_0, 32, 34, 128>();
-  static constexpr QuantDecoder kQ8_1 = code_decoder<blk_q8_1, 32, 36, 128>();
-  static constexpr QuantDecoder kQ2K = code_decoder<blk_q2k, 256, 84>();
-  static constexpr QuantDecoder kQ3K = code_decoder<blk_q3k, 256, 110, 4>();
-  static constexpr QuantDecoder kQ4K = code_decoder<blk_q4k, 256, 144>();
-  static constexpr QuantDecoder kQ5K = code_decoder<blk_q5k, 256, 176>();
-  static constexpr QuantDecoder kQ6K = code_decoder<blk_q6k, 256, 210, 32>();
-  static constexpr QuantDecoder kQ8K = code_decoder<blk_q8k, 256, 292, 128>();
-  static constexpr QuantDecoder kAfq2 = code_decoder<blk_afq<2>, 64, afq_bytes(2)>();
-  static constexpr QuantDecoder kAfq3 = code_decoder<blk_afq<3>, 64, afq_bytes(3)>();
-  static constexpr QuantDecoder kAfq4 = code_decoder<blk_afq<4>, 64, afq_bytes(4)>();
-  static constexpr QuantDecoder kAfq6 = code_decoder<blk_afq<6>, 64, afq_bytes(6)>();
-  static constexpr QuantDecoder kAfq8 = code_decoder<blk_afq<8>, 64, afq_bytes(8)>();
-  static constexpr QuantDecoder kHqq4 = code_decoder<blk_hqq4, 64, 40>();
-  static constexpr QuantDecoder kHqq8 = code_decoder<blk_hqq8, 64, 72>();
+  static constexpr QuantDecoder kQ4_0 = code_decoder<blk_q4_0, 32, 18, 8, 15, false>();
+  static constexpr QuantDecoder kQ4_1 = code_decoder<blk_q4_1, 32, 20, 0, 15, true>();
+  static constexpr QuantDecoder kQ5_0 = code_decoder<blk_q5_0, 32, 22, 16, 31, false>();
+  static constexpr QuantDecoder kQ5_1 = code_decoder<blk_q5_1, 32, 24, 0, 31, true>();
+  static constexpr QuantDecoder kQ8_0 = code_decoder<blk_q8_0, 32, 34, 128, 255, false>();
+  static constexpr QuantDecoder kQ8_1 = code_decoder<blk_q8_1, 32, 36, 128, 255, false>();
+  static constexpr QuantDecoder kQ2K = code_decoder<blk_q2k, 256, 84, 0, 3, true>();
+  static constexpr QuantDecoder kQ3K = code_decoder<blk_q3k, 256, 110, 4, 7, false>();
+  static constexpr QuantDecoder kQ4K = code_decoder<blk_q4k, 256, 144, 0, 15, true>();
+  static constexpr QuantDecoder kQ5K = code_decoder<blk_q5k, 256, 176, 0, 31, true>();
+  static constexpr QuantDecoder kQ6K = code_decoder<blk_q6k, 256, 210, 32, 63, false>();
+  static constexpr QuantDecoder kQ8K = code_decoder<blk_q8k, 256, 292, 128, 255, false>();
+  static constexpr QuantDecoder kAfq2 = code_decoder<blk_afq<2>, 64, afq_bytes(2), 0, 3, true>();
+  static constexpr QuantDecoder kAfq3 = code_decoder<blk_afq<3>, 64, afq_bytes(3), 0, 7, true>();
+  static constexpr QuantDecoder kAfq4 = code_decoder<blk_afq<4>, 64, afq_bytes(4), 0, 15, true>();
+  static constexpr QuantDecoder kAfq6 = code_decoder<blk_afq<6>, 64, afq_bytes(6), 0, 63, true>();
+  static constexpr QuantDecoder kAfq8 = code_decoder<blk_afq<8>, 64, afq_bytes(8), 0, 255, true>();
+  static constexpr QuantDecoder kHqq4 = code_decoder<blk_hqq4, 64, 40, 0, 15, true>();
+  static constexpr QuantDecoder kHqq8 = code_decoder<blk_hqq8, 64, 72, 0, 255, true>();
   static constexpr QuantDecoder kFp8 = {fp8::kFp8Block, sizeof(fp8::BlockFp8), 0, nullptr,
-                                        values_fp8};
-  static constexpr QuantDecoder kF8Q8 = code_decoder<blk_f8q8, 32, 33, 128>();
-  static constexpr QuantDecoder kMxfp4 = code_decoder<blk_mxfp4, 32, 17, 12>();
-  static constexpr QuantDecoder kNone = {1, 0, 0, nullptr, nullptr};
+                                        values_fp8,          0,     true};
+  static constexpr QuantDecoder kF8Q8 = code_decoder<blk_f8q8, 32, 33, 128, 255, false>();
+  static constexpr QuantDecoder kMxfp4 = code_decoder<blk_mxfp4, 32, 17, 12, 24, false>();
+  static constexpr QuantDecoder kNone = {1, 0, 0, nullptr, nullptr, 0, false};
   switch (t) {
     case QT::kQ4_0: return kQ4_0;
     case QT::kQ4_1: return kQ4_1;

@@ -1,21 +1,28 @@
 // AVX-512 VNNI GEMV for quantized weights (decode, m <= 4) and the AVX-512 kernel table.
 //
-// Each weight row is decoded once (quant_decode_avx512.h) into u8 codes plus one (scale,
-// offset) pair per 16 elements, in an L1-resident buffer, then dotted with every activation
-// row. The integer part runs on vpdpbusd (u8 code x s8 activation digit, 64 MACs/instruction):
+// Rows are processed in blocks of R (4 for m <= 2): the block's rows are decoded
+// (quant_decode_avx512.h) segment by segment (kSegCols columns at a time, so codes, scales and
+// the matching activation digits stay in L1 even for the 8192-column down_proj) into u8 codes
+// plus one (scale, offset) pair per 16 elements, then dotted with every activation row; each
+// activation vector loaded from L1 serves all R rows. The integer part runs on vpdpbusd
+// (u8 code x s8 activation digit, 64 MACs/instruction):
 //  * activations are prepared once per call: each 4-element lane (one vpdpbusd accumulator)
 //    gets its own scale sx = max|x| / T and the integer xq = round(x / sx), |xq| <= T, is split
-//    into kParts balanced signed base-256 digits, xq = sum_p digit_p * 256^(kParts-1-p);
-//  * per 64 codes: acc = dpbusd(digit_0) << 8 + dpbusd(digit_1) (exact in int32), the 3rd
-//    digit's dot is added in f32, then acc * (weight scale * sx) is accumulated in f32;
-//  * a type's integer zero point (the +128 of int8 levels, the 8 of q4_0, ...) is removed in
-//    the int32 accumulators (they start from -zero * digit sums, prepared with x), so the
-//    signed levels are exact and a zero weight row gives exactly 0;
+//    into 3 balanced signed base-256 digits, xq = d0 * 65536 + d1 * 256 + d2;
+//  * per 64 codes and weight row: the int32 accumulator starts at -zero * S0 (S_p: the lane's
+//    digit sums; zero is the type's integer zero point), then a = dp(a, d0); a <<= 8;
+//    a = dp(a, d1) and, when codes are at most 63 ("narrow": 4 * 63 * T < 2^31), a <<= 8;
+//    a = dp(a, d2); a += -zero * (256 S1 + S2), all exactly in int32; wider (8-bit) codes
+//    add -zero * S1 before the d1 dot and keep the d2 dot (started at -zero * S2) in a second
+//    accumulator combined in f32. The shifts by 8 are byte shuffles (port 5, beside the
+//    port-0 vpdpbusd). Then acc += cvt(a) * (weight scale * sx) in f32. The integers hold
+//    sum (code - zero) * xq exactly, so the signed levels are never biased in floating point
+//    and a zero weight row or a zero activation row gives exactly 0;
 //  * offsets (per-block minimums / zero points) are applied once per 16 elements as
 //    offset * sum(x~), where x~ = xq * sx is the activation the codes were multiplied by, so the
 //    activation rounding error multiplies the true weights, never biased codes.
-// With kParts = 3, T = 8.29e6 (23 bits): |x - x~| <= 6e-8 max|lane|, i.e. the result is
-// f32-grade. Measured errors per type: tests/kernels/quant_matmul_test.cpp.
+// With T = 8.29e6 (23 bits): |x - x~| <= 6e-8 max|lane|, i.e. the result is f32-grade.
+// Measured errors per type: tests/kernels/quant_matmul_test.cpp.
 // fp8 (values not affine in a code) decodes to f32 and uses an FMA dot.
 #include <cstring>
 
@@ -27,27 +34,36 @@ namespace insitu::kernels::avx512 {
 namespace {
 
 constexpr int kParts = 3;
-constexpr int64_t kPrefetchRows = 2;
 // Largest |xq|: the top digit must stay in [-127, 127] after balanced carries.
-constexpr float kXMax = kParts == 3 ? 8290000.f : 32384.f;
+constexpr float kXMax = 8290000.f;
+// Codes up to this value take the all-integer path: |sum of 4 codes * xq| < 2^31.
+constexpr int kNarrowCodeMax = 63;
+static_assert(4.0 * kNarrowCodeMax * kXMax < 2147483648.0, "narrow path overflows int32");
+// Columns decoded per row and pass (a multiple of every block size and of 64).
+constexpr int64_t kSegCols = 2048;
+constexpr int64_t kSegGroups = kSegCols / 16;
+// Bytes of decode buffer per row: codes, scales, offsets of one segment.
+constexpr int64_t kRowBuf = kSegCols + 2 * kSegGroups * 4;
+constexpr int kMaxRowBlock = 4;
 
 inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 // Prepared activation row layout (all offsets multiples of 64 bytes):
-//   digits [K64 / 64][kParts][64] int8 | lane scales [K64 / 4] f32 | group sums [G16] f32 |
-//   zero-point corrections [K64 / 64][2][16] int32
-// K64 = cols rounded up to 64 (padding is zero), G16 = K64 / 16 rounded up to 16. The
-// corrections are -zero * (256 * S0 + S1) and -zero * S2 per lane, S_p the lane's digit sums,
-// so that sum (code - zero) * xq stays in exact integers.
+//   digits [K64 / 64][3][64] int8 | lane scales sx [K64 / 4] f32 |
+//   zero-point corrections [K64 / 64][4][16] int32 | group sums [G16] f32
+// K64 = cols rounded up to 64 (padding is zero), G16 = K64 / 16 rounded up to 16. The four
+// corrections of a chunk's 16 lanes are -zero * S0, -zero * S1, -zero * S2 and
+// -zero * (256 S1 + S2), S_p the lane's digit sums (the last wraps for 8-bit zero points,
+// where it is unused).
 struct PrepLayout {
-  int64_t k64, groups, sx_off, sum_off, zc_off, stride;
+  int64_t k64, groups, sx_off, zc_off, sum_off, stride;
   explicit PrepLayout(int64_t cols) {
     k64 = round_up(cols, 64);
     groups = round_up(k64 / 16, 16);
     sx_off = kParts * k64;
-    sum_off = sx_off + k64;  // k64 / 4 floats
-    zc_off = round_up(sum_off + groups * 4, 64);
-    stride = zc_off + 2 * k64;  // k64 / 64 chunks of 128 bytes
+    zc_off = sx_off + k64;
+    sum_off = zc_off + 4 * k64;
+    stride = sum_off + groups * 4;
   }
 };
 
@@ -68,8 +84,8 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   const PrepLayout L(cols);
   auto* digits = reinterpret_cast<int8_t*>(out);
   auto* sx = reinterpret_cast<float*>(out + L.sx_off);
-  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
   auto* zc = reinterpret_cast<int32_t*>(out + L.zc_off);
+  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
   std::memset(sums, 0, L.groups * 4);
   const __m512 inv_max = _mm512_set1_ps(1.f / kXMax);
   const __m512i negz = _mm512_set1_epi32(-zero);
@@ -95,96 +111,143 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
                        _mm512_cvtepi32_epi8(d[p]));
     _mm_storeu_ps(sx + c / 4, _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s)));
     sums[c / 16] = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), s));
-    // Zero-point corrections of the two integer accumulators (see dot_codes).
-    const __m512i s01 = _mm512_add_epi32(_mm512_slli_epi32(lane_sums(d[0]), 8), lane_sums(d[1]));
-    const __m512i s2 = kParts == 3 ? lane_sums(d[kParts - 1]) : _mm512_setzero_si512();
-    int32_t* zl = zc + chunk * 32 + sub / 4;
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(zl), _mm512_castsi512_si128(_mm512_maskz_compress_epi32(
-                         0x1111, _mm512_mullo_epi32(s01, negz))));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(zl + 16), _mm512_castsi512_si128(_mm512_maskz_compress_epi32(
-                         0x1111, _mm512_mullo_epi32(s2, negz))));
+    // Zero-point corrections (see dot_segment), one int32 per lane.
+    const __m512i z1 = _mm512_mullo_epi32(lane_sums(d[1]), negz);
+    const __m512i z2 = _mm512_mullo_epi32(lane_sums(d[2]), negz);
+    const __m512i zv[4] = {_mm512_mullo_epi32(lane_sums(d[0]), negz), z1, z2,
+                           _mm512_add_epi32(_mm512_slli_epi32(z1, 8), z2)};
+    for (int v = 0; v < 4; ++v)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(zc + chunk * 64 + v * 16 + sub / 4),
+                       _mm512_castsi512_si128(_mm512_maskz_compress_epi32(0x1111, zv[v])));
   }
 }
 
-// y[i, r] for one decoded row: codes . x~_i * scale + offsets . sums_i.
-// With kZero, the integer accumulators start from the zero-point corrections, so they hold
-// sum (code - zero) * xq exactly.
-template <int M, bool kZero>
-inline void dot_codes(const uint8_t* codes, const float* scale, const float* offset,
-                      const uint8_t* const* prep, const PrepLayout& L, float* out) {
+// Multiplies each int32 lane by 256 (mod 2^32) with a byte shuffle, which issues on port 5
+// while vpdpbusd occupies port 0.
+inline __m512i shl8(__m512i v) {
+  const __m512i ctrl = _mm512_broadcast_i32x4(
+      _mm_setr_epi32(static_cast<int>(0x020100FFu), static_cast<int>(0x060504FFu),
+                     static_cast<int>(0x0A0908FFu), static_cast<int>(0x0E0D0CFFu)));
+  return _mm512_shuffle_epi8(v, ctrl);
+}
+
+// Dots R decoded rows (buffer rows of kRowBuf bytes) with M prepared activation rows over
+// chunks [c0, c1) (global 64-column chunk indices; the buffer holds chunk c0 first), adding
+// into acc[j][i].
+template <int M, int R, bool kNarrow, bool kZero>
+inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L,
+                        int64_t c0, int64_t c1, __m512 (&acc)[R][M]) {
   const __m512i rep4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-  __m512 acc[M];
-  #pragma GCC unroll 4
-  for (int i = 0; i < M; ++i) acc[i] = _mm512_setzero_ps();
-  const int64_t nchunks = L.k64 / 64;
-  for (int64_t c = 0; c < nchunks; ++c) {
-    const __m512i cv = _mm512_load_si512(codes + 64 * c);
-    const __m512 ws = _mm512_permutexvar_ps(rep4, _mm512_castps128_ps512(_mm_load_ps(scale + 4 * c)));
+  for (int64_t c = c0; c < c1; ++c) {
+    const int64_t lc = c - c0;
+    __m512i cv[R];
+    __m512 ws[R];
+    #pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) {
+      const uint8_t* rb = buf + j * kRowBuf;
+      cv[j] = _mm512_load_si512(rb + 64 * lc);
+      ws[j] = _mm512_permutexvar_ps(
+          rep4, _mm512_castps128_ps512(
+                    _mm_load_ps(reinterpret_cast<const float*>(rb + kSegCols) + 4 * lc)));
+    }
     #pragma GCC unroll 4
     for (int i = 0; i < M; ++i) {
       const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;
-      const int32_t* zc = reinterpret_cast<const int32_t*>(prep[i] + L.zc_off) + 32 * c;
-      __m512i a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), cv, _mm512_load_si512(xd));
-      a = _mm512_slli_epi32(a, 8);
-      a = _mm512_dpbusd_epi32(a, cv, _mm512_load_si512(xd + 64));
-      if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc));
-      __m512 f;
-      if constexpr (kParts == 3) {
-        const __m512i b0 = kZero ? _mm512_load_si512(zc + 16) : _mm512_setzero_si512();
-        const __m512i b = _mm512_dpbusd_epi32(b0, cv, _mm512_load_si512(xd + 128));
-        f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(b));
-      } else {
-        f = _mm512_cvtepi32_ps(a);
-      }
+      const __m512i d0 = _mm512_load_si512(xd);
+      const __m512i d1 = _mm512_load_si512(xd + 64);
+      const __m512i d2 = _mm512_load_si512(xd + 128);
+      const auto* zc = reinterpret_cast<const __m512i*>(prep[i] + L.zc_off + 256 * c);
+      const __m512i z0 = kZero ? _mm512_load_si512(zc) : _mm512_setzero_si512();
       const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
-      acc[i] = _mm512_fmadd_ps(f, _mm512_mul_ps(ws, sx), acc[i]);
+      #pragma GCC unroll 4
+      for (int j = 0; j < R; ++j) {
+        __m512i a = _mm512_dpbusd_epi32(z0, cv[j], d0);
+        __m512 f;
+        if constexpr (kNarrow) {
+          a = _mm512_dpbusd_epi32(shl8(a), cv[j], d1);
+          a = _mm512_dpbusd_epi32(shl8(a), cv[j], d2);
+          if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 3));
+          f = _mm512_cvtepi32_ps(a);
+        } else {
+          a = shl8(a);
+          if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 1));
+          a = _mm512_dpbusd_epi32(a, cv[j], d1);
+          const __m512i b = _mm512_dpbusd_epi32(
+              kZero ? _mm512_load_si512(zc + 2) : _mm512_setzero_si512(), cv[j], d2);
+          f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(b));
+        }
+        acc[j][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(ws[j], sx), acc[j][i]);
+      }
     }
   }
-  __m512 oacc[M];
-  #pragma GCC unroll 4
-  for (int i = 0; i < M; ++i) oacc[i] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < L.groups; g += 16) {
-    const __m512 off = _mm512_load_ps(offset + g);
-    #pragma GCC unroll 4
-    for (int i = 0; i < M; ++i)
-      oacc[i] = _mm512_fmadd_ps(
-          off, _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sum_off) + g), oacc[i]);
-  }
-  #pragma GCC unroll 4
-  for (int i = 0; i < M; ++i) out[i] = _mm512_reduce_add_ps(_mm512_add_ps(acc[i], oacc[i]));
 }
 
-// Scratch layout for the code path: codes [K64] | scale [G16] | offset [G16]; fp8: f32 [cols].
-template <int M>
+// Offsets of one segment: offset * sum(x~) per 16-group (global group g0 first).
+template <int M, int R>
+inline void offset_terms(const uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L,
+                         int64_t g0, int64_t ng, __m512 (&acc)[R][M]) {
+  for (int64_t g = 0; g < ng; g += 16) {
+    #pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) {
+      const auto* off = reinterpret_cast<const float*>(buf + j * kRowBuf + kSegCols) + kSegGroups;
+      #pragma GCC unroll 4
+      for (int i = 0; i < M; ++i)
+        acc[j][i] = _mm512_fmadd_ps(
+            _mm512_load_ps(off + g),
+            _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sum_off) + g0 + g),
+            acc[j][i]);
+    }
+  }
+}
+
+// Rows [r, r + R): decode segment by segment, dot, write y.
+template <int M, int R, bool kNarrow, bool kZero>
+void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_t r_end,
+               uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L) {
+  // Software prefetch of the next row block: R consecutive rows are one sequential stream,
+  // which the hardware prefetcher alone does not keep deep enough to saturate DRAM.
+  const int64_t ahead = r + R < r_end ? (r_end - r - R < R ? r_end - r - R : R) : 0;
+  const uint8_t* next = p.w + static_cast<size_t>(r + R) * p.row_bytes;
+  for (size_t b = 0; b < static_cast<size_t>(ahead) * p.row_bytes; b += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(next + b), _MM_HINT_T0);
+  __m512 acc[R][M];
+  #pragma GCC unroll 4
+  for (int j = 0; j < R; ++j)
+    #pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) acc[j][i] = _mm512_setzero_ps();
+  for (int64_t s = 0; s < p.cols; s += kSegCols) {
+    const int64_t s_end = s + kSegCols < p.cols ? s + kSegCols : p.cols;
+    for (int j = 0; j < R; ++j) {
+      uint8_t* rb = buf + j * kRowBuf;
+      auto* sc = reinterpret_cast<float*>(rb + kSegCols);
+      dec.codes(p.w + static_cast<size_t>(r + j) * p.row_bytes, s / dec.block,
+                (s_end - s) / dec.block, rb, sc, sc + kSegGroups);
+    }
+    // Chunks and groups past cols (up to K64 / G16) meet zero digits and sums, and the
+    // buffer positions they read hold finite values (zeroed once per call, then only
+    // ever decoded values).
+    const int64_t c_end = (s + kSegCols < L.k64 ? s + kSegCols : L.k64) / 64;
+    dot_segment<M, R, kNarrow, kZero>(buf, prep, L, s / 64, c_end, acc);
+    if (dec.has_offset)
+      offset_terms<M, R>(buf, prep, L, s / 16, round_up((c_end - s / 64) * 4, 16), acc);
+  }
+  #pragma GCC unroll 4
+  for (int j = 0; j < R; ++j)
+    #pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
+}
+
+template <int M, bool kNarrow, bool kZero>
 void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int64_t r1,
-                uint8_t* scratch) {
+                uint8_t* buf) {
+  constexpr int R = M <= 2 ? 4 : 2;  // row block: accumulators R * M <= 8, cv/ws 2R registers
   const PrepLayout L(p.cols);
-  uint8_t* codes = scratch;
-  auto* scale = reinterpret_cast<float*>(scratch + L.k64);
-  float* offset = scale + L.groups;
-  // Padding past cols stays zero: the decoder writes only [0, cols).
-  std::memset(codes + p.cols, 0, L.k64 - p.cols);
-  std::memset(scale, 0, 2 * L.groups * sizeof(float));
+  std::memset(buf, 0, kMaxRowBlock * kRowBuf);
   const uint8_t* prep[M];
   for (int i = 0; i < M; ++i) prep[i] = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
-  const int64_t nb = p.cols / dec.block;
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = p.w + static_cast<size_t>(r) * p.row_bytes;
-    // Software prefetch kPrefetchRows rows ahead: one row per thread is a single sequential
-    // stream, which the hardware prefetcher alone does not keep deep enough to saturate DRAM.
-    if (r + kPrefetchRows < r1) {
-      const uint8_t* ahead = row + kPrefetchRows * p.row_bytes;
-      for (size_t b = 0; b < p.row_bytes; b += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T0);
-    }
-    dec.codes(row, 0, nb, codes, scale, offset);
-    float out[M];
-    if (dec.zero != 0)
-      dot_codes<M, true>(codes, scale, offset, prep, L, out);
-    else
-      dot_codes<M, false>(codes, scale, offset, prep, L, out);
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r] = out[i];
-  }
+  int64_t r = r0;
+  for (; r + R <= r1; r += R) gemv_rows<M, R, kNarrow, kZero>(p, dec, r, r1, buf, prep, L);
+  for (; r < r1; ++r) gemv_rows<M, 1, kNarrow, kZero>(p, dec, r, r1, buf, prep, L);
 }
 
 template <int M>
@@ -207,10 +270,14 @@ void gemv_values(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int
 template <int M>
 void gemv_m(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int64_t r1,
             uint8_t* scratch) {
-  if (dec.codes)
-    gemv_codes<M>(p, dec, r0, r1, scratch);
-  else
+  if (!dec.codes)
     gemv_values<M>(p, dec, r0, r1, reinterpret_cast<float*>(scratch));
+  else if (dec.code_max <= kNarrowCodeMax)
+    dec.zero ? gemv_codes<M, true, true>(p, dec, r0, r1, scratch)
+             : gemv_codes<M, true, false>(p, dec, r0, r1, scratch);
+  else
+    dec.zero ? gemv_codes<M, false, true>(p, dec, r0, r1, scratch)
+             : gemv_codes<M, false, false>(p, dec, r0, r1, scratch);
 }
 
 }  // namespace
@@ -229,8 +296,7 @@ void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t col
 }
 
 size_t quant_gemv_scratch_bytes(QuantType, int64_t cols, int64_t) {
-  const PrepLayout L(cols);
-  const size_t codes = L.k64 + 2 * L.groups * sizeof(float);
+  const size_t codes = kMaxRowBlock * kRowBuf;
   const size_t values = static_cast<size_t>(cols) * sizeof(float);
   return codes > values ? codes : values;
 }
