@@ -42,6 +42,18 @@ inline void fill_groups(float* scale, float* offset, int n, float s, float o) {
     offset[g] = o;
   }
 }
+// The two 16-groups of a 32-element block share scale s (one 8-byte store). Types without
+// offsets (QuantDecoder::has_offset false) never write offsets: no reader uses them.
+inline void fill_scale2(float* scale, float s) {
+  uint32_t b;
+  std::memcpy(&b, &s, 4);
+  const uint64_t pair = static_cast<uint64_t>(b) << 32 | b;
+  std::memcpy(scale, &pair, 8);
+}
+inline void fill_pair2(float* scale, float* offset, float s, float o) {
+  fill_scale2(scale, s);
+  fill_scale2(offset, o);
+}
 
 // ---- ggml legacy (32 elements, 2 groups) ----------------------------------------------------
 
@@ -52,14 +64,13 @@ inline __m256i split_nibbles_lo_hi(const uint8_t* qs) {
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
 }
 
-void blk_q4_0(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const float d = half_at(b);
+void blk_q4_0(const uint8_t* b, uint8_t* c, float* s, float*) {
   store256(c, split_nibbles_lo_hi(b + 2));
-  fill_groups(s, o, 2, d, 0.f);
+  fill_scale2(s, half_at(b));
 }
 void blk_q4_1(const uint8_t* b, uint8_t* c, float* s, float* o) {
   store256(c, split_nibbles_lo_hi(b + 4));
-  fill_groups(s, o, 2, half_at(b), half_at(b + 2));
+  fill_pair2(s, o, half_at(b), half_at(b + 2));
 }
 // qh bit j is the 5th bit of element j.
 inline __m256i q5_codes(const uint8_t* qh_bytes, const uint8_t* qs) {
@@ -68,28 +79,25 @@ inline __m256i q5_codes(const uint8_t* qh_bytes, const uint8_t* qs) {
   return _mm256_or_si256(split_nibbles_lo_hi(qs),
                          _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(16)));
 }
-void blk_q5_0(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const float d = half_at(b);
+void blk_q5_0(const uint8_t* b, uint8_t* c, float* s, float*) {
   store256(c, q5_codes(b + 2, b + 6));
-  fill_groups(s, o, 2, d, 0.f);
+  fill_scale2(s, half_at(b));
 }
 void blk_q5_1(const uint8_t* b, uint8_t* c, float* s, float* o) {
   store256(c, q5_codes(b + 4, b + 8));
-  fill_groups(s, o, 2, half_at(b), half_at(b + 2));
+  fill_pair2(s, o, half_at(b), half_at(b + 2));
 }
 // int8 q -> code q + 128 (xor of the sign bit; zero point 128).
 inline void flip_signed32(const uint8_t* q, uint8_t* c) {
   store256(c, _mm256_xor_si256(load256(q), _mm256_set1_epi8(static_cast<char>(0x80))));
 }
-void blk_q8_0(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const float d = half_at(b);
+void blk_q8_0(const uint8_t* b, uint8_t* c, float* s, float*) {
   flip_signed32(b + 2, c);
-  fill_groups(s, o, 2, d, 0.f);
+  fill_scale2(s, half_at(b));
 }
-void blk_q8_1(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const float d = half_at(b);
+void blk_q8_1(const uint8_t* b, uint8_t* c, float* s, float*) {
   flip_signed32(b + 4, c);
-  fill_groups(s, o, 2, d, 0.f);
+  fill_scale2(s, half_at(b));
 }
 
 // ---- ggml K-quants (256 elements, 16 groups) ------------------------------------------------
@@ -110,7 +118,7 @@ void blk_q2k(const uint8_t* b, uint8_t* c, float* s, float* o) {
 
 // q3_K: hmask[32] | qs[64] | scales[12] | d. Low 2 bits as q2_K, bit (e / 32) of hmask[e % 32]
 // set means +4; level = code - 4 (zero point 4) with code = lo + 4 * hbit.
-void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float* o) {
+void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float*) {
   const float d = half_at(b + 108);
   const __m256i hm = load256(b);
   for (int h = 0; h < 2; ++h) {
@@ -133,7 +141,6 @@ void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float* o) {
       static_cast<int>(((u[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4)));
   const __m512i q = _mm512_sub_epi32(_mm512_cvtepu8_epi32(packed), _mm512_set1_epi32(32));
   _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(q)));
-  _mm512_storeu_ps(o, _mm512_setzero_ps());
 }
 
 // The 12 packed bytes of q4_K / q5_K hold 8 6-bit scales and 8 6-bit mins: sub-blocks 0..3
@@ -186,7 +193,7 @@ void blk_q5k(const uint8_t* b, uint8_t* c, float* s, float* o) {
 }
 
 // q6_K: ql[128] | qh[64] | scales[16] (int8) | d; level = code - 32 (zero point 32).
-void blk_q6k(const uint8_t* b, uint8_t* c, float* s, float* o) {
+void blk_q6k(const uint8_t* b, uint8_t* c, float* s, float*) {
   const float d = half_at(b + 208);
   for (int h = 0; h < 2; ++h) {
     const __m256i qa = load256(b + 64 * h), qb = load256(b + 64 * h + 32);
@@ -199,18 +206,15 @@ void blk_q6k(const uint8_t* b, uint8_t* c, float* s, float* o) {
     store256(ch + 96, _mm256_or_si256(and8(srli16(qb, 4), 0x0F), hi2(6)));
   }
   const __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(load128(b + 192)));
-  const __m512 dsc = _mm512_mul_ps(_mm512_set1_ps(d), sc);
-  _mm512_storeu_ps(s, dsc);
-  _mm512_storeu_ps(o, _mm512_setzero_ps());
+  _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_set1_ps(d), sc));
 }
 
 // q8_K: f32 d | qs[256] | bsums.
-void blk_q8k(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const float d = f32_at(b);
+void blk_q8k(const uint8_t* b, uint8_t* c, float* s, float*) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   for (int j = 0; j < 4; ++j)
     _mm512_storeu_si512(c + 64 * j, _mm512_xor_si512(_mm512_loadu_si512(b + 4 + 64 * j), flip));
-  fill_groups(s, o, 16, d, 0.f);
+  _mm512_storeu_ps(s, _mm512_set1_ps(f32_at(b)));
 }
 
 // ---- AFQ (group 64: f16 scale | f16 bias | little-endian bit stream) ------------------------
@@ -276,10 +280,9 @@ const std::array<float, 256>& f8q8_scales() {
   }();
   return table;
 }
-void blk_f8q8(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const float d = f8q8_scales()[b[0]];
+void blk_f8q8(const uint8_t* b, uint8_t* c, float* s, float*) {
   flip_signed32(b + 1, c);
-  fill_groups(s, o, 2, d, 0.f);
+  fill_scale2(s, f8q8_scales()[b[0]]);
 }
 
 // ---- MXFP4 (32: u8 e8m0 | qs[16]); value = e2m1(nibble) * 2^(e - 127) -----------------------
@@ -291,12 +294,11 @@ inline float pow2_e8m0_half(int e) {  // 2^(e - 128), exact (denormal for e < 2)
   std::memcpy(&f, &bits, 4);
   return f;
 }
-void blk_mxfp4(const uint8_t* b, uint8_t* c, float* s, float* o) {
+void blk_mxfp4(const uint8_t* b, uint8_t* c, float* s, float*) {
   const __m256i lut = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
                                        12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
   store256(c, _mm256_shuffle_epi8(lut, split_nibbles_lo_hi(b + 1)));
-  const float scale = pow2_e8m0_half(b[0]);
-  fill_groups(s, o, 2, scale, 0.f);
+  fill_scale2(s, pow2_e8m0_half(b[0]));
 }
 
 // ---- FP8 (128: f32 d | e4m3 q[128]): values only ---------------------------------------------
@@ -340,7 +342,7 @@ void codes_rows(const uint8_t* row, int64_t b0, int64_t nb, uint8_t* codes, floa
     F(row + (b0 + i) * kBytes, codes + i * kBlock, scale + i * kGroups, offset + i * kGroups);
 }
 
-template <BlockFn F, int kBlock, int kBytes, int kZero>
+template <BlockFn F, int kBlock, int kBytes, int kZero, bool kOffset>
 void values_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
   constexpr int kGroups = kBlock / kDecodeGroup;
   alignas(64) uint8_t codes[kBlock];
@@ -350,8 +352,10 @@ void values_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
     for (int g = 0; g < kGroups; ++g) {
       const __m512i c = _mm512_cvtepu8_epi32(load128(codes + 16 * g));
       const __m512 q = _mm512_cvtepi32_ps(_mm512_sub_epi32(c, _mm512_set1_epi32(kZero)));
-      _mm512_storeu_ps(out + 16 * g, _mm512_fmadd_ps(q, _mm512_set1_ps(scale[g]),
-                                                     _mm512_set1_ps(offset[g])));
+      const __m512 sv = _mm512_set1_ps(scale[g]);
+      _mm512_storeu_ps(out + 16 * g, kOffset
+                                         ? _mm512_fmadd_ps(q, sv, _mm512_set1_ps(offset[g]))
+                                         : _mm512_mul_ps(q, sv));
     }
   }
 }
@@ -359,7 +363,7 @@ void values_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
 template <BlockFn F, int kBlock, int kBytes, int kZero, int kCodeMax, bool kOffset>
 constexpr QuantDecoder code_decoder() {
   return {kBlock, kBytes, kZero, codes_rows<F, kBlock, kBytes>,
-          values_rows<F, kBlock, kBytes, kZero>, kCodeMax, kOffset};
+          values_rows<F, kBlock, kBytes, kZero, kOffset>, kCodeMax, kOffset};
 }
 
 constexpr int afq_bytes(int bits) { return 4 + 64 * bits / 8; }

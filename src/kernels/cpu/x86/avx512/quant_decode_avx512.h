@@ -31,7 +31,8 @@ struct QuantDecoder {
   DecodeCodesFn codes;    // nullptr where values are not affine in a small code (fp8)
   DecodeValuesFn values;  // every type: the dequantized f32 values
   int code_max;           // largest code the decoder writes (sizes integer accumulators)
-  bool has_offset;        // false: every offset is 0 (kernels may skip the offset term)
+  bool has_offset;        // false: every offset is 0 and `codes` leaves the offset array
+                          // untouched (readers must skip the offset term)
 };
 
 const QuantDecoder& quant_decoder(QuantType t);
