@@ -1,6 +1,8 @@
 // Model::load: config -> architecture -> checkpoint -> weights bound through the tensor table.
-#include <cstdlib>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -9,6 +11,7 @@
 #include "core/half.h"
 #include "core/memory_stats.h"
 #include "model/model.h"
+#include "quant/fast/fast_quant.h"
 
 namespace insitu {
 
@@ -61,8 +64,11 @@ WeightMatrix to_matrix(const TensorInfo& t, const std::string& where) {
   return w;
 }
 
-// Quantizes a checkpoint matrix into owned storage, rows in parallel; each worker converts a
-// few source rows at a time to f32, so scratch stays small whatever the tensor size.
+// Quantizes a checkpoint matrix into owned storage. Workers take chunks of a few rows from a
+// shared counter (not one fixed range each), so a thread slowed by other load never leaves the
+// rest idle at the end of a tensor; each converts one row at a time to f32 (vectorized for
+// bf16/f16), so scratch is one row whatever the tensor size. quantize_row_fast gives exactly
+// the reference quantizer's bytes.
 WeightMatrix quantize_matrix(const WeightMatrix& src, QuantType type, ThreadPool& pool,
                              ModelWeights& weights) {
   WeightMatrix q;
@@ -70,12 +76,21 @@ WeightMatrix quantize_matrix(const WeightMatrix& src, QuantType type, ThreadPool
   q.rows = src.rows;
   q.cols = src.cols;
   const size_t row_bytes = quant_row_bytes(type, src.cols);
+  const size_t src_row_bytes = src.row_bytes();
+  const bool dense = quant_is_dense(src.type);
   uint8_t* out = weights.allocate(row_bytes * src.rows);
-  pool.parallel_for(src.rows, 8, [&](int64_t r0, int64_t r1, int) {
+  const int64_t chunk = std::clamp<int64_t>(src.rows / (8 * pool.size()), 1, 16);
+  std::atomic<int64_t> next{0};
+  pool.run_on_all([&](int) {
     std::vector<float> row(src.cols);
-    for (int64_t r = r0; r < r1; ++r) {
-      dequantize_row(src, r, row.data());
-      quantize_row(type, row.data(), out + r * row_bytes, src.cols);
+    for (int64_t r0; (r0 = next.fetch_add(chunk, std::memory_order_relaxed)) < src.rows;) {
+      for (int64_t r = r0; r < std::min(src.rows, r0 + chunk); ++r) {
+        if (dense)
+          dense_row_to_f32(src.type, src.data + r * src_row_bytes, row.data(), src.cols);
+        else
+          dequantize_row(src, r, row.data());
+        quantize_row_fast(type, row.data(), out + r * row_bytes, src.cols);
+      }
     }
   });
   q.data = out;
