@@ -131,15 +131,40 @@ inline __m512i shl8(__m512i v) {
   return _mm512_shuffle_epi8(v, ctrl);
 }
 
+// Software prefetch spread over a loop: `bytes` bytes from `base` (R row streams, `stride`
+// apart), issued evenly over `steps` steps so the requests overlap the arithmetic instead of
+// stalling on full fill buffers in one burst.
+struct Prefetcher {
+  const uint8_t* base = nullptr;
+  size_t stride = 0, bytes = 0, per_step = 0, budget = 0, done = 0;
+  int rows = 0;
+  void start(const uint8_t* b, size_t row_stride, int n_rows, size_t row_bytes, int64_t steps) {
+    base = b;
+    stride = row_stride;
+    rows = n_rows;
+    bytes = n_rows > 0 ? row_bytes : 0;
+    per_step = steps > 0 ? (bytes + steps - 1) / steps : bytes;
+    budget = 0;
+    done = 0;
+  }
+  inline void step() {
+    budget += per_step;
+    for (; done < bytes && done < budget; done += 64)
+      for (int j = 0; j < rows; ++j)
+        _mm_prefetch(reinterpret_cast<const char*>(base + j * stride + done), _MM_HINT_T0);
+  }
+};
+
 // Dots R decoded rows (buffer rows of kRowBuf bytes) with M prepared activation rows over
 // chunks [c0, c1) (global 64-column chunk indices; the buffer holds chunk c0 first), adding
 // into acc[j][i].
 template <int M, int R, bool kNarrow, bool kZero>
 inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L,
-                        int64_t c0, int64_t c1, __m512 (&acc)[R][M]) {
+                        int64_t c0, int64_t c1, Prefetcher& pf, __m512 (&acc)[R][M]) {
   const __m512i rep4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
   for (int64_t c = c0; c < c1; ++c) {
     const int64_t lc = c - c0;
+    pf.step();
     __m512i cv[R];
     __m512 ws[R];
     #pragma GCC unroll 4
@@ -204,12 +229,12 @@ inline void offset_terms(const uint8_t* buf, const uint8_t* const* prep, const P
 template <int M, int R, bool kNarrow, bool kZero>
 void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_t r_end,
                uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L) {
-  // Software prefetch of the next row block: R consecutive rows are one sequential stream,
-  // which the hardware prefetcher alone does not keep deep enough to saturate DRAM.
-  const int64_t ahead = r + R < r_end ? (r_end - r - R < R ? r_end - r - R : R) : 0;
+  // Software prefetch of the next row block's segment while this one is computed (one block
+  // ahead): the hardware prefetcher alone does not keep these streams deep enough to
+  // saturate DRAM.
+  const int ahead = r + R < r_end ? static_cast<int>(r_end - r - R < R ? r_end - r - R : R) : 0;
   const uint8_t* next = p.w + static_cast<size_t>(r + R) * p.row_bytes;
-  for (size_t b = 0; b < static_cast<size_t>(ahead) * p.row_bytes; b += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(next + b), _MM_HINT_T0);
+  Prefetcher pf;
   __m512 acc[R][M];
   #pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
@@ -227,7 +252,10 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     // buffer positions they read hold finite values (zeroed once per call, then only
     // ever decoded values).
     const int64_t c_end = (s + kSegCols < L.k64 ? s + kSegCols : L.k64) / 64;
-    dot_segment<M, R, kNarrow, kZero>(buf, prep, L, s / 64, c_end, acc);
+    const size_t seg_bytes = static_cast<size_t>((s_end - s) / dec.block) * dec.block_bytes;
+    pf.start(next + static_cast<size_t>(s / dec.block) * dec.block_bytes, p.row_bytes, ahead,
+             seg_bytes, c_end - s / 64);
+    dot_segment<M, R, kNarrow, kZero>(buf, prep, L, s / 64, c_end, pf, acc);
     if (dec.has_offset)
       offset_terms<M, R>(buf, prep, L, s / 16, round_up((c_end - s / 64) * 4, 16), acc);
   }
