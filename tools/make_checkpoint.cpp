@@ -8,10 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -41,14 +40,17 @@ uint64_t name_hash(const std::string& s) {
 int main(int argc, char** argv) {
   using namespace insitu;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: make_checkpoint CONFIG.json OUT_DIR [--dtype bf16|f16|f32] [--seed N]\n");
+    std::fprintf(stderr,
+                 "usage: make_checkpoint CONFIG.json OUT_DIR [--dtype bf16|f16|f32] [--seed N]\n");
     return 2;
   }
   std::string dtype_name = "bf16";
   uint64_t seed = 0;
   for (int i = 3; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--dtype")) dtype_name = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::stoull(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--dtype"))
+      dtype_name = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--seed"))
+      seed = std::stoull(argv[i + 1]);
   }
   try {
     const std::string config_path = argv[1], out = argv[2];
@@ -59,7 +61,9 @@ int main(int argc, char** argv) {
     DType dt = dtype_name == "f32" ? DType::kF32 : dtype_name == "f16" ? DType::kF16 : DType::kBF16;
     if (dtype_name != "f32" && dtype_name != "f16" && dtype_name != "bf16")
       throw Error(ErrorCode::kInvalidArgument, "--dtype must be bf16, f16 or f32");
-    j["torch_dtype"] = dtype_name == "f32" ? "float32" : dtype_name == "f16" ? "float16" : "bfloat16";
+    j["torch_dtype"] = dtype_name == "f32"   ? "float32"
+                       : dtype_name == "f16" ? "float16"
+                                             : "bfloat16";
     j.erase("dtype");
     j.erase("quantization_config");
 
@@ -81,14 +85,17 @@ int main(int argc, char** argv) {
       pool.parallel_for(n, 4096, [&](int64_t b, int64_t e, int) {
         for (int64_t i = b; i < e; ++i) {
           float v;
-          if (is_norm) v = norm_value;
-          else if (is_bias) v = 0.0f;
+          if (is_norm)
+            v = norm_value;
+          else if (is_bias)
+            v = 0.0f;
           else {
             // U(-a, a) has std a/sqrt(3): a = 0.02 * sqrt(3).
             const double u = static_cast<double>(splitmix64(h + i) >> 11) * 0x1.0p-53;
             v = static_cast<float>((2.0 * u - 1.0) * 0.034641016);
           }
-          if (dt == DType::kF32) std::memcpy(data + i * 4, &v, 4);
+          if (dt == DType::kF32)
+            std::memcpy(data + i * 4, &v, 4);
           else {
             const uint16_t b16 = dt == DType::kF16 ? f32_to_f16(v) : f32_to_bf16(v);
             std::memcpy(data + i * 2, &b16, 2);

@@ -10,9 +10,21 @@
 namespace insitu {
 
 enum class DType : uint8_t {
-  kF64, kF32, kF16, kBF16,
-  kI64, kI32, kI16, kI8, kU64, kU32, kU16, kU8, kBool,
-  kF8E4M3, kF8E5M2,
+  kF64,
+  kF32,
+  kF16,
+  kBF16,
+  kI64,
+  kI32,
+  kI16,
+  kI8,
+  kU64,
+  kU32,
+  kU16,
+  kU8,
+  kBool,
+  kF8E4M3,
+  kF8E5M2,
   kF8E8M0,  // power-of-two scales of MX formats (safetensors >= 0.6 "F8_E8M0")
 };
 

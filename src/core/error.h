@@ -17,7 +17,7 @@ enum class ErrorCode {
   kCorruptFile,      // a file whose contents violate its format
   kNotFound,         // missing file or field
   kOutOfMemory,
-  kInternal,         // a broken invariant: a bug in insitu
+  kInternal,  // a broken invariant: a bug in insitu
 };
 
 const char* error_code_name(ErrorCode code);
@@ -33,10 +33,10 @@ class Error : public std::runtime_error {
 
 // Cheap invariant check that stays on in release builds; for file data use explicit validation
 // with a message that names the file and field instead.
-#define INSITU_CHECK(cond, msg)                                                      \
-  do {                                                                               \
-    if (!(cond))                                                                     \
-      throw ::insitu::Error(::insitu::ErrorCode::kInternal,                          \
+#define INSITU_CHECK(cond, msg)                                                             \
+  do {                                                                                      \
+    if (!(cond))                                                                            \
+      throw ::insitu::Error(::insitu::ErrorCode::kInternal,                                 \
                             std::string("internal check failed: ") + #cond + ": " + (msg)); \
   } while (0)
 

@@ -54,9 +54,9 @@ inline uint16_t f32_to_f16(float f) {
   std::memcpy(&u, &f, 4);
   const uint32_t sign = (u >> 16) & 0x8000u;
   const uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);  // NaN
+  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);   // NaN
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow -> inf
-  if (abs < 0x38800000u) {  // subnormal or zero in f16
+  if (abs < 0x38800000u) {                                               // subnormal or zero in f16
     // Use float arithmetic: adding 0.5 (2^-1) aligns the f16 subnormal grid to f32's ulp.
     float a;
     uint32_t au = abs;
@@ -67,7 +67,8 @@ inline uint16_t f32_to_f16(float f) {
     return static_cast<uint16_t>(sign | (r - 0x3f000000u));
   }
   uint32_t mant_odd = (abs >> 13) & 1u;
-  uint32_t v = abs + 0xc8000fffu + mant_odd;  // rebias exponent (-112<<23) and round to nearest even
+  uint32_t v =
+      abs + 0xc8000fffu + mant_odd;  // rebias exponent (-112<<23) and round to nearest even
   return static_cast<uint16_t>(sign | (v >> 13));
 }
 

@@ -21,8 +21,14 @@ size_t read_kb_field(const char* file, const char* key) {
 }
 }  // namespace
 
-size_t peak_resident_bytes() { return read_kb_field("/proc/self/status", "VmHWM:"); }
-size_t current_resident_bytes() { return read_kb_field("/proc/self/status", "VmRSS:"); }
-size_t available_system_bytes() { return read_kb_field("/proc/meminfo", "MemAvailable:"); }
+size_t peak_resident_bytes() {
+  return read_kb_field("/proc/self/status", "VmHWM:");
+}
+size_t current_resident_bytes() {
+  return read_kb_field("/proc/self/status", "VmRSS:");
+}
+size_t available_system_bytes() {
+  return read_kb_field("/proc/meminfo", "MemAvailable:");
+}
 
 }  // namespace insitu

@@ -27,8 +27,7 @@ class ThreadPool {
 
   // Splits [0, n) into contiguous chunks, at most one per thread, each a multiple of `grain`
   // (except the last), and calls fn(begin, end, thread_index). Waits for completion.
-  void parallel_for(int64_t n, int64_t grain,
-                    const std::function<void(int64_t, int64_t, int)>& fn);
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:
   void worker_loop(int index);

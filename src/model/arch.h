@@ -18,16 +18,35 @@ namespace insitu {
 
 // What a tensor is for; the forward pass binds weights by role, never by name.
 enum class TensorRole : uint8_t {
-  kTokenEmbedding, kOutput, kOutputNorm,
-  kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnQkv, kAttnO,
-  kAttnQBias, kAttnKBias, kAttnVBias, kAttnOBias,
-  kAttnQNorm, kAttnKNorm,
+  kTokenEmbedding,
+  kOutput,
+  kOutputNorm,
+  kAttnNorm,
+  kAttnQ,
+  kAttnK,
+  kAttnV,
+  kAttnQkv,
+  kAttnO,
+  kAttnQBias,
+  kAttnKBias,
+  kAttnVBias,
+  kAttnOBias,
+  kAttnQNorm,
+  kAttnKNorm,
   kPostAttnNorm,  // Gemma's norm on the attention output (sandwich norm)
   kFfnNorm,       // pre-MLP norm (Llama's post_attention_layernorm, Gemma's pre_feedforward)
   kPostFfnNorm,
-  kFfnGate, kFfnUp, kFfnGateUp, kFfnDown,
-  kFfnGateBias, kFfnUpBias, kFfnDownBias,
-  kMoeRouter, kExpertGate, kExpertUp, kExpertDown,
+  kFfnGate,
+  kFfnUp,
+  kFfnGateUp,
+  kFfnDown,
+  kFfnGateBias,
+  kFfnUpBias,
+  kFfnDownBias,
+  kMoeRouter,
+  kExpertGate,
+  kExpertUp,
+  kExpertDown,
 };
 
 std::string_view tensor_role_name(TensorRole role);
@@ -47,12 +66,12 @@ struct TensorSpec {
 
 // How a decoder block computes; set per architecture, refined from the config.
 struct BlockTraits {
-  bool sandwich_norms = false;      // Gemma 2/3: norms before and after attention and MLP
-  float norm_weight_offset = 0.0f;  // Gemma: RMSNorm multiplies by (1 + w)
-  bool scale_embeddings = false;    // Gemma: embeddings times sqrt(hidden_size)
-  bool qk_norm = false;             // Qwen3 / Gemma 3: RMSNorm on q and k per head
-  bool fused_qkv = false;           // Phi-3
-  bool fused_gate_up = false;       // Phi-3
+  bool sandwich_norms = false;          // Gemma 2/3: norms before and after attention and MLP
+  float norm_weight_offset = 0.0f;      // Gemma: RMSNorm multiplies by (1 + w)
+  bool scale_embeddings = false;        // Gemma: embeddings times sqrt(hidden_size)
+  bool qk_norm = false;                 // Qwen3 / Gemma 3: RMSNorm on q and k per head
+  bool fused_qkv = false;               // Phi-3
+  bool fused_gate_up = false;           // Phi-3
   bool moe_renormalize_always = false;  // Mixtral: top-k weights always renormalised
 };
 

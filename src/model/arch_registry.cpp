@@ -8,18 +8,19 @@ namespace insitu {
 namespace {
 using Accessor = const ArchSpec& (*)();
 constexpr std::array<Accessor, 9> kArchs = {
-    archs::llama, archs::mistral, archs::qwen2,   archs::qwen3,     archs::gemma2,
-    archs::gemma3_text, archs::phi3, archs::mixtral, archs::qwen3_moe,
+    archs::llama,       archs::mistral, archs::qwen2,   archs::qwen3,     archs::gemma2,
+    archs::gemma3_text, archs::phi3,    archs::mixtral, archs::qwen3_moe,
 };
 }  // namespace
 
 std::string_view tensor_role_name(TensorRole role) {
   static constexpr std::string_view kNames[] = {
-      "token_embedding", "output", "output_norm", "attn_norm", "attn_q", "attn_k", "attn_v",
-      "attn_qkv", "attn_o", "attn_q_bias", "attn_k_bias", "attn_v_bias", "attn_o_bias",
-      "attn_q_norm", "attn_k_norm", "post_attn_norm", "ffn_norm", "post_ffn_norm", "ffn_gate",
-      "ffn_up", "ffn_gate_up", "ffn_down", "ffn_gate_bias", "ffn_up_bias", "ffn_down_bias",
-      "moe_router", "expert_gate", "expert_up", "expert_down"};
+      "token_embedding", "output",      "output_norm",   "attn_norm",   "attn_q",
+      "attn_k",          "attn_v",      "attn_qkv",      "attn_o",      "attn_q_bias",
+      "attn_k_bias",     "attn_v_bias", "attn_o_bias",   "attn_q_norm", "attn_k_norm",
+      "post_attn_norm",  "ffn_norm",    "post_ffn_norm", "ffn_gate",    "ffn_up",
+      "ffn_gate_up",     "ffn_down",    "ffn_gate_bias", "ffn_up_bias", "ffn_down_bias",
+      "moe_router",      "expert_gate", "expert_up",     "expert_down"};
   return kNames[static_cast<size_t>(role)];
 }
 

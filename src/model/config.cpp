@@ -60,7 +60,8 @@ struct FieldReader {
 // rope_scaling dict (which carries no theta).
 void read_rope_dict(const json& d, const std::string& path, const std::string& where,
                     RopeConfig* rope) {
-  if (!d.is_object()) throw Error(ErrorCode::kCorruptFile, path + ": '" + where + "' must be an object");
+  if (!d.is_object())
+    throw Error(ErrorCode::kCorruptFile, path + ": '" + where + "' must be an object");
   FieldReader r{d, path};
   std::string type = r.opt_str("rope_type", r.opt_str("type", rope->type));
   if (type == "su") type = "longrope";  // legacy Phi-3 spelling
@@ -108,8 +109,8 @@ void read_rope(const json& j, const std::string& path, ModelConfig* c) {
   c->rope_sliding = base;
   if (r.has("rope_parameters")) {  // transformers 5
     const json& rp = j["rope_parameters"];
-    const bool per_type = rp.is_object() && (rp.contains("full_attention") ||
-                                             rp.contains("sliding_attention"));
+    const bool per_type =
+        rp.is_object() && (rp.contains("full_attention") || rp.contains("sliding_attention"));
     if (per_type) {
       if (rp.contains("full_attention"))
         read_rope_dict(rp["full_attention"], path, "rope_parameters.full_attention", &c->rope_full);
@@ -165,8 +166,9 @@ ModelConfig parse_model_config(const json& j, const std::string& path) {
   c.num_kv_heads = r.opt_int("num_key_value_heads", c.num_heads);
   if (c.num_heads == 0 || c.hidden_size == 0 || c.num_layers == 0 || c.vocab_size == 0)
     throw Error(ErrorCode::kCorruptFile,
-                path + ": hidden_size, num_hidden_layers, num_attention_heads and vocab_size "
-                       "must be positive");
+                path +
+                    ": hidden_size, num_hidden_layers, num_attention_heads and vocab_size "
+                    "must be positive");
   c.head_dim = r.opt_int("head_dim", c.hidden_size / c.num_heads);
   if (c.num_kv_heads == 0 || c.num_heads % c.num_kv_heads != 0)
     throw Error(ErrorCode::kCorruptFile, path + ": num_attention_heads (" +

@@ -23,7 +23,8 @@ struct Dims {
 void linear(const Linear& l, const float* x, int64_t T, float* y, ThreadPool& pool) {
   matmul(l.w, x, T, y, pool);
   if (!l.bias.empty())
-    for (int64_t t = 0; t < T; ++t) add_f32(y + t * l.w.rows, l.bias.data(), y + t * l.w.rows, l.w.rows);
+    for (int64_t t = 0; t < T; ++t)
+      add_f32(y + t * l.w.rows, l.bias.data(), y + t * l.w.rows, l.w.rows);
 }
 
 void rmsnorm_rows(const float* x, const std::vector<float>& w, float eps, float offset, float* out,
@@ -89,10 +90,12 @@ void moe(const LayerWeights& L, const ModelConfig& c, bool renormalize, const fl
     const int64_t n = static_cast<int64_t>(toks.size());
     xs.resize(n * H);
     ys.resize(n * H);
-    for (int64_t i = 0; i < n; ++i) std::memcpy(&xs[i * H], x + toks[i].first * H, H * sizeof(float));
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(&xs[i * H], x + toks[i].first * H, H * sizeof(float));
     const ExpertWeights& ew = L.experts[e];
     mlp(ew.gate, ew.up, Linear{}, ew.down, c.activation, xs.data(), n, ys.data(), pool);
-    for (int64_t i = 0; i < n; ++i) axpy_f32(toks[i].second, &ys[i * H], out + toks[i].first * H, H);
+    for (int64_t i = 0; i < n; ++i)
+      axpy_f32(toks[i].second, &ys[i * H], out + toks[i].first * H, H);
   }
 }
 
@@ -105,11 +108,16 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
   const int64_t T = static_cast<int64_t>(tokens.size());
   if (T == 0) return;
   if (n_past < 0 || n_past + T > cache.capacity())
-    throw Error(ErrorCode::kInvalidArgument,
-                "context overflow: " + std::to_string(n_past + T) + " tokens exceed the cache of " +
-                    std::to_string(cache.capacity()));
-  const Dims d{T, c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim,
-               c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim};
+    throw Error(ErrorCode::kInvalidArgument, "context overflow: " + std::to_string(n_past + T) +
+                                                 " tokens exceed the cache of " +
+                                                 std::to_string(cache.capacity()));
+  const Dims d{T,
+               c.hidden_size,
+               c.num_heads,
+               c.num_kv_heads,
+               c.head_dim,
+               c.num_heads * c.head_dim,
+               c.num_kv_heads * c.head_dim};
   const float eps = static_cast<float>(c.rms_norm_eps);
   const float off = tr.norm_weight_offset;
   ThreadPool& pool = *pool_;
@@ -199,8 +207,8 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
           }
           softmax_f32(sg, n);
         }
-        attention_values_f32(scores.data(), group, d.hd, cache.v(li, lo) + kvh * d.hd, d.kv_dim,
-                             n, &attn[t * d.q_dim + kvh * group * d.hd]);
+        attention_values_f32(scores.data(), group, d.hd, cache.v(li, lo) + kvh * d.hd, d.kv_dim, n,
+                             &attn[t * d.q_dim + kvh * group * d.hd]);
       }
     });
     linear(L.o, attn.data(), T, tmp.data(), pool);

@@ -10,7 +10,8 @@ class KvCache {
  public:
   KvCache() = default;
   KvCache(int64_t n_layers, int64_t capacity, int64_t kv_dim)
-      : capacity_(capacity), kv_dim_(kv_dim),
+      : capacity_(capacity),
+        kv_dim_(kv_dim),
         k_(n_layers, std::vector<float>(capacity * kv_dim)),
         v_(n_layers, std::vector<float>(capacity * kv_dim)) {}
 

@@ -34,12 +34,12 @@ struct LoadSummary {
     int64_t tensors = 0;
     size_t bytes = 0;
   };
-  std::vector<TypeCount> types;         // storage type of every matrix, in first-seen order
-  std::vector<std::string> fallbacks;   // "name: requested q4k -> q4_1 (row length ...)"
-  size_t source_bytes = 0;              // checkpoint bytes of all bound tensors
-  size_t loaded_bytes = 0;              // bytes the weights take after loading
+  std::vector<TypeCount> types;        // storage type of every matrix, in first-seen order
+  std::vector<std::string> fallbacks;  // "name: requested q4k -> q4_1 (row length ...)"
+  size_t source_bytes = 0;             // checkpoint bytes of all bound tensors
+  size_t loaded_bytes = 0;             // bytes the weights take after loading
   double seconds = 0;
-  size_t peak_resident_bytes = 0;       // VmHWM right after loading
+  size_t peak_resident_bytes = 0;  // VmHWM right after loading
   std::string to_string() const;
   void add(const WeightMatrix& w);  // counts one bound matrix
 };

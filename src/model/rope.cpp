@@ -13,8 +13,8 @@ Rope::Rope(const RopeConfig& cfg, int64_t head_dim, int64_t max_position_embeddi
   rot_dim_ = static_cast<int64_t>(static_cast<double>(head_dim) * cfg.partial_rotary_factor);
   rot_dim_ -= rot_dim_ % 2;
   if (rot_dim_ <= 0 || rot_dim_ > head_dim)
-    throw Error(ErrorCode::kCorruptFile, "rotary dimension out of range for head_dim " +
-                                             std::to_string(head_dim));
+    throw Error(ErrorCode::kCorruptFile,
+                "rotary dimension out of range for head_dim " + std::to_string(head_dim));
   if (cfg.type == "longrope") {
     const size_t half = static_cast<size_t>(rot_dim_ / 2);
     if (cfg.short_factor.size() != half || cfg.long_factor.size() != half)
@@ -57,8 +57,8 @@ void Rope::inv_freq_for(int64_t seq_len, std::vector<float>* inv_freq, float* sc
       float adjusted = wavelen > low_wavelen ? f / factor : f;
       const bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
       if (medium) {
-        const float smooth = static_cast<float>(
-            (old_ctx / wavelen - cfg_.low_freq_factor) / (cfg_.high_freq_factor - cfg_.low_freq_factor));
+        const float smooth = static_cast<float>((old_ctx / wavelen - cfg_.low_freq_factor) /
+                                                (cfg_.high_freq_factor - cfg_.low_freq_factor));
         adjusted = (1.0f - smooth) * adjusted / factor + smooth * adjusted;
       }
       f = adjusted;
@@ -81,7 +81,8 @@ void Rope::inv_freq_for(int64_t seq_len, std::vector<float>* inv_freq, float* sc
       *scaling = static_cast<float>(get_mscale(factor, 1.0));
     }
     auto correction_dim = [&](double rotations) {
-      return (rot_dim_ * std::log(orig / (rotations * 2 * std::numbers::pi))) / (2 * std::log(base));
+      return (rot_dim_ * std::log(orig / (rotations * 2 * std::numbers::pi))) /
+             (2 * std::log(base));
     };
     double low = correction_dim(cfg_.beta_fast), high = correction_dim(cfg_.beta_slow);
     if (cfg_.truncate) {
@@ -95,11 +96,12 @@ void Rope::inv_freq_for(int64_t seq_len, std::vector<float>* inv_freq, float* sc
       const float pf = pos_freq(i);
       const float extrapolation = 1.0f / pf;
       const float interpolation = 1.0f / (static_cast<float>(factor) * pf);
-      float ramp = (static_cast<float>(i) - static_cast<float>(low)) / static_cast<float>(high - low);
+      float ramp =
+          (static_cast<float>(i) - static_cast<float>(low)) / static_cast<float>(high - low);
       ramp = std::clamp(ramp, 0.0f, 1.0f);
       const float extrapolation_factor = 1.0f - ramp;
-      (*inv_freq)[i] = interpolation * (1.0f - extrapolation_factor) +
-                       extrapolation * extrapolation_factor;
+      (*inv_freq)[i] =
+          interpolation * (1.0f - extrapolation_factor) + extrapolation * extrapolation_factor;
     }
   } else if (type == "longrope") {
     double orig = static_cast<double>(max_pos_);
@@ -111,8 +113,9 @@ void Rope::inv_freq_for(int64_t seq_len, std::vector<float>* inv_freq, float* sc
     if (cfg_.attention_factor) {
       *scaling = static_cast<float>(*cfg_.attention_factor);
     } else {
-      *scaling = factor <= 1.0 ? 1.0f
-                               : static_cast<float>(std::sqrt(1 + std::log(factor) / std::log(orig)));
+      *scaling = factor <= 1.0
+                     ? 1.0f
+                     : static_cast<float>(std::sqrt(1 + std::log(factor) / std::log(orig)));
     }
     const auto& ext = seq_len > static_cast<int64_t>(orig) ? cfg_.long_factor : cfg_.short_factor;
     for (int64_t i = 0; i < half; ++i)

@@ -25,7 +25,9 @@ class Engine {
   Model& model() { return *model_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   // nullptr when the model ships no chat template.
-  const chat::ChatTemplate* chat_template() const { return chat_template_ ? &*chat_template_ : nullptr; }
+  const chat::ChatTemplate* chat_template() const {
+    return chat_template_ ? &*chat_template_ : nullptr;
+  }
   const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
   double load_seconds() const { return load_seconds_; }
 

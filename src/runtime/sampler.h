@@ -11,14 +11,14 @@
 namespace insitu {
 
 struct SamplingParams {
-  float temperature = 0.0f;  // 0: greedy (argmax)
-  int top_k = 0;             // 0: off
-  float top_p = 1.0f;        // 1: off
-  float min_p = 0.0f;        // 0: off
+  float temperature = 0.0f;         // 0: greedy (argmax)
+  int top_k = 0;                    // 0: off
+  float top_p = 1.0f;               // 1: off
+  float min_p = 0.0f;               // 0: off
   float repetition_penalty = 1.0f;  // transformers' multiplicative penalty; 1: off
   float presence_penalty = 0.0f;    // OpenAI-style additive penalties; 0: off
   float frequency_penalty = 0.0f;
-  int64_t penalty_last_n = 0;       // 0: the whole history
+  int64_t penalty_last_n = 0;  // 0: the whole history
   uint64_t seed = 0;
 };
 

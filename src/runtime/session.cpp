@@ -27,9 +27,10 @@ void Session::feed(std::span<const int32_t> tokens) {
 void Session::prefill(std::span<const int32_t> tokens, GenerationStats* stats) {
   if (tokens.empty()) throw Error(ErrorCode::kInvalidArgument, "empty prompt");
   if (static_cast<int64_t>(tokens.size()) > cache_.capacity())
-    throw Error(ErrorCode::kInvalidArgument,
-                "prompt of " + std::to_string(tokens.size()) + " tokens does not fit the context of " +
-                    std::to_string(cache_.capacity()) + " (raise --ctx)");
+    throw Error(ErrorCode::kInvalidArgument, "prompt of " + std::to_string(tokens.size()) +
+                                                 " tokens does not fit the context of " +
+                                                 std::to_string(cache_.capacity()) +
+                                                 " (raise --ctx)");
   size_t common = 0;
   while (common < tokens_.size() && common < tokens.size() && tokens_[common] == tokens[common])
     ++common;
@@ -60,7 +61,8 @@ GenerationStats Session::generate(const GenerationOptions& options,
     scratch = logits_;
     const int32_t next = sampler.sample(scratch.data(), V, tokens_);
     ++stats.generated_tokens;
-    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), next) != options.stop_ids.end()) {
+    if (std::find(options.stop_ids.begin(), options.stop_ids.end(), next) !=
+        options.stop_ids.end()) {
       stats.stop = StopReason::kStopToken;
       break;
     }

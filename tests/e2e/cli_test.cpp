@@ -2,8 +2,8 @@
 // naming the problem, exit code != 0, never a crash).
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 
@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 namespace insitu::test {
 namespace {
 
-std::string demo() { return source_dir() + "/models/demo-llama-14m"; }
+std::string demo() {
+  return source_dir() + "/models/demo-llama-14m";
+}
 
 TEST(Cli, PerplexityOfDemoModelMatchesReference) {
   const auto r = run_insitu("perplexity -t 2 -m " + demo() + " -f " + shared_dir() +
@@ -43,8 +45,10 @@ TEST(Cli, LogitsWritesRawF32) {
   const auto refs = read_json(shared_dir() + "/models/trained-llama-14m-refs/refs.json");
   const auto& g = refs["greedy"][0];
   std::string ids;
-  for (const auto& id : g["prompt_ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
-  const auto r = run_insitu("logits -m " + demo() + " --ids " + ids + " -o " + tmp.str() + "/out.f32");
+  for (const auto& id : g["prompt_ids"])
+    ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  const auto r =
+      run_insitu("logits -m " + demo() + " --ids " + ids + " -o " + tmp.str() + "/out.f32");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto got = read_f32_file(tmp.str() + "/out.f32");
   const auto expected = read_f32_file(shared_dir() + "/models/trained-llama-14m-refs/" +
@@ -84,7 +88,8 @@ void expect_clean_failure(const std::string& args, const std::string& needle) {
   const auto r = run_insitu(args);
   EXPECT_GT(r.exit_code, 0) << "expected a clean non-zero exit for: " << args << "\n" << r.output;
   EXPECT_NE(r.output.find(needle), std::string::npos)
-      << "message should mention '" << needle << "':\n" << r.output;
+      << "message should mention '" << needle << "':\n"
+      << r.output;
 }
 
 const char* kShard2 = "model-00002-of-00002.safetensors";

@@ -30,7 +30,9 @@ inline CommandResult run_insitu(const std::string& args) {
   return r;
 }
 
-inline std::string quote(const std::string& s) { return "'" + s + "'"; }
+inline std::string quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // A fresh temp directory removed at scope exit.
 struct TempDir {

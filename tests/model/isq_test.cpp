@@ -14,8 +14,12 @@
 namespace insitu {
 namespace {
 
-std::string demo() { return test::source_dir() + "/models/demo-llama-14m"; }
-std::string tiny(const std::string& a) { return test::shared_dir() + "/models/tiny/" + a; }
+std::string demo() {
+  return test::source_dir() + "/models/demo-llama-14m";
+}
+std::string tiny(const std::string& a) {
+  return test::shared_dir() + "/models/tiny/" + a;
+}
 
 std::vector<float> logits_of(Model& m, const std::vector<int32_t>& ids) {
   std::vector<float> out(ids.size() * m.config().vocab_size);
@@ -40,7 +44,8 @@ const TensorPlan& plan_for(const Model& m, const std::string& name) {
 // Logits of an ISQ model equal (1e-4 relative L2) those of the same model with its quantized
 // weights dequantized to f32: the fast kernels add no error of their own.
 TEST(Isq, KernelsAddNoErrorOfTheirOwn) {
-  const auto refs = test::read_json(test::shared_dir() + "/models/trained-llama-14m-refs/refs.json");
+  const auto refs =
+      test::read_json(test::shared_dir() + "/models/trained-llama-14m-refs/refs.json");
   const auto ids = refs["chat"]["prompt_ids"].get<std::vector<int32_t>>();
   for (const auto& row : all_quant_types()) {
     if (quant_is_dense(row.type)) continue;
@@ -50,7 +55,8 @@ TEST(Isq, KernelsAddNoErrorOfTheirOwn) {
     const auto reference = logits_of(*m, ids);
     const double err = test::relative_l2(fast, reference);
     EXPECT_LE(err, 1e-4) << row.name;
-    std::printf("%-6s kernels vs dequantized f32: rel L2 %.2e\n", std::string(row.name).c_str(), err);
+    std::printf("%-6s kernels vs dequantized f32: rel L2 %.2e\n", std::string(row.name).c_str(),
+                err);
   }
 }
 

@@ -20,7 +20,8 @@ std::vector<float> run(Model& m, const std::vector<int32_t>& ids, bool one_by_on
     m.forward(ids, 0, cache, logits.data(), /*all_logits=*/true);
   } else {
     for (size_t i = 0; i < ids.size(); ++i)
-      m.forward(std::span(&ids[i], 1), static_cast<int64_t>(i), cache, logits.data() + i * V, false);
+      m.forward(std::span(&ids[i], 1), static_cast<int64_t>(i), cache, logits.data() + i * V,
+                false);
   }
   return logits;
 }
@@ -29,14 +30,16 @@ TEST_P(TinyModel, MatchesTransformersLogits) {
   const std::string dir = test::shared_dir() + "/models/tiny/" + GetParam();
   const auto ref = test::read_json(dir + "/ref.json");
   const std::vector<int32_t> ids = ref["input_ids"].get<std::vector<int32_t>>();
-  const std::vector<float> expected = test::read_f32_file(dir + "/" + ref["logits_file"].get<std::string>());
+  const std::vector<float> expected =
+      test::read_f32_file(dir + "/" + ref["logits_file"].get<std::string>());
   auto model = Model::load(dir, {.n_threads = 2});
   ASSERT_EQ(expected.size(), ids.size() * model->config().vocab_size);
   const double err_batch = test::relative_l2(run(*model, ids, false), expected);
   const double err_step = test::relative_l2(run(*model, ids, true), expected);
   EXPECT_LE(err_batch, 1e-4) << GetParam() << " batched prefill";
   EXPECT_LE(err_step, 1e-4) << GetParam() << " token by token";
-  std::printf("%-12s rel L2 batched %.3g, stepwise %.3g\n", GetParam().c_str(), err_batch, err_step);
+  std::printf("%-12s rel L2 batched %.3g, stepwise %.3g\n", GetParam().c_str(), err_batch,
+              err_step);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllArchitectures, TinyModel,
@@ -59,17 +62,16 @@ TEST_P(TinyVariant, MatchesTransformersLogits) {
   ASSERT_EQ(expected.size(), ids.size() * model->config().vocab_size);
   const double err_batch = test::relative_l2(run(*model, ids, false), expected);
   EXPECT_LE(err_batch, 1e-4) << name;
-  if (compare_stepwise) EXPECT_LE(test::relative_l2(run(*model, ids, true), expected), 1e-4) << name;
+  if (compare_stepwise)
+    EXPECT_LE(test::relative_l2(run(*model, ids, true), expected), 1e-4) << name;
   std::printf("%-20s rel L2 batched %.3g\n", name.c_str(), err_batch);
 }
 
-INSTANTIATE_TEST_SUITE_P(RopeAndBiasVariants, TinyVariant,
-                         ::testing::Values(std::pair{"llama_rope_linear", true},
-                                           std::pair{"llama_rope_dynamic", false},
-                                           std::pair{"llama_rope_yarn", true},
-                                           std::pair{"llama_bias", true},
-                                           std::pair{"phi3_longrope", false},
-                                           std::pair{"qwen2_sliding", true}));
+INSTANTIATE_TEST_SUITE_P(
+    RopeAndBiasVariants, TinyVariant,
+    ::testing::Values(std::pair{"llama_rope_linear", true}, std::pair{"llama_rope_dynamic", false},
+                      std::pair{"llama_rope_yarn", true}, std::pair{"llama_bias", true},
+                      std::pair{"phi3_longrope", false}, std::pair{"qwen2_sliding", true}));
 
 TEST(TrainedLlama, PromptLogitsMatchTransformers) {
   const std::string refs_dir = test::shared_dir() + "/models/trained-llama-14m-refs";

@@ -4,16 +4,18 @@
 #include <gtest/gtest.h>
 
 #include "../model/reference_logits.h"
+#include "core/mapped_file.h"
 #include "runtime/engine.h"
 #include "runtime/perplexity.h"
 #include "runtime/session.h"
-#include "core/mapped_file.h"
 #include "test_paths.h"
 
 namespace insitu {
 namespace {
 
-std::string demo_dir() { return test::source_dir() + "/models/demo-llama-14m"; }
+std::string demo_dir() {
+  return test::source_dir() + "/models/demo-llama-14m";
+}
 nlohmann::json refs() {
   return test::read_json(test::shared_dir() + "/models/trained-llama-14m-refs/refs.json");
 }

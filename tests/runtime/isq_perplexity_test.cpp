@@ -8,11 +8,11 @@
 // reproduces. bench/isq_perplexity.sh produces the table of every type in docs/quantization.md.
 #include <gtest/gtest.h>
 
+#include "../model/reference_logits.h"
 #include "core/mapped_file.h"
 #include "runtime/perplexity.h"
-#include "tokenizer/tokenizer.h"
-#include "../model/reference_logits.h"
 #include "test_paths.h"
+#include "tokenizer/tokenizer.h"
 
 namespace insitu {
 namespace {
@@ -39,9 +39,10 @@ struct Limit {
 };
 
 TEST(IsqPerplexity, AtLeastAsGoodAsLlamaCpp) {
-  const auto refs = test::read_json(test::shared_dir() + "/models/trained-llama-14m-refs/refs.json");
+  const auto refs =
+      test::read_json(test::shared_dir() + "/models/trained-llama-14m-refs/refs.json");
   const double base = refs["perplexity"]["ppl_all"].get<double>();
-  const Limit limits[] = {{QuantType::kQ8_0, 0.1}, {QuantType::kQ6K, 0.4}, {QuantType::kQ5K, 0.7},
+  const Limit limits[] = {{QuantType::kQ8_0, 0.1}, {QuantType::kQ6K, 0.4},  {QuantType::kQ5K, 0.7},
                           {QuantType::kQ4K, 1.5},  {QuantType::kQ4_0, 2.5}, {QuantType::kQ3K, 4.0},
                           {QuantType::kQ2K, 18.0}};
   for (const Limit& l : limits) {

@@ -61,9 +61,9 @@ int run(const BenchOptions& o) {
   int64_t ctx = 1;
   for (int64_t p : o.n_prompt) ctx = std::max(ctx, p);
   for (int64_t g : o.n_gen) ctx = std::max(ctx, g + 1);
-  auto model = Model::load(o.model.model,
-                           {.n_threads = o.model.threads,
-                            .quant = resolve_quant_policy(o.quant, o.model.model, ctx)});
+  auto model = Model::load(
+      o.model.model,
+      {.n_threads = o.model.threads, .quant = resolve_quant_policy(o.quant, o.model.model, ctx)});
   if (!o.json) std::fprintf(stderr, "%s\n", model->load_summary().to_string().c_str());
   const int threads = model->pool().size();
   std::mt19937 rng(42);
@@ -72,7 +72,8 @@ int run(const BenchOptions& o) {
   for (int64_t g : o.n_gen) records.push_back({0, g, {}});
   for (auto& r : records) {
     if (r.n_prompt == 0 && r.n_gen == 0) continue;
-    measure(*model, std::min<int64_t>(r.n_prompt, 16), std::min<int64_t>(r.n_gen, 4), rng);  // warm-up
+    measure(*model, std::min<int64_t>(r.n_prompt, 16), std::min<int64_t>(r.n_gen, 4),
+            rng);  // warm-up
     for (int i = 0; i < o.reps; ++i) r.samples.push_back(measure(*model, r.n_prompt, r.n_gen, rng));
   }
   const std::string type = std::string(quant_info(model->weights().layers[0].down.present()
@@ -89,12 +90,19 @@ int run(const BenchOptions& o) {
     mean /= r.samples.size();
     for (double s : r.samples) var += (s - mean) * (s - mean);
     const double stddev = r.samples.size() > 1 ? std::sqrt(var / (r.samples.size() - 1)) : 0.0;
-    const std::string test = r.n_prompt ? "pp" + std::to_string(r.n_prompt) : "tg" + std::to_string(r.n_gen);
+    const std::string test =
+        r.n_prompt ? "pp" + std::to_string(r.n_prompt) : "tg" + std::to_string(r.n_gen);
     if (o.json) {
-      out.push_back({{"model_filename", o.model.model}, {"model_type", model->config().model_type},
-                     {"type", type}, {"n_threads", threads}, {"n_prompt", r.n_prompt},
-                     {"n_gen", r.n_gen}, {"avg_ts", mean}, {"stddev_ts", stddev},
-                     {"samples_ts", r.samples}, {"cpu_isa", std::string(isa_name(active_isa()))}});
+      out.push_back({{"model_filename", o.model.model},
+                     {"model_type", model->config().model_type},
+                     {"type", type},
+                     {"n_threads", threads},
+                     {"n_prompt", r.n_prompt},
+                     {"n_gen", r.n_gen},
+                     {"avg_ts", mean},
+                     {"stddev_ts", stddev},
+                     {"samples_ts", r.samples},
+                     {"cpu_isa", std::string(isa_name(active_isa()))}});
     } else {
       std::printf("| %s | %s | %d | %s | %.2f ± %.2f |\n", name.c_str(), type.c_str(), threads,
                   test.c_str(), mean, stddev);
@@ -108,7 +116,8 @@ RunFn setup(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   add_model_options(app, o->model, /*with_context=*/false);
   add_quant_options(app, o->quant);
-  app.add_option("-p,--n-prompt", o->n_prompt, "prompt lengths to test (0 to skip)")->delimiter(',');
+  app.add_option("-p,--n-prompt", o->n_prompt, "prompt lengths to test (0 to skip)")
+      ->delimiter(',');
   app.add_option("-n,--n-gen", o->n_gen, "generation lengths to test (0 to skip)")->delimiter(',');
   app.add_option("-r,--repetitions", o->reps, "repetitions per test")->check(CLI::Range(1, 1000));
   app.add_flag("--json", o->json, "print JSON records (llama-bench field names)");

@@ -41,9 +41,9 @@ std::vector<int32_t> parse_ids(const std::string& s) {
 int run(const LogitsOptions& o) {
   const std::vector<int32_t> ids = parse_ids(o.ids);
   auto model = Model::load(
-      o.model.model, {.n_threads = o.model.threads,
-                      .quant = resolve_quant_policy(o.quant, o.model.model,
-                                                    static_cast<int64_t>(ids.size()))});
+      o.model.model,
+      {.n_threads = o.model.threads,
+       .quant = resolve_quant_policy(o.quant, o.model.model, static_cast<int64_t>(ids.size()))});
   const int64_t V = model->config().vocab_size;
   std::vector<float> logits(ids.size() * V);
   KvCache cache = model->make_cache(static_cast<int64_t>(ids.size()));

@@ -1,11 +1,12 @@
 // insitu perplexity: exp(mean NLL) of a text file, protocol in runtime/perplexity.h.
+#include "runtime/perplexity.h"
+
 #include <cstdio>
 
 #include "cli/command.h"
 #include "cli/common_options.h"
 #include "cli/quant_options.h"
 #include "core/mapped_file.h"
-#include "runtime/perplexity.h"
 #include "tokenizer/tokenizer.h"
 
 namespace insitu::cli {
@@ -22,9 +23,9 @@ struct PerplexityOptions {
 int run(const PerplexityOptions& o) {
   const std::string text = read_text_file(o.file);
   Tokenizer tok = Tokenizer::from_dir(o.model.model);
-  auto model = Model::load(o.model.model,
-                           {.n_threads = o.model.threads,
-                            .quant = resolve_quant_policy(o.quant, o.model.model, o.ctx)});
+  auto model = Model::load(
+      o.model.model,
+      {.n_threads = o.model.threads, .quant = resolve_quant_policy(o.quant, o.model.model, o.ctx)});
   std::fprintf(stderr, "%s\n", model->load_summary().to_string().c_str());
   std::vector<int32_t> ids = tok.encode(text, /*add_special_tokens=*/false);
   if (o.max_windows > 0 && static_cast<int64_t>(ids.size()) > o.max_windows * o.ctx)
@@ -37,8 +38,7 @@ int run(const PerplexityOptions& o) {
                    static_cast<long long>(n), ppl);
   });
   std::fprintf(stderr, "\n[%lld tokens scored in %.2f s, %.0f tok/s]\n",
-               static_cast<long long>(r.scored_tokens), r.seconds,
-               r.windows * o.ctx / r.seconds);
+               static_cast<long long>(r.scored_tokens), r.seconds, r.windows * o.ctx / r.seconds);
   std::printf("perplexity: %.4f (windows %lld, ctx %lld, mean nll %.6f)\n", r.ppl,
               static_cast<long long>(r.windows), static_cast<long long>(o.ctx), r.mean_nll);
   return 0;

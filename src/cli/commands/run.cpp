@@ -28,7 +28,8 @@ struct RunOptions {
 };
 
 void print_stats(const GenerationStats& prefill, const GenerationStats& gen) {
-  std::fprintf(stderr, "\n[prompt: %lld tokens, %.1f tok/s | generation: %lld tokens, %.1f tok/s]\n",
+  std::fprintf(stderr,
+               "\n[prompt: %lld tokens, %.1f tok/s | generation: %lld tokens, %.1f tok/s]\n",
                static_cast<long long>(prefill.prompt_tokens),
                prefill.prompt_seconds > 0 ? prefill.prompt_tokens / prefill.prompt_seconds : 0.0,
                static_cast<long long>(gen.generated_tokens),
@@ -81,9 +82,10 @@ int run(RunOptions& o) {
                  static_cast<long long>(ctx));
   const chat::ChatTemplate* tmpl = engine->chat_template();
   if (!o.raw && !tmpl)
-    throw Error(ErrorCode::kNotFound, o.model.model +
-                                          ": the model has no chat template "
-                                          "(chat_template.jinja or tokenizer_config.json); use --raw");
+    throw Error(ErrorCode::kNotFound,
+                o.model.model +
+                    ": the model has no chat template "
+                    "(chat_template.jinja or tokenizer_config.json); use --raw");
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
 

@@ -3,11 +3,13 @@
 
 namespace insitu::arch_tables {
 
-std::string layer_prefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
+std::string layer_prefix(int layer) {
+  return "model.layers." + std::to_string(layer) + ".";
+}
 
 void add_embedding_and_head(const ModelConfig& c, std::vector<TensorSpec>* t) {
-  t->push_back({TensorRole::kTokenEmbedding, "model.embed_tokens.weight",
-                {c.vocab_size, c.hidden_size}});
+  t->push_back(
+      {TensorRole::kTokenEmbedding, "model.embed_tokens.weight", {c.vocab_size, c.hidden_size}});
   t->push_back({TensorRole::kOutputNorm, "model.norm.weight", {c.hidden_size}});
   TensorSpec head{TensorRole::kOutput, "lm_head.weight", {c.vocab_size, c.hidden_size}};
   if (c.tie_word_embeddings) {
@@ -22,15 +24,17 @@ void add_block_norms(const ModelConfig& c, int layer, const BlockTraits& traits,
   const std::string p = layer_prefix(layer);
   t->push_back({TensorRole::kAttnNorm, p + "input_layernorm.weight", {c.hidden_size}, layer});
   if (traits.sandwich_norms) {
-    t->push_back({TensorRole::kPostAttnNorm, p + "post_attention_layernorm.weight",
-                  {c.hidden_size}, layer});
-    t->push_back({TensorRole::kFfnNorm, p + "pre_feedforward_layernorm.weight", {c.hidden_size},
+    t->push_back(
+        {TensorRole::kPostAttnNorm, p + "post_attention_layernorm.weight", {c.hidden_size}, layer});
+    t->push_back(
+        {TensorRole::kFfnNorm, p + "pre_feedforward_layernorm.weight", {c.hidden_size}, layer});
+    t->push_back({TensorRole::kPostFfnNorm,
+                  p + "post_feedforward_layernorm.weight",
+                  {c.hidden_size},
                   layer});
-    t->push_back({TensorRole::kPostFfnNorm, p + "post_feedforward_layernorm.weight",
-                  {c.hidden_size}, layer});
   } else {
-    t->push_back({TensorRole::kFfnNorm, p + "post_attention_layernorm.weight", {c.hidden_size},
-                  layer});
+    t->push_back(
+        {TensorRole::kFfnNorm, p + "post_attention_layernorm.weight", {c.hidden_size}, layer});
   }
 }
 
@@ -39,8 +43,8 @@ void add_attention(const ModelConfig& c, int layer, const BlockTraits& traits, b
   const std::string p = layer_prefix(layer) + "self_attn.";
   const int64_t q_dim = c.num_heads * c.head_dim, kv_dim = c.num_kv_heads * c.head_dim;
   if (traits.fused_qkv) {
-    t->push_back({TensorRole::kAttnQkv, p + "qkv_proj.weight", {q_dim + 2 * kv_dim, c.hidden_size},
-                  layer});
+    t->push_back(
+        {TensorRole::kAttnQkv, p + "qkv_proj.weight", {q_dim + 2 * kv_dim, c.hidden_size}, layer});
   } else {
     t->push_back({TensorRole::kAttnQ, p + "q_proj.weight", {q_dim, c.hidden_size}, layer});
     t->push_back({TensorRole::kAttnK, p + "k_proj.weight", {kv_dim, c.hidden_size}, layer});

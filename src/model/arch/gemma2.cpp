@@ -5,8 +5,8 @@
 
 namespace insitu::archs {
 
-extern const BlockTraits kGemmaTraits{.sandwich_norms = true, .norm_weight_offset = 1.0f,
-                               .scale_embeddings = true};
+extern const BlockTraits kGemmaTraits{
+    .sandwich_norms = true, .norm_weight_offset = 1.0f, .scale_embeddings = true};
 
 std::vector<TensorSpec> gemma_tensors(const ModelConfig& c, const BlockTraits& traits) {
   std::vector<TensorSpec> t;
@@ -20,16 +20,16 @@ std::vector<TensorSpec> gemma_tensors(const ModelConfig& c, const BlockTraits& t
 }
 
 const ArchSpec& gemma2() {
-  static const ArchSpec spec{
-      "gemma2",
-      {"Gemma2ForCausalLM"},
-      kGemmaTraits,
-      [](ModelConfig& c) {
-        c.tie_word_embeddings = c.raw.value("tie_word_embeddings", true);
-        if (c.layer_is_sliding.empty())
-          for (int64_t l = 0; l < c.num_layers; ++l) c.layer_is_sliding.push_back(l % 2 == 0);
-      },
-      [](const ModelConfig& c) { return gemma_tensors(c, kGemmaTraits); }};
+  static const ArchSpec spec{"gemma2",
+                             {"Gemma2ForCausalLM"},
+                             kGemmaTraits,
+                             [](ModelConfig& c) {
+                               c.tie_word_embeddings = c.raw.value("tie_word_embeddings", true);
+                               if (c.layer_is_sliding.empty())
+                                 for (int64_t l = 0; l < c.num_layers; ++l)
+                                   c.layer_is_sliding.push_back(l % 2 == 0);
+                             },
+                             [](const ModelConfig& c) { return gemma_tensors(c, kGemmaTraits); }};
   return spec;
 }
 

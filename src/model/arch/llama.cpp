@@ -4,21 +4,20 @@
 namespace insitu::archs {
 
 const ArchSpec& llama() {
-  static const ArchSpec spec{
-      "llama",
-      {"LlamaForCausalLM"},
-      BlockTraits{},
-      [](ModelConfig&) {},
-      [](const ModelConfig& c) {
-        std::vector<TensorSpec> t;
-        arch_tables::add_embedding_and_head(c, &t);
-        for (int l = 0; l < c.num_layers; ++l) {
-          arch_tables::add_block_norms(c, l, {}, &t);
-          arch_tables::add_attention(c, l, {}, c.attention_bias, &t);
-          arch_tables::add_dense_mlp(c, l, {}, &t);
-        }
-        return t;
-      }};
+  static const ArchSpec spec{"llama",
+                             {"LlamaForCausalLM"},
+                             BlockTraits{},
+                             [](ModelConfig&) {},
+                             [](const ModelConfig& c) {
+                               std::vector<TensorSpec> t;
+                               arch_tables::add_embedding_and_head(c, &t);
+                               for (int l = 0; l < c.num_layers; ++l) {
+                                 arch_tables::add_block_norms(c, l, {}, &t);
+                                 arch_tables::add_attention(c, l, {}, c.attention_bias, &t);
+                                 arch_tables::add_dense_mlp(c, l, {}, &t);
+                               }
+                               return t;
+                             }};
   return spec;
 }
 

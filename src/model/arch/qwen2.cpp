@@ -15,11 +15,7 @@ void qwen_sliding_layers(ModelConfig& c) {
 
 const ArchSpec& qwen2() {
   static const ArchSpec spec{
-      "qwen2",
-      {"Qwen2ForCausalLM"},
-      BlockTraits{},
-      qwen_sliding_layers,
-      [](const ModelConfig& c) {
+      "qwen2", {"Qwen2ForCausalLM"}, BlockTraits{}, qwen_sliding_layers, [](const ModelConfig& c) {
         std::vector<TensorSpec> t;
         arch_tables::add_embedding_and_head(c, &t);
         for (int l = 0; l < c.num_layers; ++l) {

@@ -8,11 +8,7 @@ void qwen_sliding_layers(ModelConfig& c);  // qwen2.cpp
 const ArchSpec& qwen3() {
   static const BlockTraits traits{.qk_norm = true};
   static const ArchSpec spec{
-      "qwen3",
-      {"Qwen3ForCausalLM"},
-      traits,
-      qwen_sliding_layers,
-      [](const ModelConfig& c) {
+      "qwen3", {"Qwen3ForCausalLM"}, traits, qwen_sliding_layers, [](const ModelConfig& c) {
         std::vector<TensorSpec> t;
         arch_tables::add_embedding_and_head(c, &t);
         for (int l = 0; l < c.num_layers; ++l) {

@@ -18,12 +18,16 @@ bool is_sensitive(TensorRole r) {
 
 bool is_eligible_linear(TensorRole r) {
   switch (r) {
-    case TensorRole::kAttnQ: case TensorRole::kAttnK: case TensorRole::kAttnV:
-    case TensorRole::kAttnQkv: case TensorRole::kAttnO: case TensorRole::kFfnGate:
-    case TensorRole::kFfnUp: case TensorRole::kFfnGateUp: case TensorRole::kFfnDown:
-      return true;
-    default:
-      return is_expert(r);
+    case TensorRole::kAttnQ:
+    case TensorRole::kAttnK:
+    case TensorRole::kAttnV:
+    case TensorRole::kAttnQkv:
+    case TensorRole::kAttnO:
+    case TensorRole::kFfnGate:
+    case TensorRole::kFfnUp:
+    case TensorRole::kFfnGateUp:
+    case TensorRole::kFfnDown: return true;
+    default: return is_expert(r);
   }
 }
 
@@ -60,8 +64,7 @@ QuantType mixed_type(QuantType def, const TensorSpec& s, int n_layers) {
       if ((attn_v || down) && use_more_bits(l, n_layers)) return Q::kQ6K;
       if (qkv) return Q::kQ6K;
       return def;
-    default:
-      return def;
+    default: return def;
   }
 }
 
@@ -93,8 +96,8 @@ std::vector<TensorPlan> plan_quantization(const std::vector<TensorSpec>& specs,
                                           : *policy.default_type;
           p.promoted = *want != *policy.default_type;
         } else if (is_eligible_linear(spec.role)) {
-          want = policy.pure ? *policy.default_type
-                             : mixed_type(*policy.default_type, spec, n_layers);
+          want =
+              policy.pure ? *policy.default_type : mixed_type(*policy.default_type, spec, n_layers);
           p.mixed = *want != *policy.default_type;
         }
       }
@@ -105,8 +108,9 @@ std::vector<TensorPlan> plan_quantization(const std::vector<TensorSpec>& specs,
         while (t && cols % quant_info(*t).block_size != 0) {
           const auto next = fallback_for_shape(*t);
           p.fallback += std::string(p.fallback.empty() ? "" : ", ") + "row length " +
-                        std::to_string(cols) + " not a multiple of " + std::string(quant_info(*t).name) +
-                        "'s block " + std::to_string(quant_info(*t).block_size);
+                        std::to_string(cols) + " not a multiple of " +
+                        std::string(quant_info(*t).name) + "'s block " +
+                        std::to_string(quant_info(*t).block_size);
           t = next;
         }
         if (t) {

@@ -41,13 +41,13 @@ struct QuantPolicy {
 
 struct TensorPlan {
   const TensorSpec* spec = nullptr;
-  bool quantize = false;            // false: keep the checkpoint dtype
-  QuantType requested{};            // type the policy asked for (before shape fallback)
-  QuantType type{};                 // type actually used when quantize
-  bool promoted = false;            // embedding/head promotion applied
-  bool mixed = false;               // raised by a K-quant mix rule
+  bool quantize = false;  // false: keep the checkpoint dtype
+  QuantType requested{};  // type the policy asked for (before shape fallback)
+  QuantType type{};       // type actually used when quantize
+  bool promoted = false;  // embedding/head promotion applied
+  bool mixed = false;     // raised by a K-quant mix rule
   bool from_topology = false;
-  std::string fallback;             // non-empty: why `type` differs from `requested`
+  std::string fallback;  // non-empty: why `type` differs from `requested`
 };
 
 // One entry per spec, same order. Throws Error(kInvalidArgument) when a policy is active but

@@ -35,7 +35,7 @@ size_t default_memory_budget() {
 
 AutoChoice choose_auto_quant(const ModelConfig& c, const ArchSpec& arch, QuantType source,
                              int64_t context, size_t budget) {
-  const std::optional<QuantType> candidates[] = {std::nullopt,     QuantType::kQ8_0, QuantType::kQ6K,
+  const std::optional<QuantType> candidates[] = {std::nullopt,    QuantType::kQ8_0, QuantType::kQ6K,
                                                  QuantType::kQ5K, QuantType::kQ4K,  QuantType::kQ3K,
                                                  QuantType::kQ2K};
   AutoChoice choice;
@@ -50,8 +50,8 @@ AutoChoice choose_auto_quant(const ModelConfig& c, const ArchSpec& arch, QuantTy
       const std::string name = cand ? std::string(quant_info(*cand).name)
                                     : std::string(quant_info(source).name) + " (full precision)";
       choice.explanation = "--quant auto: " + name + " needs " + std::to_string(e.total() >> 20) +
-                           " MiB (weights " + std::to_string(e.weight_bytes >> 20) + " + KV cache " +
-                           std::to_string(e.kv_cache_bytes >> 20) + ") of a " +
+                           " MiB (weights " + std::to_string(e.weight_bytes >> 20) +
+                           " + KV cache " + std::to_string(e.kv_cache_bytes >> 20) + ") of a " +
                            std::to_string(budget >> 20) + " MiB budget";
       return choice;
     }
@@ -60,8 +60,9 @@ AutoChoice choose_auto_quant(const ModelConfig& c, const ArchSpec& arch, QuantTy
   p.default_type = QuantType::kQ2K;
   const SizeEstimate e = estimate_size(c, arch, p, source, context);
   throw Error(ErrorCode::kOutOfMemory,
-              "--quant auto: even q2k needs " + std::to_string(e.total() >> 20) + " MiB, more than the " +
-                  std::to_string(budget >> 20) + " MiB available; reduce --ctx or use a machine with more memory");
+              "--quant auto: even q2k needs " + std::to_string(e.total() >> 20) +
+                  " MiB, more than the " + std::to_string(budget >> 20) +
+                  " MiB available; reduce --ctx or use a machine with more memory");
 }
 
 }  // namespace insitu

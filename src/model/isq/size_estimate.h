@@ -22,8 +22,8 @@ struct SizeEstimate {
 
 // `source` is the checkpoint's dense type (bf16 for most models); tensors the policy leaves
 // alone are counted at that size. Norms and biases count as f32 (how they are held).
-SizeEstimate estimate_size(const ModelConfig& config, const ArchSpec& arch, const QuantPolicy& policy,
-                           QuantType source, int64_t context);
+SizeEstimate estimate_size(const ModelConfig& config, const ArchSpec& arch,
+                           const QuantPolicy& policy, QuantType source, int64_t context);
 
 struct AutoChoice {
   std::optional<QuantType> type;  // nullopt: full precision fits

@@ -37,11 +37,13 @@ Topology Topology::from_yaml(const std::string& text, const std::string& path) {
   }
   Topology t;
   if (root.IsNull()) return t;
-  if (!root.IsMap()) fail(path, root.Mark().line + 1, "the file must be a mapping of selector -> {isq: TYPE}");
+  if (!root.IsMap())
+    fail(path, root.Mark().line + 1, "the file must be a mapping of selector -> {isq: TYPE}");
   int decl = 0;
   for (const auto& kv : root) {
     const int line = kv.first.Mark().line + 1;
-    if (!kv.first.IsScalar()) fail(path, line, "selector must be a layer range, a layer, or /regex/");
+    if (!kv.first.IsScalar())
+      fail(path, line, "selector must be a layer range, a layer, or /regex/");
     const std::string sel = kv.first.as<std::string>();
     TopologyRule rule;
     rule.declaration = decl++;
@@ -57,30 +59,35 @@ Topology Topology::from_yaml(const std::string& text, const std::string& path) {
       const auto dash = sel.find('-');
       int64_t a = 0, b = 0;
       if (dash == std::string::npos) {
-        if (!parse_int(sel, &a)) fail(path, line, "selector '" + sel + "' is not A-B, N or /regex/");
+        if (!parse_int(sel, &a))
+          fail(path, line, "selector '" + sel + "' is not A-B, N or /regex/");
         b = a + 1;
       } else if (!parse_int(std::string_view(sel).substr(0, dash), &a) ||
                  !parse_int(std::string_view(sel).substr(dash + 1), &b)) {
         fail(path, line, "selector '" + sel + "' is not A-B, N or /regex/");
       }
-      if (b <= a) fail(path, line, "range '" + sel + "' is empty (end is exclusive and must exceed start)");
+      if (b <= a)
+        fail(path, line, "range '" + sel + "' is empty (end is exclusive and must exceed start)");
       rule.first = a;
       rule.end = b;
     }
     const YAML::Node& v = kv.second;
-    if (!v.IsMap()) fail(path, v.Mark().line + 1, "value of '" + sel + "' must be a mapping like {isq: q4k}");
+    if (!v.IsMap())
+      fail(path, v.Mark().line + 1, "value of '" + sel + "' must be a mapping like {isq: q4k}");
     for (const auto& field : v) {
       const std::string key = field.first.as<std::string>();
       const int fline = field.first.Mark().line + 1;
       if (key == "isq") {
         try {
-          rule.type = parse_quant_value(field.second.as<std::string>(), Backend::kCpu, "isq", false).type;
+          rule.type =
+              parse_quant_value(field.second.as<std::string>(), Backend::kCpu, "isq", false).type;
         } catch (const Error& e) {
           fail(path, fline, e.what());
         }
       } else if (key == "device") {
         const std::string dev = field.second.as<std::string>();
-        if (dev != "cpu") fail(path, fline, "device '" + dev + "' is not available in this build (only cpu)");
+        if (dev != "cpu")
+          fail(path, fline, "device '" + dev + "' is not available in this build (only cpu)");
       } else {
         fail(path, fline, "unknown key '" + key + "' (expected isq or device)");
       }
