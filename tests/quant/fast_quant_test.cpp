@@ -2,6 +2,8 @@
 // real weights of the demo model, Gaussian data with outliers, degenerate blocks (zeros, ties,
 // constants, subnormals, inf/NaN), short rows with partial lane groups, with and without
 // importance, at every ISA level the host has.
+#include "quant/fast/fast_quant.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,7 +19,6 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
-#include "quant/fast/fast_quant.h"
 #include "quant/registry.h"
 #include "quant_test_util.h"
 
@@ -29,8 +30,8 @@ using test::read_bytes;
 using test::read_f32;
 
 const QuantType kFastTypes[] = {
-    QuantType::kQ4K, QuantType::kQ6K, QuantType::kQ8_0, QuantType::kQ4_0,
-    QuantType::kQ5K, QuantType::kQ3K, QuantType::kQ2K,  QuantType::kQ4_1,
+    QuantType::kQ4K,  QuantType::kQ6K,  QuantType::kQ8_0, QuantType::kQ4_0,
+    QuantType::kQ5K,  QuantType::kQ3K,  QuantType::kQ2K,  QuantType::kQ4_1,
     QuantType::kQ5_0, QuantType::kQ5_1, QuantType::kQ8_1, QuantType::kQ8K,
 };
 
@@ -149,8 +150,8 @@ std::vector<Dataset> datasets() {
   for (int64_t cols : {256, 768, 1280, 160, 544}) {
     auto x = test::gaussian(7 * cols, 1.f, 30 + cols);
     for (int64_t i = 0; i < cols; ++i) x[i] = 0.f;  // one all-zero row
-    d.push_back({"cols" + std::to_string(cols), 7, cols, std::move(x),
-                 positive_weights(cols, 40 + cols)});
+    d.push_back(
+        {"cols" + std::to_string(cols), 7, cols, std::move(x), positive_weights(cols, 40 + cols)});
   }
   return d;
 }
@@ -194,8 +195,7 @@ TEST_P(FastQuant, MatchesReferenceAtEveryIsaLevel) {
         EXPECT_EQ(has_fast_quantizer(t), level >= IsaLevel::kAvx512) << isa_name(level);
         std::vector<uint8_t> got(want.size(), 0xAB);
         for (int64_t r = 0; r < ds.rows; ++r)
-          quantize_row_fast(t, ds.x.data() + r * ds.cols, got.data() + r * row_bytes, ds.cols,
-                            imp);
+          quantize_row_fast(t, ds.x.data() + r * ds.cols, got.data() + r * row_bytes, ds.cols, imp);
         EXPECT_EQ(first_diff(want, got, row_bytes, info.bytes_per_block), "")
             << info.name << " " << ds.name << (with_importance ? " importance" : "") << " at "
             << isa_name(level);
@@ -235,8 +235,8 @@ INSTANTIATE_TEST_SUITE_P(Types, FastQuant, ::testing::ValuesIn(kFastTypes),
 TEST(FastQuantGolden, Q8_1AndQ8_KFiles) {
   const auto x = read_f32(golden_dir() + "/input.f32");
   ASSERT_EQ(x.size(), 16u * 4096);
-  for (const auto& [t, file] : {std::pair{QuantType::kQ8_1, "/q8_1.ref.q"},
-                                std::pair{QuantType::kQ8K, "/q8_K.q"}}) {
+  for (const auto& [t, file] :
+       {std::pair{QuantType::kQ8_1, "/q8_1.ref.q"}, std::pair{QuantType::kQ8K, "/q8_K.q"}}) {
     const auto want = read_bytes(golden_dir() + file);
     const size_t row_bytes = quant_row_bytes(t, 4096);
     ASSERT_EQ(want.size(), row_bytes * 16) << file;

@@ -42,10 +42,11 @@ QuantizeRowFn fast_fn(QuantType t) {
 
 }  // namespace
 
-bool has_fast_quantizer(QuantType t) { return fast_fn(t) != nullptr; }
+bool has_fast_quantizer(QuantType t) {
+  return fast_fn(t) != nullptr;
+}
 
-void quantize_row_fast(QuantType t, const float* x, void* out, int64_t n,
-                       const float* importance) {
+void quantize_row_fast(QuantType t, const float* x, void* out, int64_t n, const float* importance) {
   const QuantizeRowFn f = fast_fn(t);
   // The reference path also validates n and reports errors in the registry's words.
   if (f == nullptr || n <= 0 || n % quant_info(t).block_size != 0) {
@@ -59,9 +60,7 @@ void dense_row_to_f32(QuantType t, const void* in, float* out, int64_t n) {
   const bool vec = active_isa() >= IsaLevel::kAvx512;
   const auto* p16 = static_cast<const uint16_t*>(in);
   switch (t) {
-    case QuantType::kF32:
-      std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
-      return;
+    case QuantType::kF32: std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float)); return;
     case QuantType::kBF16:
       if (vec) return fastq::avx512::bf16_to_f32_row(p16, out, n);
       for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_f32(p16[i]);

@@ -11,7 +11,8 @@ void bf16_to_f32_row(const uint16_t* in, float* out, int64_t n) {
     const __m512i a = _mm512_loadu_si512(in + i);
     // bf16 is the high half of an f32: widen and shift.
     const __m512i lo = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(a)), 16);
-    const __m512i hi = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(a, 1)), 16);
+    const __m512i hi =
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(a, 1)), 16);
     _mm512_storeu_si512(out + i, lo);
     _mm512_storeu_si512(out + i + 16, hi);
   }

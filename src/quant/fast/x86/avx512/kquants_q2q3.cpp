@@ -80,7 +80,8 @@ void quantize_q2_K_block(const float* x, const float* qw, ggml::BlockQ2K& y) {
     if (max_min > 0) {
       const float iscale = kQ4Scale / max_min;
       for (int j = 0; j < 16; ++j)
-        y.scales[j] = static_cast<uint8_t>(y.scales[j] | (ggml::nearest_int(iscale * mins[j]) << 4));
+        y.scales[j] =
+            static_cast<uint8_t>(y.scales[j] | (ggml::nearest_int(iscale * mins[j]) << 4));
       y.dmin = f32_to_f16(max_min / kQ4Scale);
     } else {
       y.dmin = f32_to_f16(0.f);

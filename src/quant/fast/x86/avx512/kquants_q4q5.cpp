@@ -98,8 +98,8 @@ void k4_group(const float* x, const float* qw, int nsb, const K4Header* hdr, uin
     const V av_x = vsqrt(div(sum_x2, splat(32.f)));
     for (int l = 0; l < 32; ++l) w[l] = add(av_x, vabs(xt[l]));
     constexpr bool kQ5 = kNmax == 31;
-    scale = make_qkx(32, kNmax, xt, w, L, &the_min, kQ5 ? -0.5f : -1.f, 0.1f, kQ5 ? 15 : 20,
-                     false, false);
+    scale = make_qkx(32, kNmax, xt, w, L, &the_min, kQ5 ? -0.5f : -1.f, 0.1f, kQ5 ? 15 : 20, false,
+                     false);
   } else {
     alignas(64) float sigma2[16];
     for (int s = 0; s < 2; ++s) {

@@ -19,8 +19,7 @@ using ggml::kQK_K;
 void quantize_q6_K_block(const float* x, const float* qw, ggml::BlockQ6K& b) {
   V xt[16], wt[16], L[16];
   load_lanes(x, 16, 16, xt);
-  if (qw)
-    load_lanes(qw, 16, 16, wt);
+  if (qw) load_lanes(qw, 16, 16, wt);
   alignas(64) float scales[16], dl[16];
   _mm512_store_ps(scales, make_qx(16, 32, xt, qw ? wt : nullptr, L));
   float max_scale = 0.f, max_abs_scale = 0.f;
@@ -85,7 +84,8 @@ void quantize_q8_K(const float* x, void* out, int64_t n, const float* /*importan
     const float iscale = -127.f / max;
     const V vis = splat(iscale);
     for (int k = 0; k < 16; ++k) {
-      const VI q = _mm512_min_epi32(nearest_int(mul(vis, _mm512_loadu_ps(x + 16 * k))), splati(127));
+      const VI q =
+          _mm512_min_epi32(nearest_int(mul(vis, _mm512_loadu_ps(x + 16 * k))), splati(127));
       const VI q8 = low_byte_i8(q);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs + 16 * k), _mm512_cvtepi32_epi8(q8));
       y[i].bsums[k] = static_cast<int16_t>(_mm512_reduce_add_epi32(q8));

@@ -41,7 +41,8 @@ inline float signed_absmax32(const float* xb, V x0, V x1) {
 // equal (as floats compare: -0 == +0) to the smallest value below FLT_MAX; likewise the max.
 inline void min_max32(const float* xb, V x0, V x1, float* min, float* max) {
   const float lo = _mm512_reduce_min_ps(_mm512_min_ps(nan_to(x0, INFINITY), nan_to(x1, INFINITY)));
-  const float hi = _mm512_reduce_max_ps(_mm512_max_ps(nan_to(x0, -INFINITY), nan_to(x1, -INFINITY)));
+  const float hi =
+      _mm512_reduce_max_ps(_mm512_max_ps(nan_to(x0, -INFINITY), nan_to(x1, -INFINITY)));
   *min = lo < FLT_MAX ? xb[first_equal(x0, x1, lo)] : FLT_MAX;
   *max = hi > -FLT_MAX ? xb[first_equal(x0, x1, hi)] : -FLT_MAX;
 }
@@ -52,16 +53,17 @@ inline VI trunc_level(V v, int hi) {
 }
 
 inline __m128i pack_nibbles(VI lo, VI hi) {
-  return _mm512_cvtepi32_epi8(_mm512_or_si512(_mm512_and_si512(lo, splati(0xff)),
-                                              _mm512_slli_epi32(_mm512_and_si512(hi, splati(0xff)), 4)));
+  return _mm512_cvtepi32_epi8(
+      _mm512_or_si512(_mm512_and_si512(lo, splati(0xff)),
+                      _mm512_slli_epi32(_mm512_and_si512(hi, splati(0xff)), 4)));
 }
 
 // q5 packing of the low bytes of 32 levels: low nibbles as q4, bit 4 into qh (LE u32).
 inline void pack_q5(VI l0, VI l1, uint8_t* qs, uint8_t* qh) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs),
-                   _mm512_cvtepi32_epi8(_mm512_or_si512(
-                       _mm512_and_si512(l0, splati(0x0f)),
-                       _mm512_slli_epi32(_mm512_and_si512(l1, splati(0x0f)), 4))));
+                   _mm512_cvtepi32_epi8(
+                       _mm512_or_si512(_mm512_and_si512(l0, splati(0x0f)),
+                                       _mm512_slli_epi32(_mm512_and_si512(l1, splati(0x0f)), 4))));
   const uint32_t bits = static_cast<uint32_t>(_mm512_test_epi32_mask(l0, splati(0x10))) |
                         (static_cast<uint32_t>(_mm512_test_epi32_mask(l1, splati(0x10))) << 16);
   std::memcpy(qh, &bits, 4);
@@ -125,9 +127,9 @@ void quantize_q4_0(const float* x, void* out, int64_t n, const float* importance
     const float id = d != 0.f ? 1.f / d : 0.f;
     y[i].d = f32_to_f16(d);
     const V vid = splat(id), h = splat(8.5f);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs),
-                     pack_nibbles(trunc_level(add(mul(x0, vid), h), 15),
-                                  trunc_level(add(mul(x1, vid), h), 15)));
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i*>(y[i].qs),
+        pack_nibbles(trunc_level(add(mul(x0, vid), h), 15), trunc_level(add(mul(x1, vid), h), 15)));
   }
 }
 
@@ -163,7 +165,8 @@ void quantize_q5_0(const float* x, void* out, int64_t n, const float* importance
     imatrix_row<true, 16>(x, n, importance, [y](int64_t i, float d, float, const uint8_t* L) {
       y[i].d = f32_to_f16(d);
       const __m512i l = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(L)));
-      const __m512i h = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(L + 16)));
+      const __m512i h =
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(L + 16)));
       pack_q5(l, h, y[i].qs, y[i].qh);
     });
     return;
@@ -175,8 +178,8 @@ void quantize_q5_0(const float* x, void* out, int64_t n, const float* importance
     const float id = d != 0.f ? 1.f / d : 0.f;
     y[i].d = f32_to_f16(d);
     const V vid = splat(id), h = splat(16.5f);
-    pack_q5(trunc_level(add(mul(x0, vid), h), 31), trunc_level(add(mul(x1, vid), h), 31),
-            y[i].qs, y[i].qh);
+    pack_q5(trunc_level(add(mul(x0, vid), h), 31), trunc_level(add(mul(x1, vid), h), 31), y[i].qs,
+            y[i].qh);
   }
 }
 
@@ -187,7 +190,8 @@ void quantize_q5_1(const float* x, void* out, int64_t n, const float* importance
       y[i].d = f32_to_f16(d);
       y[i].m = f32_to_f16(m);
       const __m512i l = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(L)));
-      const __m512i h = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(L + 16)));
+      const __m512i h =
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(L + 16)));
       pack_q5(l, h, y[i].qs, y[i].qh);
     });
     return;
@@ -228,7 +232,8 @@ inline float q8_block(const float* xb, int8_t* qs, int* sum) {
 
 void quantize_q8_0(const float* x, void* out, int64_t n, const float* /*importance*/) {
   auto* y = static_cast<ggml::BlockQ8_0*>(out);
-  for (int64_t i = 0; i < n / kQK; ++i) y[i].d = f32_to_f16(q8_block(x + i * kQK, y[i].qs, nullptr));
+  for (int64_t i = 0; i < n / kQK; ++i)
+    y[i].d = f32_to_f16(q8_block(x + i * kQK, y[i].qs, nullptr));
 }
 
 void quantize_q8_1(const float* x, void* out, int64_t n, const float* /*importance*/) {

@@ -19,7 +19,9 @@ inline __m256i load32(const uint8_t* p) {
 inline void store32(uint8_t* p, __m256i v) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
 }
-inline __m256i bytes(int v) { return _mm256_set1_epi8(static_cast<char>(v)); }
+inline __m256i bytes(int v) {
+  return _mm256_set1_epi8(static_cast<char>(v));
+}
 
 // lo | hi << 4 for bytes lo, hi <= 15 (hi << 4 stays below 256).
 inline __m256i nibbles(__m256i lo, __m256i hi) {
@@ -35,7 +37,8 @@ inline __m256i bit4_to(__m256i v, int to) {
 
 // q4_K: qs[32c + l] = L[64c + l] | L[64c + 32 + l] << 4, levels 0..15.
 inline void pack_q4k(const uint8_t* L, uint8_t* qs) {
-  for (int c = 0; c < 4; ++c) store32(qs + 32 * c, nibbles(load32(L + 64 * c), load32(L + 64 * c + 32)));
+  for (int c = 0; c < 4; ++c)
+    store32(qs + 32 * c, nibbles(load32(L + 64 * c), load32(L + 64 * c + 32)));
 }
 
 // q5_K: as q4_K with the low nibbles, bit 4 of L[64c + l] / L[64c + 32 + l] to bit 2c / 2c+1 of
@@ -74,9 +77,9 @@ inline void pack_2bit(const uint8_t* L, uint8_t* qs) {
   for (int j = 0; j < 256; j += 128) {
     const __m256i a = load32(L + j), b = load32(L + j + 32);
     const __m256i c = load32(L + j + 64), d = load32(L + j + 96);
-    store32(qs + j / 4, _mm256_or_si256(_mm256_or_si256(a, _mm256_slli_epi16(b, 2)),
-                                        _mm256_or_si256(_mm256_slli_epi16(c, 4),
-                                                        _mm256_slli_epi16(d, 6))));
+    store32(qs + j / 4,
+            _mm256_or_si256(_mm256_or_si256(a, _mm256_slli_epi16(b, 2)),
+                            _mm256_or_si256(_mm256_slli_epi16(c, 4), _mm256_slli_epi16(d, 6))));
   }
 }
 

@@ -213,8 +213,8 @@ V make_q3_n(int nmax, const V* x, V* L) {
       if (c2 == 0) continue;
       slx = add(slx, mul(wx[i], nl));
       sl2 = add(sl2, mul(mul(w[i], nl), nl));
-      const M c3 = c2 & gt(sl2, vzero()) &
-                   gt(mul(mul(slx, slx), suml2), mul(mul(sumlx, sumlx), sl2));
+      const M c3 =
+          c2 & gt(sl2, vzero()) & gt(mul(mul(slx, slx), suml2), mul(mul(sumlx, sumlx), sl2));
       L[i] = select(c3, li, nl);
       sumlx = select(c3, sumlx, slx);
       suml2 = select(c3, suml2, sl2);

@@ -27,26 +27,60 @@ using V = __m512;
 using VI = __m512i;
 using M = __mmask16;
 
-inline V splat(float v) { return _mm512_set1_ps(v); }
-inline VI splati(int32_t v) { return _mm512_set1_epi32(v); }
-inline V vzero() { return _mm512_setzero_ps(); }
+inline V splat(float v) {
+  return _mm512_set1_ps(v);
+}
+inline VI splati(int32_t v) {
+  return _mm512_set1_epi32(v);
+}
+inline V vzero() {
+  return _mm512_setzero_ps();
+}
 
-inline V add(V a, V b) { return _mm512_add_ps(a, b); }
-inline V sub(V a, V b) { return _mm512_sub_ps(a, b); }
-inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-inline V div(V a, V b) { return _mm512_div_ps(a, b); }
-inline V vsqrt(V a) { return _mm512_sqrt_ps(a); }
-inline V vabs(V a) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), splati(0x7fffffff))); }
-inline V neg(V a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), splati(INT32_MIN))); }
+inline V add(V a, V b) {
+  return _mm512_add_ps(a, b);
+}
+inline V sub(V a, V b) {
+  return _mm512_sub_ps(a, b);
+}
+inline V mul(V a, V b) {
+  return _mm512_mul_ps(a, b);
+}
+inline V div(V a, V b) {
+  return _mm512_div_ps(a, b);
+}
+inline V vsqrt(V a) {
+  return _mm512_sqrt_ps(a);
+}
+inline V vabs(V a) {
+  return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), splati(0x7fffffff)));
+}
+inline V neg(V a) {
+  return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), splati(INT32_MIN)));
+}
 
-inline M lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-inline M le(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-inline M gt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
-inline M eq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
-inline M ne(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
+inline M lt(V a, V b) {
+  return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ);
+}
+inline M le(V a, V b) {
+  return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ);
+}
+inline M gt(V a, V b) {
+  return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+}
+inline M eq(V a, V b) {
+  return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ);
+}
+inline M ne(V a, V b) {
+  return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ);
+}
 // cond ? b : a, per lane.
-inline V select(M cond, V a, V b) { return _mm512_mask_blend_ps(cond, a, b); }
-inline VI selecti(M cond, VI a, VI b) { return _mm512_mask_blend_epi32(cond, a, b); }
+inline V select(M cond, V a, V b) {
+  return _mm512_mask_blend_ps(cond, a, b);
+}
+inline VI selecti(M cond, VI a, VI b) {
+  return _mm512_mask_blend_epi32(cond, a, b);
+}
 
 // quant/ggml nearest_int(): v + 1.5 * 2^23, then the low mantissa bits (round half to even for
 // |v| <= 2^22; the same bits as the scalar trick for every other input too).
@@ -57,17 +91,24 @@ inline VI nearest_int(V v) {
 inline VI clampi(VI v, int lo, int hi) {
   return _mm512_max_epi32(splati(lo), _mm512_min_epi32(splati(hi), v));
 }
-inline V to_float(VI v) { return _mm512_cvtepi32_ps(v); }
+inline V to_float(VI v) {
+  return _mm512_cvtepi32_ps(v);
+}
 // quant/ggml/trunc.h trunc_to_i32(): cvttps2dq gives INT32_MIN for NaN, inf and overflow.
-inline VI trunc_i32(V v) { return _mm512_cvttps_epi32(v); }
+inline VI trunc_i32(V v) {
+  return _mm512_cvttps_epi32(v);
+}
 // (int8_t) of such an int32: the low byte, sign-extended.
-inline VI low_byte_i8(VI v) { return _mm512_srai_epi32(_mm512_slli_epi32(v, 24), 24); }
+inline VI low_byte_i8(VI v) {
+  return _mm512_srai_epi32(_mm512_slli_epi32(v, 24), 24);
+}
 // std::round: half away from zero. x - trunc(x) is exact, so the test is exact.
 inline V round_half_away(V v) {
   const V t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
   const M up = _mm512_cmp_ps_mask(vabs(sub(v, t)), splat(0.5f), _CMP_GE_OQ);
-  const V one = _mm512_castsi512_ps(_mm512_or_si512(
-      _mm512_and_si512(_mm512_castps_si512(v), splati(INT32_MIN)), _mm512_castps_si512(splat(1.f))));
+  const V one = _mm512_castsi512_ps(
+      _mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(v), splati(INT32_MIN)),
+                      _mm512_castps_si512(splat(1.f))));
   return _mm512_mask_add_ps(t, up, t, one);
 }
 
@@ -84,7 +125,9 @@ inline V level_small(V v, V lo, V hi) {
   return _mm512_min_ps(_mm512_max_ps(sub(add(v, magic), magic), lo), hi);
 }
 inline constexpr float kLevelSmallBound = 2097152.f;  // 2^21
-inline M unordered(V v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+inline M unordered(V v) {
+  return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+}
 
 // In-register transpose of a 16x16 float matrix: row j (16 floats at src + j * stride, zero
 // for j >= rows) becomes lane j of dst[0..15]. 64 shuffles, far cheaper than 16 gathers.
@@ -155,8 +198,10 @@ inline void transpose_bytes16(const uint8_t* in, VI* out) {
   const VI a2 = _mm512_loadu_si512(in + 128), a3 = _mm512_loadu_si512(in + 192);
   const VI i1lo = _mm512_load_si512(ix.step1_lo), i1hi = _mm512_load_si512(ix.step1_hi);
   const VI i2a = _mm512_load_si512(ix.step2_a), i2b = _mm512_load_si512(ix.step2_b);
-  const VI p_lo = _mm512_permutex2var_epi8(a0, i1lo, a1), p_hi = _mm512_permutex2var_epi8(a0, i1hi, a1);
-  const VI q_lo = _mm512_permutex2var_epi8(a2, i1lo, a3), q_hi = _mm512_permutex2var_epi8(a2, i1hi, a3);
+  const VI p_lo = _mm512_permutex2var_epi8(a0, i1lo, a1),
+           p_hi = _mm512_permutex2var_epi8(a0, i1hi, a1);
+  const VI q_lo = _mm512_permutex2var_epi8(a2, i1lo, a3),
+           q_hi = _mm512_permutex2var_epi8(a2, i1hi, a3);
   out[0] = _mm512_permutex2var_epi8(p_lo, i2a, q_lo);
   out[1] = _mm512_permutex2var_epi8(p_lo, i2b, q_lo);
   out[2] = _mm512_permutex2var_epi8(p_hi, i2a, q_hi);
@@ -191,6 +236,8 @@ inline void scatter_levels(const V* L, int n, int lanes, uint8_t* out) {
     for (int b = 0; b < lanes * n; ++b) out[b] = full[b];
 }
 
-inline void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+inline void store(float* p, V v) {
+  _mm512_storeu_ps(p, v);
+}
 
 }  // namespace insitu::fastq::avx512
