@@ -147,30 +147,43 @@ V make_qx_n(int nmax, const V* x, const V* qw, V* L) {
   }
   V scale = select(ne(suml2, vzero()), vzero(), div(sumlx, suml2));
   V best = mul(scale, sumlx);
-  for (int is = -9; is <= 9; ++is) {
-    if (is == 0) continue;
-    const float c = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is));
-    iscale = div(splat(c), mx);
-    sumlx = suml2 = vzero();
-    auto candidate = [&](auto level_of) {
+  // The 18 candidates do not depend on each other (only the kept one does), so they are summed
+  // two at a time, sharing the loads, and then accepted or not in the scalar order.
+  V Lc2[32];
+  constexpr int kPairs[9][2] = {{-9, -8}, {-7, -6}, {-5, -4}, {-3, -2}, {-1, 1},
+                                {2, 3},   {4, 5},   {6, 7},   {8, 9}};
+  for (const auto& [is0, is1] : kPairs) {
+    const V iscale0 = div(splat(-(static_cast<float>(nmax) + 0.1f * static_cast<float>(is0))), mx);
+    const V iscale1 = div(splat(-(static_cast<float>(nmax) + 0.1f * static_cast<float>(is1))), mx);
+    V sumlx0 = vzero(), suml20 = vzero(), sumlx1 = vzero(), suml21 = vzero();
+    auto candidates = [&](auto level_of) {
       for (int i = 0; i < n; ++i) {
-        const V l = level_of(mul(iscale, x[i]));
-        Lc[i] = l;
-        sumlx = add(sumlx, mul(wx[i], l));
-        suml2 = add(suml2, mul(mul(w[i], l), l));
+        const V l0 = level_of(mul(iscale0, x[i]));
+        const V l1 = level_of(mul(iscale1, x[i]));
+        Lc[i] = l0;
+        Lc2[i] = l1;
+        sumlx0 = add(sumlx0, mul(wx[i], l0));
+        suml20 = add(suml20, mul(mul(w[i], l0), l0));
+        sumlx1 = add(sumlx1, mul(wx[i], l1));
+        suml21 = add(suml21, mul(mul(w[i], l1), l1));
       }
     };
-    const M fits = lt(mul(vabs(iscale), amax), splat(kLevelSmallBound)) & ~nan;
+    const V top = mul(_mm512_max_ps(vabs(iscale0), vabs(iscale1)), amax);
+    const M fits = lt(top, splat(kLevelSmallBound)) & ~nan & ordered(iscale0) & ordered(iscale1);
     if ((live & ~fits) == 0)
-      candidate([&](V v) { return level_small(v, lo, hi); });
+      candidates([&](V v) { return level_small(v, lo, hi); });
     else
-      candidate([&](V v) { return level(v, -nmax, nmax - 1); });
-    const M better = gt(suml2, vzero()) & gt(mul(sumlx, sumlx), mul(best, suml2)) & ~small;
-    if (better == 0) continue;
-    for (int i = 0; i < n; ++i) L[i] = select(better, L[i], add(Lc[i], off));
-    const V ns = div(sumlx, suml2);
-    scale = select(better, scale, ns);
-    best = select(better, best, mul(ns, sumlx));
+      candidates([&](V v) { return level(v, -nmax, nmax - 1); });
+    auto accept = [&](V slx, V sl2, const V* Lk) {
+      const M better = gt(sl2, vzero()) & gt(mul(slx, slx), mul(best, sl2)) & ~small;
+      if (better == 0) return;
+      for (int i = 0; i < n; ++i) L[i] = select(better, L[i], add(Lk[i], off));
+      const V ns = div(slx, sl2);
+      scale = select(better, scale, ns);
+      best = select(better, best, mul(ns, slx));
+    };
+    accept(sumlx0, suml20, Lc);
+    accept(sumlx1, suml21, Lc2);
   }
   if (small) {
     for (int i = 0; i < n; ++i) L[i] = select(small, L[i], vzero());

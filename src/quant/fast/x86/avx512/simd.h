@@ -125,6 +125,9 @@ inline V level_small(V v, V lo, V hi) {
   return _mm512_min_ps(_mm512_max_ps(sub(add(v, magic), magic), lo), hi);
 }
 inline constexpr float kLevelSmallBound = 2097152.f;  // 2^21
+inline M ordered(V v) {
+  return _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+}
 inline M unordered(V v) {
   return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
 }
