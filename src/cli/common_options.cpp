@@ -1,11 +1,33 @@
 #include "cli/common_options.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "core/error.h"
 
 namespace insitu::cli {
 
+void add_model_source_option(CLI::App& app, std::string& model, const std::string& help,
+                             hub::ResolvedModel* source) {
+  app.add_option("-m,--model", model, help)->required();
+  // Resolution runs after CLI11 has handled --help and checked every option (a final callback
+  // runs last in parse()), so a typo never triggers a download. CLI11 reports a RuntimeError
+  // only through its exit code, so the message is printed here in main()'s format.
+  app.final_callback([&model, source] {
+    try {
+      hub::ResolvedModel r = hub::resolve_model_source(model, hub::HubOptions::from_env());
+      model = r.dir;
+      if (source) *source = std::move(r);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "insitu: error: %s\n", e.what());
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
 void add_model_options(CLI::App& app, ModelOptions& o, bool with_context) {
-  app.add_option("-m,--model", o.model, "Hugging Face model directory")->required();
+  add_model_source_option(app, o.model,
+                          "Hugging Face model directory, or hub id org/name[@revision]", &o.source);
   app.add_option("-t,--threads", o.threads, "worker threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   if (with_context)

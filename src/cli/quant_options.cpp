@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "hub/uqff_probe.h"
 #include "model/arch.h"
 #include "model/config.h"
 #include "model/isq/size_estimate.h"
@@ -32,6 +33,22 @@ QuantType source_type(const ModelConfig& c) {
   if (c.dtype == "float16") return QuantType::kF16;
   return QuantType::kBF16;
 }
+// --quant prefers a pre-quantized UQFF artifact (the model itself, then the community repo or
+// the sibling <dir>-UQFF folder; reference §1.4). insitu cannot read UQFF files yet, so a match
+// stops with a message instead of silently quantizing something other than what was found.
+void refuse_uqff_artifact(const std::string& flag_value, const std::string& probe_value,
+                          const std::string& model_dir) {
+  const auto artifact = hub::find_uqff_artifact(hub::describe_model_dir(model_dir), probe_value,
+                                                hub::HubOptions::from_env());
+  if (!artifact) return;
+  std::string shards;
+  for (const auto& s : artifact->shards) shards += (shards.empty() ? "" : ", ") + s;
+  throw Error(ErrorCode::kUnsupported,
+              "--quant " + flag_value + " selects the UQFF artifact '" + artifact->quant + "' in " +
+                  artifact->location + " (" + shards +
+                  "), and insitu cannot read UQFF files yet; use --isq " + probe_value +
+                  " to quantize in situ instead");
+}
 }  // namespace
 
 QuantPolicy resolve_quant_policy(const QuantOptions& o, const std::string& model_dir,
@@ -51,10 +68,12 @@ QuantPolicy resolve_quant_policy(const QuantOptions& o, const std::string& model
       const AutoChoice choice =
           choose_auto_quant(c, arch, source_type(c), context, default_memory_budget());
       std::fprintf(stderr, "[%s]\n", choice.explanation.c_str());
+      if (choice.type)
+        refuse_uqff_artifact(o.quant, std::string(quant_info(*choice.type).name), model_dir);
       p.default_type = choice.type;
     } else {
-      // No pre-quantized artifact format is readable yet, so --quant always quantizes in situ.
-      p.default_type = v.type;
+      refuse_uqff_artifact(o.quant, o.quant, model_dir);
+      p.default_type = v.type;  // no artifact: quantize in situ (the reference's ISQ fallback)
     }
   }
   if (o.organization == "moqe" && !p.default_type && p.topology.empty())

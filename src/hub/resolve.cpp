@@ -122,6 +122,9 @@ ResolvedModel describe_model_dir(const std::string& dir) {
 ResolvedModel resolve_model_source(const std::string& m, const HubOptions& options,
                                    HttpClient* http) {
   if (!m.empty() && path_exists(m)) return {m, false, "", "", ""};
+  // Spelled as a filesystem path (hub ids never start with '/', '.' or '~'): the loaders report
+  // the missing path exactly as they did before hub ids existed.
+  if (!m.empty() && (m[0] == '/' || m[0] == '.' || m[0] == '~')) return {m, false, "", "", ""};
   std::string why;
   const auto parsed = try_parse_repo_id(m, &why);
   if (!parsed)
@@ -152,7 +155,13 @@ ResolvedModel resolve_model_source(const std::string& m, const HubOptions& optio
     http = own.get();
   }
   HubClient hub(options, *http);
-  const RepoInfo info = hub.repo_info(id);
+  RepoInfo info;
+  try {
+    info = hub.repo_info(id);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+    throw Error(e.code(), std::string(e.what()) + " (and there is no local path '" + m + "')");
+  }
   cache.write_ref(id, info.commit);
   std::vector<std::string> listing;
   for (const auto& f : info.files) listing.push_back(f.path);

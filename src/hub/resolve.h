@@ -18,7 +18,9 @@ struct ResolvedModel {
   std::string commit;    // the snapshot's commit (hub only)
 };
 
-// An existing local path wins and is returned unchanged. Otherwise `m` must be a hub id: a
+// An existing local path wins and is returned unchanged, and so is a missing one spelled as a
+// path (starting with '/', '.' or '~'), for the loaders to report. Otherwise `m` must be a
+// hub id: a
 // snapshot in the cache that already holds every model file is used without any request;
 // else (unless options.offline) the file list is fetched and the missing model files are
 // downloaded. `http` null: libcurl. Throws Error naming `m` on a bad id, a missing repo /

@@ -9,6 +9,7 @@
 
 #include "chat/chat_template.h"
 #include "cli/command.h"
+#include "cli/common_options.h"
 #include "core/error.h"
 
 namespace insitu::cli {
@@ -58,9 +59,9 @@ int run(const TemplateOptions& o) {
 
 RunFn setup(CLI::App& app) {
   auto o = std::make_shared<TemplateOptions>();
-  app.add_option("-m,--model", o->model,
-                 "model directory (chat_template.jinja or tokenizer_config.json)")
-      ->required();
+  add_model_source_option(
+      app, o->model,
+      "model directory (chat_template.jinja or tokenizer_config.json), or hub id org/name");
   app.add_option("--messages", o->messages, "JSON file: a list of {role, content} messages")
       ->required();
   app.add_option("--tools", o->tools, "JSON file: a list of tool schemas");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/common_options.h"
 #include "tokenizer/tokenizer.h"
 
 namespace insitu::cli {
@@ -30,7 +31,8 @@ int run(const TokenizeOptions& o) {
 
 RunFn setup(CLI::App& app) {
   auto o = std::make_shared<TokenizeOptions>();
-  app.add_option("-m,--model", o->model, "directory holding tokenizer.json")->required();
+  add_model_source_option(app, o->model,
+                          "directory holding tokenizer.json, or hub id org/name[@revision]");
   app.add_flag("--special", o->special,
                "add the special tokens of the post-processor (e.g. BOS), as add_special_tokens");
   app.add_option("text", o->text, "text to tokenize")->required();
