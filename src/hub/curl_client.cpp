@@ -109,8 +109,8 @@ class CurlClient : public HttpClient {
     curl_easy_cleanup(curl);
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && t.sink_refused)) {
       const std::string why = error[0] ? error : curl_easy_strerror(rc);
-      throw Error(ErrorCode::kIo, "network error on " + request.method + " " + request.url +
-                                      ": " + why);
+      throw Error(ErrorCode::kIo,
+                  "network error on " + request.method + " " + request.url + ": " + why);
     }
     if (t.sink_refused)
       throw Error(ErrorCode::kIo, "transfer of " + request.url + " stopped by the receiver");
@@ -120,6 +120,8 @@ class CurlClient : public HttpClient {
 
 }  // namespace
 
-std::unique_ptr<HttpClient> make_curl_client() { return std::make_unique<CurlClient>(); }
+std::unique_ptr<HttpClient> make_curl_client() {
+  return std::make_unique<CurlClient>();
+}
 
 }  // namespace insitu::hub

@@ -21,12 +21,15 @@ namespace {
 void make_dirs(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw Error(ErrorCode::kIo, "cannot create directory " + dir.string() + ": " + ec.message());
+  if (ec)
+    throw Error(ErrorCode::kIo, "cannot create directory " + dir.string() + ": " + ec.message());
 }
 
 }  // namespace
 
-std::string HfCache::repo_dir(const RepoId& r) const { return root_ + "/" + r.cache_folder(); }
+std::string HfCache::repo_dir(const RepoId& r) const {
+  return root_ + "/" + r.cache_folder();
+}
 
 std::string HfCache::snapshot_dir(const RepoId& r, const std::string& commit) const {
   return repo_dir(r) + "/snapshots/" + commit;
@@ -47,7 +50,8 @@ std::optional<std::string> HfCache::commit_for(const RepoId& r) const {
   std::stringstream ss;
   ss << f.rdbuf();
   std::string commit = ss.str();
-  while (!commit.empty() && (commit.back() == '\n' || commit.back() == '\r' || commit.back() == ' '))
+  while (!commit.empty() &&
+         (commit.back() == '\n' || commit.back() == '\r' || commit.back() == ' '))
     commit.pop_back();
   if (!is_commit_hash(commit)) return std::nullopt;  // foreign or damaged ref: ask the hub
   return commit;
@@ -69,8 +73,8 @@ void HfCache::link_snapshot_file(const RepoId& r, const std::string& commit,
   fs::remove(link, ec);
   fs::create_symlink(target, link, ec);
   if (ec)
-    throw Error(ErrorCode::kIo, "cannot link " + link.string() + " -> " + target.string() + ": " +
-                                    ec.message());
+    throw Error(ErrorCode::kIo,
+                "cannot link " + link.string() + " -> " + target.string() + ": " + ec.message());
 }
 
 void HfCache::mark_missing(const RepoId& r, const std::string& commit,

@@ -14,7 +14,7 @@ namespace insitu::hub {
 struct HttpResponse;
 
 struct HttpRequest {
-  std::string method = "GET";        // "GET" or "HEAD"
+  std::string method = "GET";  // "GET" or "HEAD"
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   bool follow_redirects = true;      // false: return the 3xx itself (to read its headers)
@@ -24,7 +24,7 @@ struct HttpRequest {
   // reach a sink.
   std::function<bool(const HttpResponse& head, const char* data, size_t size)> on_body;
   long connect_timeout_s = 10;
-  long stall_timeout_s = 60;         // abort when no byte arrives for this long
+  long stall_timeout_s = 60;  // abort when no byte arrives for this long
 };
 
 struct HttpResponse {

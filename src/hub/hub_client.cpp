@@ -29,10 +29,11 @@ bool is_hex(const std::string& s, size_t n) {
 // ETags become blob file names, so only plain tokens are accepted from a server.
 void check_etag(const std::string& etag, const RepoId& repo, const std::string& file) {
   bool ok = !etag.empty() && etag.size() <= 128;
-  for (char c : etag) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+  for (char c : etag)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
   if (!ok)
-    throw Error(ErrorCode::kCorruptFile, "the hub sent an unusable ETag '" + etag + "' for " +
-                                             file + " in " + repo.repo());
+    throw Error(ErrorCode::kCorruptFile,
+                "the hub sent an unusable ETag '" + etag + "' for " + file + " in " + repo.repo());
 }
 
 std::optional<uint64_t> parse_size(const std::string& s) {
@@ -96,13 +97,12 @@ void throw_hub_error(const HttpResponse& r, const RepoId& repo, const std::strin
     if (!file.empty() && code != "RepoNotFound")
       throw Error(ErrorCode::kNotFound, "file not found: " + file + " in " + repo.repo() + "@" +
                                             repo.revision + " on " + endpoint);
-    throw Error(ErrorCode::kNotFound,
-                "repository or revision not found: " + repo.repo() + "@" + repo.revision + " on " +
-                    endpoint);
+    throw Error(ErrorCode::kNotFound, "repository or revision not found: " + repo.repo() + "@" +
+                                          repo.revision + " on " + endpoint);
   }
   throw Error(ErrorCode::kIo, "the hub answered HTTP " + std::to_string(r.status) + " for " +
-                                  (file.empty() ? repo.repo() : repo.repo() + "/" + file) +
-                                  " on " + endpoint + ": " + body_excerpt(r.body));
+                                  (file.empty() ? repo.repo() : repo.repo() + "/" + file) + " on " +
+                                  endpoint + ": " + body_excerpt(r.body));
 }
 
 std::vector<std::string> HubClient::auth_headers() const {
@@ -173,7 +173,8 @@ RepoFile HubClient::file_metadata(const RepoId& repo, const std::string& commit,
       if (loc.empty() || loc.front() != '/')
         throw Error(ErrorCode::kIo, "unexpected redirect for " + url + " to '" + loc + "'");
       const size_t scheme = options_.endpoint.find("://");
-      const size_t host_end = options_.endpoint.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+      const size_t host_end =
+          options_.endpoint.find('/', scheme == std::string::npos ? 0 : scheme + 3);
       url = options_.endpoint.substr(0, host_end) + loc;
       continue;
     }
@@ -184,7 +185,8 @@ RepoFile HubClient::file_metadata(const RepoId& repo, const std::string& commit,
     const std::string size = r.header("x-linked-size");
     f.size = parse_size(size.empty() ? r.header("content-length") : size);
     if (f.etag.empty())
-      throw Error(ErrorCode::kCorruptFile, "the hub sent no ETag for " + path + " in " + repo.repo());
+      throw Error(ErrorCode::kCorruptFile,
+                  "the hub sent no ETag for " + path + " in " + repo.repo());
     return f;
   }
   throw Error(ErrorCode::kIo, "too many redirects for " + url);
@@ -201,13 +203,16 @@ void HubClient::download(const HfCache& cache, const RepoId& repo, const std::st
   const std::string blob = cache.blob_path(repo, file.etag);
   FileLock lock(cache.lock_path(repo, file.etag));
   std::error_code ec;
-  const bool have = fs::is_regular_file(blob, ec) && (!file.size || fs::file_size(blob, ec) == *file.size);
+  const bool have =
+      fs::is_regular_file(blob, ec) && (!file.size || fs::file_size(blob, ec) == *file.size);
   if (!have) {
     fs::create_directories(fs::path(blob).parent_path(), ec);
     const std::string incomplete = blob + ".incomplete";
     fetch_blob(repo, file_url(repo, commit, file.path), file, incomplete);
     fs::rename(incomplete, blob, ec);
-    if (ec) throw Error(ErrorCode::kIo, "cannot move " + incomplete + " to " + blob + ": " + ec.message());
+    if (ec)
+      throw Error(ErrorCode::kIo,
+                  "cannot move " + incomplete + " to " + blob + ": " + ec.message());
   }
   cache.link_snapshot_file(repo, commit, file.path, file.etag);
 }
@@ -281,10 +286,11 @@ void HubClient::fetch_blob(const RepoId& repo, const std::string& url, const Rep
       }
     }
     if (attempt >= options_.max_attempts)
-      throw Error(ErrorCode::kIo,
-                  "download of " + what + " failed after " + std::to_string(attempt) +
-                      " attempt(s): " + failure + "; " + std::to_string(file_size_or_zero(incomplete)) +
-                      " bytes are kept in " + incomplete + " and the next run resumes from there");
+      throw Error(ErrorCode::kIo, "download of " + what + " failed after " +
+                                      std::to_string(attempt) + " attempt(s): " + failure + "; " +
+                                      std::to_string(file_size_or_zero(incomplete)) +
+                                      " bytes are kept in " + incomplete +
+                                      " and the next run resumes from there");
     std::fprintf(stderr, "[%s: %s; resuming (attempt %d of %d)]\n", what.c_str(), failure.c_str(),
                  attempt + 1, options_.max_attempts);
     std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));

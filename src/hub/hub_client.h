@@ -19,9 +19,9 @@
 namespace insitu::hub {
 
 struct RepoFile {
-  std::string path;             // "config.json", "sub/dir/file"
+  std::string path;  // "config.json", "sub/dir/file"
   std::optional<uint64_t> size;
-  std::string etag;             // normalized; "" when the listing did not say
+  std::string etag;  // normalized; "" when the listing did not say
 };
 
 struct RepoInfo {
@@ -43,8 +43,7 @@ class HubClient {
   // already has it. Downloads go to blobs/<etag>.incomplete, resume with Range after a cut
   // (options.max_attempts tries, and across runs), and are checked against the size and, for
   // SHA-256 ETags (LFS files), the content hash before they are renamed into place.
-  void download(const HfCache& cache, const RepoId& repo, const std::string& commit,
-                RepoFile file);
+  void download(const HfCache& cache, const RepoId& repo, const std::string& commit, RepoFile file);
 
   std::string file_url(const RepoId& repo, const std::string& rev, const std::string& path) const;
 

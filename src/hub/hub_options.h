@@ -18,10 +18,10 @@ struct HubOptions {
   bool offline = false;                     // cache only, never a request
   std::string cache_dir;                    // the "hub" directory holding models--org--name/
   std::string uqff_org = kDefaultUqffOrg;
-  bool progress = true;                     // progress bar on stderr when it is a TTY
-  int max_attempts = 5;                     // per file; each retry resumes with Range
+  bool progress = true;  // progress bar on stderr when it is a TTY
+  int max_attempts = 5;  // per file; each retry resumes with Range
   long connect_timeout_s = 10;
-  long stall_timeout_s = 60;                // abort a transfer that moves no byte this long
+  long stall_timeout_s = 60;  // abort a transfer that moves no byte this long
 
   // HF_ENDPOINT, HF_TOKEN (else the file $HF_TOKEN_PATH or $HF_HOME/token that `hf auth login`
   // writes), HF_HUB_OFFLINE, HF_HUB_CACHE / HF_HOME, HF_HUB_DISABLE_PROGRESS_BARS,

@@ -7,7 +7,9 @@
 namespace insitu::hub {
 namespace {
 
-bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_word(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // One part of "org/name": what huggingface_hub's validate_repo_id accepts.
 std::string part_problem(std::string_view p, const char* what) {
@@ -52,9 +54,8 @@ std::optional<RepoId> try_parse_repo_id(std::string_view id, std::string* why) {
     if (std::string p = revision_problem(out.revision); !p.empty()) return fail(p);
   }
   const size_t slash = repo.find('/');
-  if (slash == std::string_view::npos) return fail("expected org/name");
-  if (repo.find('/', slash + 1) != std::string_view::npos)
-    return fail("expected exactly one '/' (org/name)");
+  if (slash == std::string_view::npos) return fail("it has no '/'");
+  if (repo.find('/', slash + 1) != std::string_view::npos) return fail("it has more than one '/'");
   if (repo.size() > 96) return fail("longer than 96 characters");
   out.org = std::string(repo.substr(0, slash));
   out.name = std::string(repo.substr(slash + 1));
@@ -66,14 +67,15 @@ std::optional<RepoId> try_parse_repo_id(std::string_view id, std::string* why) {
 RepoId parse_repo_id(std::string_view id) {
   std::string why;
   if (auto r = try_parse_repo_id(id, &why)) return *r;
-  throw Error(ErrorCode::kInvalidArgument, "invalid hub model id '" + std::string(id) + "': " +
-                                               why + " (expected org/name[@revision])");
+  throw Error(ErrorCode::kInvalidArgument, "invalid hub model id '" + std::string(id) +
+                                               "': " + why + " (expected org/name[@revision])");
 }
 
 bool is_commit_hash(std::string_view s) {
   if (s.size() != 40) return false;
   for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)))
+    if (!std::isxdigit(static_cast<unsigned char>(c)) ||
+        std::isupper(static_cast<unsigned char>(c)))
       return false;
   return true;
 }

@@ -25,7 +25,8 @@ constexpr const char* kIndex = "model.safetensors.index.json";
 constexpr const char* kSingle = "model.safetensors";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Shard names of an index file's weight_map, sorted and unique.
@@ -128,8 +129,9 @@ ResolvedModel resolve_model_source(const std::string& m, const HubOptions& optio
   std::string why;
   const auto parsed = try_parse_repo_id(m, &why);
   if (!parsed)
-    throw Error(ErrorCode::kInvalidArgument, "model '" + m + "' is not an existing path, and not a hub id: " +
-                                          why + " (expected a directory or org/name[@revision])");
+    throw Error(ErrorCode::kInvalidArgument,
+                "model '" + m + "' is not an existing path, and not a hub id: " + why +
+                    " (expected a directory or org/name[@revision])");
   const RepoId& id = *parsed;
   const HfCache cache(options.cache_dir);
   const std::string label = id.repo() + "@" + id.revision;
@@ -142,9 +144,10 @@ ResolvedModel resolve_model_source(const std::string& m, const HubOptions& optio
   }
   if (options.offline) {
     if (cached)
-      throw Error(ErrorCode::kNotFound, label + " is only partly in the Hugging Face cache " +
-                                            cache.repo_dir(id) + " (missing: " + join(missing) +
-                                            ") and HF_HUB_OFFLINE is set, so nothing is downloaded");
+      throw Error(ErrorCode::kNotFound,
+                  label + " is only partly in the Hugging Face cache " + cache.repo_dir(id) +
+                      " (missing: " + join(missing) +
+                      ") and HF_HUB_OFFLINE is set, so nothing is downloaded");
     throw Error(ErrorCode::kNotFound, label + " is not in the Hugging Face cache " + cache.root() +
                                           " and HF_HUB_OFFLINE is set, so nothing is downloaded");
   }

@@ -11,7 +11,7 @@
 namespace insitu::hub {
 
 struct ResolvedModel {
-  std::string dir;       // directory to load from (the local path as given, or a snapshot)
+  std::string dir;  // directory to load from (the local path as given, or a snapshot)
   bool from_hub = false;
   std::string repo;      // "org/name" (hub only)
   std::string revision;  // as requested, default "main" (hub only)

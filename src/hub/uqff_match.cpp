@@ -17,7 +17,8 @@ std::string lower(std::string s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bool listed(const std::vector<std::string>& listing, const std::string& name) {
@@ -128,8 +129,10 @@ std::optional<UqffGroup> match_uqff(const std::string& input,
     }
   }
   std::optional<std::string> first;
-  if (ends_with(input, ".uqff") && listed(listing, input)) first = input;
-  else first = resolve_uqff_shorthand(input, listing);
+  if (ends_with(input, ".uqff") && listed(listing, input))
+    first = input;
+  else
+    first = resolve_uqff_shorthand(input, listing);
   if (!first) return std::nullopt;
   UqffGroup g;
   g.shards = expand_uqff_shards(*first, listing);

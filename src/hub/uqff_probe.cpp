@@ -36,7 +36,8 @@ std::vector<std::string> list_dir(const std::string& dir) {
 
 Place local_place(const std::string& dir) {
   Place p{dir, false, fs::path(dir).lexically_normal().filename().string(), list_dir(dir), {}};
-  if (p.basename.empty()) p.basename = fs::path(dir).lexically_normal().parent_path().filename().string();
+  if (p.basename.empty())
+    p.basename = fs::path(dir).lexically_normal().parent_path().filename().string();
   const std::string report = dir + "/" + kUqffReport;
   if (fs::exists(report)) p.report_text = read_text_file(report);
   return p;
@@ -92,8 +93,8 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 std::optional<UqffArtifact> find_uqff_artifact(const ResolvedModel& source,
-                                               const std::string& quant,
-                                               const HubOptions& options, HttpClient* http) {
+                                               const std::string& quant, const HubOptions& options,
+                                               HttpClient* http) {
   std::unique_ptr<HttpClient> own;
   if (!http) {
     own = make_curl_client();

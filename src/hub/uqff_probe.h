@@ -16,7 +16,7 @@
 namespace insitu::hub {
 
 struct UqffArtifact {
-  std::string location;             // a directory, or a hub repo "org/name"
+  std::string location;  // a directory, or a hub repo "org/name"
   bool on_hub = false;
   std::string quant;                // the matched group: report name or shard prefix
   std::vector<std::string> shards;  // file names inside `location`
@@ -27,8 +27,7 @@ struct UqffArtifact {
 // Error(kCorruptFile) for an invalid uqff_report.json. A community repo or sibling folder that
 // exists but has no match prints a note on stderr and yields nullopt. `http` null: libcurl.
 std::optional<UqffArtifact> find_uqff_artifact(const ResolvedModel& source,
-                                               const std::string& quant,
-                                               const HubOptions& options,
+                                               const std::string& quant, const HubOptions& options,
                                                HttpClient* http = nullptr);
 
 }  // namespace insitu::hub

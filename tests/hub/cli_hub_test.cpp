@@ -29,8 +29,10 @@ class CliHubTest : public HubTest {
   }
   void TearDown() override {
     for (const auto& [n, v] : saved_) {
-      if (v) setenv(n.c_str(), v->c_str(), 1);
-      else unsetenv(n.c_str());
+      if (v)
+        setenv(n.c_str(), v->c_str(), 1);
+      else
+        unsetenv(n.c_str());
     }
   }
   std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
@@ -79,8 +81,7 @@ TEST_F(CliHubTest, ErrorsNameTheIdAndTheCause) {
 
 TEST_F(CliHubTest, QuantStopsAtACommunityUqffArtifact) {
   write_bytes(served_repo("uqff-org/demo-llama-14m-UQFF") / "q4k-0.uqff", "u");
-  const CommandResult r =
-      run_insitu("run -m test-org/demo-llama-14m --quant 4 -p hi -n 1 -q");
+  const CommandResult r = run_insitu("run -m test-org/demo-llama-14m --quant 4 -p hi -n 1 -q");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("uqff-org/demo-llama-14m-UQFF"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("q4k-0.uqff"), std::string::npos) << r.output;

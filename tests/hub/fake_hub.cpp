@@ -50,7 +50,8 @@ std::string FakeHub::commit_of(const std::string& repo) {
 }
 
 std::string FakeHub::git_blob_id(const std::string& content) {
-  const std::string blob = "blob " + std::to_string(content.size()) + std::string(1, '\0') + content;
+  const std::string blob =
+      "blob " + std::to_string(content.size()) + std::string(1, '\0') + content;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_Digest(blob.data(), blob.size(), md, &n, EVP_sha1(), nullptr);
@@ -125,9 +126,8 @@ struct FakeHub::Impl {
       }
       siblings.push_back(s);
     }
-    const nlohmann::json j = {{"id", org + "/" + name},
-                              {"sha", commit_of(org + "/" + name)},
-                              {"siblings", siblings}};
+    const nlohmann::json j = {
+        {"id", org + "/" + name}, {"sha", commit_of(org + "/" + name)}, {"siblings", siblings}};
     res.set_content(j.dump(), "application/json");
   }
 
@@ -150,8 +150,8 @@ struct FakeHub::Impl {
       hub::Sha256 h;
       h.update(content.data(), content.size());
       res.status = 302;
-      res.set_header("Location", "http://127.0.0.1:" + std::to_string(port) + "/cdn/" + org +
-                                     "/" + name + "/" + file);
+      res.set_header("Location", "http://127.0.0.1:" + std::to_string(port) + "/cdn/" + org + "/" +
+                                     name + "/" + file);
       res.set_header("X-Linked-Etag", "\"" + h.hex_digest() + "\"");
       res.set_header("X-Linked-Size", std::to_string(content.size()));
       res.set_header("ETag", "\"" + git_blob_id(content) + "\"");
@@ -188,14 +188,14 @@ struct FakeHub::Impl {
       return;
     }
     auto data = std::make_shared<std::string>(std::move(content));
-    res.set_content_provider(
-        data->size(), "application/octet-stream",
-        [data](size_t offset, size_t length, httplib::DataSink& sink) {
-          // httplib asks for the (possibly ranged) bytes; send half of them, then fail.
-          const size_t half = length / 2;
-          sink.write(data->data() + offset, half);
-          return false;
-        });
+    res.set_content_provider(data->size(), "application/octet-stream",
+                             [data](size_t offset, size_t length, httplib::DataSink& sink) {
+                               // httplib asks for the (possibly ranged) bytes; send half of them,
+                               // then fail.
+                               const size_t half = length / 2;
+                               sink.write(data->data() + offset, half);
+                               return false;
+                             });
   }
 };
 
@@ -225,7 +225,9 @@ FakeHub::~FakeHub() {
   impl_->thread.join();
 }
 
-std::string FakeHub::endpoint() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string FakeHub::endpoint() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port);
+}
 
 void FakeHub::require_token(const std::string& token) {
   std::lock_guard<std::mutex> lock(impl_->mu);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,7 +30,9 @@ inline void write_bytes(const std::filesystem::path& p, const std::string& s) {
   std::ofstream(p, std::ios::binary) << s;
 }
 
-inline std::string demo_model_dir() { return source_dir() + "/models/demo-llama-14m"; }
+inline std::string demo_model_dir() {
+  return source_dir() + "/models/demo-llama-14m";
+}
 
 class HubTest : public ::testing::Test {
  protected:
@@ -45,6 +48,9 @@ class HubTest : public ::testing::Test {
     write_bytes(repo / "pytorch_model.bin", "not a checkpoint insitu reads");
     write_bytes(repo / "original" / "params.json", "{}");
     hub_ = std::make_unique<FakeHub>(served_.str());
+    // libcurl honours proxy variables; the fake hub must be reached directly.
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
     options_.endpoint = hub_->endpoint();
     options_.cache_dir = (cache_.path / "hub").string();
     options_.progress = false;

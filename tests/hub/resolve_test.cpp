@@ -1,5 +1,7 @@
 // -m resolution against the fake hub: download into the HF cache layout, cache reuse without a
 // request, offline mode, resume after a cut connection, authentication, 404s, bad ids.
+#include "hub/resolve.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -7,9 +9,8 @@
 #include "core/error.h"
 #include "hub/hf_cache.h"
 #include "hub/hub_client.h"
-#include "hub/resolve.h"
-#include "hub/sha256.h"
 #include "hub/hub_test_util.h"
+#include "hub/sha256.h"
 
 namespace insitu::test {
 namespace {
@@ -35,10 +36,14 @@ std::string error_of(F&& f) {
   return "";
 }
 
-const std::set<std::string> kDemoFiles = {
-    "chat_template.jinja", "config.json", "generation_config.json",
-    "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-    "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json"};
+const std::set<std::string> kDemoFiles = {"chat_template.jinja",
+                                          "config.json",
+                                          "generation_config.json",
+                                          "model-00001-of-00002.safetensors",
+                                          "model-00002-of-00002.safetensors",
+                                          "model.safetensors.index.json",
+                                          "tokenizer.json",
+                                          "tokenizer_config.json"};
 
 std::set<std::string> snapshot_files(const std::string& dir) {
   std::set<std::string> out;
@@ -65,10 +70,10 @@ TEST_F(HubTest, DownloadsTheModelFilesIntoTheHuggingFaceCacheLayout) {
     ASSERT_TRUE(fs::is_symlink(link)) << name;
     const std::string content = read_bytes(fs::path(demo_model_dir()) / name);
     // Blob names: SHA-256 for LFS files, git blob id for the rest; links are relative.
-    const std::string etag = name.find(".safetensors") != std::string::npos &&
-                                     name.find(".json") == std::string::npos
-                                 ? sha256_of(content)
-                                 : FakeHub::git_blob_id(content);
+    const std::string etag =
+        name.find(".safetensors") != std::string::npos && name.find(".json") == std::string::npos
+            ? sha256_of(content)
+            : FakeHub::git_blob_id(content);
     EXPECT_EQ(fs::read_symlink(link).string(), "../../blobs/" + etag) << name;
     EXPECT_EQ(read_bytes(link), content) << name;
   }
@@ -76,7 +81,8 @@ TEST_F(HubTest, DownloadsTheModelFilesIntoTheHuggingFaceCacheLayout) {
     EXPECT_EQ(e.path().extension(), "") << "left behind: " << e.path();
   // What the repo lacks is recorded as huggingface_hub does.
   EXPECT_TRUE(fs::exists(repo_dir / ".no_exist" / commit / "chat_template.json"));
-  EXPECT_TRUE(fs::exists(fs::path(options_.cache_dir) / ".locks" / "models--test-org--demo-llama-14m"));
+  EXPECT_TRUE(
+      fs::exists(fs::path(options_.cache_dir) / ".locks" / "models--test-org--demo-llama-14m"));
 }
 
 TEST_F(HubTest, SecondResolveUsesTheCacheWithoutAnyRequest) {
@@ -88,8 +94,8 @@ TEST_F(HubTest, SecondResolveUsesTheCacheWithoutAnyRequest) {
   EXPECT_EQ(second.dir, first.dir);
   EXPECT_EQ(second.commit, first.commit);
   // The commit as revision finds the same snapshot, also without a request.
-  const ResolvedModel pinned = hub::resolve_model_source(std::string(kRepo) + "@" + first.commit,
-                                                         options_);
+  const ResolvedModel pinned =
+      hub::resolve_model_source(std::string(kRepo) + "@" + first.commit, options_);
   EXPECT_EQ(hub_->request_count(), 0u);
   EXPECT_EQ(pinned.dir, first.dir);
 }
@@ -123,7 +129,8 @@ TEST_F(HubTest, OfflineUsesOnlyTheCache) {
   options_.offline = true;
   const std::string msg = error_of([&] { hub::resolve_model_source(kRepo, options_); });
   EXPECT_NE(msg.find("test-org/demo-llama-14m@main is not in the Hugging Face cache"),
-            std::string::npos) << msg;
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find("HF_HUB_OFFLINE"), std::string::npos) << msg;
   EXPECT_EQ(hub_->request_count(), 0u);
   EXPECT_FALSE(fs::exists(cache_repo("models--test-org--demo-llama-14m")));
@@ -170,8 +177,8 @@ TEST_F(HubTest, ResumesAPartialDownloadOnTheNextRun) {
   // Nothing partial in place: only the .incomplete file, no blob, no snapshot link.
   EXPECT_FALSE(fs::exists(blobs / etag));
   EXPECT_EQ(fs::file_size(blobs / (etag + ".incomplete")), content.size() / 2);
-  const fs::path link =
-      cache_repo("models--test-org--demo-llama-14m") / "snapshots" / FakeHub::commit_of(kRepo) / shard;
+  const fs::path link = cache_repo("models--test-org--demo-llama-14m") / "snapshots" /
+                        FakeHub::commit_of(kRepo) / shard;
   EXPECT_FALSE(fs::exists(fs::symlink_status(link)));
 
   hub_->clear_log();
@@ -211,7 +218,8 @@ TEST_F(HubTest, UsesHeadRequestsWhenTheListingHasNoBlobMetadata) {
   EXPECT_EQ(heads, kDemoFiles.size());
   const std::string shard = "model-00001-of-00002.safetensors";
   const std::string content = read_bytes(fs::path(demo_model_dir()) / shard);
-  EXPECT_EQ(fs::read_symlink(fs::path(m.dir) / shard).string(), "../../blobs/" + sha256_of(content));
+  EXPECT_EQ(fs::read_symlink(fs::path(m.dir) / shard).string(),
+            "../../blobs/" + sha256_of(content));
 }
 
 TEST_F(HubTest, AuthenticationRequiredWithoutTokenAndSuccessWithIt) {
@@ -318,8 +326,8 @@ TEST(RepoIdTest, RecognisesCacheSnapshotFolders) {
 
 TEST(HubOptionsTest, ReadsHuggingFaceHubEnvironment) {
   TempDir home;
-  const char* names[] = {"HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_ENDPOINT",
-                         "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "INSITU_UQFF_ORG"};
+  const char* names[] = {"HF_HOME",  "HF_HUB_CACHE",  "HUGGINGFACE_HUB_CACHE", "HF_ENDPOINT",
+                         "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE",        "INSITU_UQFF_ORG"};
   std::map<std::string, std::optional<std::string>> saved;
   for (const char* n : names) {
     const char* v = std::getenv(n);
@@ -346,8 +354,10 @@ TEST(HubOptionsTest, ReadsHuggingFaceHubEnvironment) {
   EXPECT_FALSE(o.offline);
   EXPECT_EQ(o.uqff_org, "my-org");
   for (const auto& [n, v] : saved) {
-    if (v) setenv(n.c_str(), v->c_str(), 1);
-    else unsetenv(n.c_str());
+    if (v)
+      setenv(n.c_str(), v->c_str(), 1);
+    else
+      unsetenv(n.c_str());
   }
 }
 

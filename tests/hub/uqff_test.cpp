@@ -28,10 +28,12 @@ TEST(UqffMatchTest, ShardNames) {
 }
 
 TEST(UqffMatchTest, ExpandsShardRunsFromZeroToTheFirstGap) {
-  const std::vector<std::string> listing = {"q4k-0.uqff", "q4k-1.uqff", "q4k-3.uqff", "q8_0-0.uqff"};
+  const std::vector<std::string> listing = {"q4k-0.uqff", "q4k-1.uqff", "q4k-3.uqff",
+                                            "q8_0-0.uqff"};
   EXPECT_EQ(hub::expand_uqff_shards("q4k-1.uqff", listing),
             (std::vector<std::string>{"q4k-0.uqff", "q4k-1.uqff"}));
-  EXPECT_EQ(hub::expand_uqff_shards("q6k-0.uqff", listing), (std::vector<std::string>{"q6k-0.uqff"}));
+  EXPECT_EQ(hub::expand_uqff_shards("q6k-0.uqff", listing),
+            (std::vector<std::string>{"q6k-0.uqff"}));
   EXPECT_EQ(hub::expand_uqff_shards("x.uqff", listing), (std::vector<std::string>{"x.uqff"}));
 }
 
@@ -40,7 +42,7 @@ TEST(UqffMatchTest, ShorthandsFollowTheNonMetalExpandOrder) {
   EXPECT_EQ(hub::resolve_uqff_shorthand("4", {"afq4-0.uqff"}), "afq4-0.uqff");
   EXPECT_EQ(hub::resolve_uqff_shorthand("8", {"q8_0-0.uqff", "afq8-0.uqff"}), "q8_0-0.uqff");
   EXPECT_EQ(hub::resolve_uqff_shorthand("Q4_K", {"q4k-0.uqff"}), "q4k-0.uqff");  // alias
-  EXPECT_EQ(hub::resolve_uqff_shorthand("q4k", {"q4k-1.uqff"}), std::nullopt);  // needs -0
+  EXPECT_EQ(hub::resolve_uqff_shorthand("q4k", {"q4k-1.uqff"}), std::nullopt);   // needs -0
   EXPECT_EQ(hub::resolve_uqff_shorthand("5", {"afq4-0.uqff"}), std::nullopt);
   EXPECT_EQ(hub::resolve_uqff_shorthand("7", {"q4k-0.uqff"}), std::nullopt);
 }
@@ -78,11 +80,13 @@ TEST(UqffMatchTest, InvalidReportsAreErrors) {
   expect_bad(R"({"outputs": []})", "empty");
   expect_bad(R"({"outputs": [{"quant": "", "shards": ["a-0.uqff"]}]})", "empty 'quant'");
   expect_bad(R"({"outputs": [{"quant": "x", "shards": ["a-0.uqff"]},
-                             {"quant": "X", "shards": ["b-0.uqff"]}]})", "twice");
+                             {"quant": "X", "shards": ["b-0.uqff"]}]})",
+             "twice");
   expect_bad(R"({"outputs": [{"quant": "x", "shards": []}]})", "no shards");
   expect_bad(R"({"outputs": [{"quant": "x", "shards": ["c-0.uqff"]}]})", "missing");
   expect_bad(R"({"outputs": [{"quant": "x", "shards": ["a-0.uqff"]},
-                             {"quant": "y", "shards": ["a-0.uqff"]}]})", "two outputs");
+                             {"quant": "y", "shards": ["a-0.uqff"]}]})",
+             "two outputs");
   expect_bad("{", "malformed");
 }
 
@@ -113,7 +117,9 @@ class LocalProbeTest : public ::testing::Test {
   fs::path model_;
 };
 
-TEST_F(LocalProbeTest, NoArtifactMeansIsq) { EXPECT_FALSE(probe("4")); }
+TEST_F(LocalProbeTest, NoArtifactMeansIsq) {
+  EXPECT_FALSE(probe("4"));
+}
 
 TEST_F(LocalProbeTest, TheFolderItselfComesFirst) {
   write_bytes(model_ / "q4k-0.uqff", "");
