@@ -1,5 +1,5 @@
 # Warnings and build-wide flags. Release builds keep debug info (RelWithDebInfo) for profiling.
-add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare)
+add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers)
 set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O2 -g -DNDEBUG")
 set(CMAKE_C_FLAGS_RELWITHDEBINFO "-O2 -g -DNDEBUG")
 if(INSITU_SANITIZE)

@@ -6,6 +6,7 @@
 
 #include "core/cpu_features.h"
 #include "core/error.h"
+#include "kernels/thread_scratch.h"
 #include "core/half.h"
 #include "kernels/cpu/dense_kernels.h"
 #include "kernels/matmul_quant.h"
@@ -13,35 +14,9 @@
 namespace insitu {
 namespace {
 
-// A growable, 64-byte aligned buffer owned by one thread (kernel scratch must not be shared
-// between pool threads, and reusing it avoids page-faulting fresh memory on every call).
-class ThreadScratch {
- public:
-  ThreadScratch() = default;
-  ThreadScratch(const ThreadScratch&) = delete;
-  ThreadScratch& operator=(const ThreadScratch&) = delete;
-  ~ThreadScratch() { release(); }
-  void* get(size_t bytes) {
-    if (bytes > size_) {
-      release();
-      ptr_ = ::operator new(bytes, std::align_val_t{64});
-      size_ = bytes;
-    }
-    return ptr_;
-  }
 
- private:
-  void release() {
-    if (ptr_) ::operator delete(ptr_, std::align_val_t{64});
-    ptr_ = nullptr;
-    size_ = 0;
-  }
-  void* ptr_ = nullptr;
-  size_t size_ = 0;
-};
-
-thread_local ThreadScratch t_kernel_scratch;
-thread_local ThreadScratch t_prep_scratch;
+thread_local kernels::ThreadScratch t_kernel_scratch;
+thread_local kernels::ThreadScratch t_prep_scratch;
 
 const kernels::DenseKernelSet& dense_kernels_for(IsaLevel isa) {
   switch (isa) {
@@ -53,28 +28,6 @@ const kernels::DenseKernelSet& dense_kernels_for(IsaLevel isa) {
   return kernels::dense_kernels_scalar();
 }
 
-// Types without a dedicated kernel (quantized formats until src/quant provides them):
-// dequantize a tile of rows to f32 and dot it with every activation row.
-void matmul_dequantized(const WeightMatrix& w, const float* x, int64_t m, float* y,
-                        ThreadPool& pool) {
-  constexpr int64_t kTileRows = 16;
-  pool.parallel_for(w.rows, kTileRows, [&](int64_t r0, int64_t r1, int) {
-    std::vector<float> tile(kTileRows * w.cols);
-    for (int64_t rt = r0; rt < r1; rt += kTileRows) {
-      const int64_t nr = std::min(kTileRows, r1 - rt);
-      for (int64_t j = 0; j < nr; ++j) dequantize_row(w, rt + j, tile.data() + j * w.cols);
-      for (int64_t i = 0; i < m; ++i) {
-        const float* xi = x + i * w.cols;
-        for (int64_t j = 0; j < nr; ++j) {
-          const float* wr = tile.data() + j * w.cols;
-          float acc = 0.f;
-          for (int64_t c = 0; c < w.cols; ++c) acc += xi[c] * wr[c];
-          y[i * w.rows + rt + j] = acc;
-        }
-      }
-    }
-  });
-}
 
 }  // namespace
 

@@ -5,40 +5,15 @@
 
 #include "core/cpu_features.h"
 #include "core/error.h"
+#include "kernels/thread_scratch.h"
 #include "kernels/cpu/quant_kernels.h"
 
 namespace insitu {
 namespace {
 
-// A growable, 64-byte aligned buffer owned by one thread (kernel scratch is private to a pool
-// thread; reusing it avoids page-faulting fresh memory on every call).
-class QuantScratch {
- public:
-  QuantScratch() = default;
-  QuantScratch(const QuantScratch&) = delete;
-  QuantScratch& operator=(const QuantScratch&) = delete;
-  ~QuantScratch() { release(); }
-  void* get(size_t bytes) {
-    if (bytes > size_) {
-      release();
-      ptr_ = ::operator new(bytes, std::align_val_t{64});
-      size_ = bytes;
-    }
-    return ptr_;
-  }
 
- private:
-  void release() {
-    if (ptr_) ::operator delete(ptr_, std::align_val_t{64});
-    ptr_ = nullptr;
-    size_ = 0;
-  }
-  void* ptr_ = nullptr;
-  size_t size_ = 0;
-};
-
-thread_local QuantScratch t_rows_scratch;
-thread_local QuantScratch t_prep_scratch;
+thread_local kernels::ThreadScratch t_rows_scratch;
+thread_local kernels::ThreadScratch t_prep_scratch;
 
 const kernels::QuantKernelSet& quant_kernels_for(IsaLevel isa) {
   switch (isa) {
