@@ -24,48 +24,17 @@
 // With T = 8.29e6 (23 bits): |x - x~| <= 6e-8 max|lane|, i.e. the result is f32-grade.
 // Measured errors per type: tests/kernels/quant_matmul_test.cpp.
 // fp8 (values not affine in a code) decodes to f32 and uses an FMA dot.
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/quant_decode_avx512.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_fused_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
-
-constexpr int kParts = 3;
-// Largest |xq|: the top digit must stay in [-127, 127] after balanced carries.
-constexpr float kXMax = 8290000.f;
-// Codes up to this value take the all-integer path: |sum of 4 codes * xq| < 2^31.
-constexpr int kNarrowCodeMax = 63;
-static_assert(4.0 * kNarrowCodeMax * kXMax < 2147483648.0, "narrow path overflows int32");
-// Columns decoded per row and pass (a multiple of every block size and of 64).
-constexpr int64_t kSegCols = 2048;
-constexpr int64_t kSegGroups = kSegCols / 16;
-// Bytes of decode buffer per row: codes, scales, offsets of one segment.
-constexpr int64_t kRowBuf = kSegCols + 2 * kSegGroups * 4;
-constexpr int kMaxRowBlock = 4;
-
-inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
-
-// Prepared activation row layout (all offsets multiples of 64 bytes):
-//   digits [K64 / 64][3][64] int8 | lane scales sx [K64 / 4] f32 |
-//   zero-point corrections [K64 / 64][4][16] int32 | group sums [G16] f32
-// K64 = cols rounded up to 64 (padding is zero), G16 = K64 / 16 rounded up to 16. The four
-// corrections of a chunk's 16 lanes are -zero * S0, -zero * S1, -zero * S2 and
-// -zero * (256 S1 + S2), S_p the lane's digit sums (the last wraps for 8-bit zero points,
-// where it is unused).
-struct PrepLayout {
-  int64_t k64, groups, sx_off, zc_off, sum_off, stride;
-  explicit PrepLayout(int64_t cols) {
-    k64 = round_up(cols, 64);
-    groups = round_up(k64 / 16, 16);
-    sx_off = kParts * k64;
-    zc_off = sx_off + k64;
-    sum_off = zc_off + 4 * k64;
-    stride = sum_off + groups * 4;
-  }
-};
 
 // Balanced signed low byte of each int32 lane (in [-128, 127]) and the remaining high part.
 inline __m512i low_digit(__m512i v) {
@@ -122,39 +91,6 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   }
 }
 
-// Multiplies each int32 lane by 256 (mod 2^32) with a byte shuffle, which issues on port 5
-// while vpdpbusd occupies port 0.
-inline __m512i shl8(__m512i v) {
-  const __m512i ctrl = _mm512_broadcast_i32x4(
-      _mm_setr_epi32(static_cast<int>(0x020100FFu), static_cast<int>(0x060504FFu),
-                     static_cast<int>(0x0A0908FFu), static_cast<int>(0x0E0D0CFFu)));
-  return _mm512_shuffle_epi8(v, ctrl);
-}
-
-// Software prefetch spread over a loop: `bytes` bytes from `base` (R row streams, `stride`
-// apart), issued evenly over `steps` steps so the requests overlap the arithmetic instead of
-// stalling on full fill buffers in one burst.
-struct Prefetcher {
-  const uint8_t* base = nullptr;
-  size_t stride = 0, bytes = 0, per_step = 0, budget = 0, done = 0;
-  int rows = 0;
-  void start(const uint8_t* b, size_t row_stride, int n_rows, size_t row_bytes, int64_t steps) {
-    base = b;
-    stride = row_stride;
-    rows = n_rows;
-    bytes = n_rows > 0 ? row_bytes : 0;
-    per_step = steps > 0 ? (bytes + steps - 1) / steps : bytes;
-    budget = 0;
-    done = 0;
-  }
-  inline void step() {
-    budget += per_step;
-    for (; done < bytes && done < budget; done += 64)
-      for (int j = 0; j < rows; ++j)
-        _mm_prefetch(reinterpret_cast<const char*>(base + j * stride + done), _MM_HINT_T0);
-  }
-};
-
 // Dots R decoded rows (buffer rows of kRowBuf bytes) with M prepared activation rows over
 // chunks [c0, c1) (global 64-column chunk indices; the buffer holds chunk c0 first), adding
 // into acc[j][i].
@@ -167,7 +103,7 @@ inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const Pr
     pf.step();
     __m512i cv[R];
     __m512 ws[R];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) {
       const uint8_t* rb = buf + j * kRowBuf;
       cv[j] = _mm512_load_si512(rb + 64 * lc);
@@ -175,32 +111,16 @@ inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const Pr
           rep4, _mm512_castps128_ps512(
                     _mm_load_ps(reinterpret_cast<const float*>(rb + kSegCols) + 4 * lc)));
     }
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < M; ++i) {
       const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;
-      const __m512i d0 = _mm512_load_si512(xd);
-      const __m512i d1 = _mm512_load_si512(xd + 64);
-      const __m512i d2 = _mm512_load_si512(xd + 128);
+      const __m512i d[3] = {_mm512_load_si512(xd), _mm512_load_si512(xd + 64),
+                            _mm512_load_si512(xd + 128)};
       const auto* zc = reinterpret_cast<const __m512i*>(prep[i] + L.zc_off + 256 * c);
-      const __m512i z0 = kZero ? _mm512_load_si512(zc) : _mm512_setzero_si512();
       const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int j = 0; j < R; ++j) {
-        __m512i a = _mm512_dpbusd_epi32(z0, cv[j], d0);
-        __m512 f;
-        if constexpr (kNarrow) {
-          a = _mm512_dpbusd_epi32(shl8(a), cv[j], d1);
-          a = _mm512_dpbusd_epi32(shl8(a), cv[j], d2);
-          if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 3));
-          f = _mm512_cvtepi32_ps(a);
-        } else {
-          a = shl8(a);
-          if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 1));
-          a = _mm512_dpbusd_epi32(a, cv[j], d1);
-          const __m512i b = _mm512_dpbusd_epi32(
-              kZero ? _mm512_load_si512(zc + 2) : _mm512_setzero_si512(), cv[j], d2);
-          f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(b));
-        }
+        const __m512 f = dot_chunk<kNarrow, kZero>(cv[j], d, zc);
         acc[j][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(ws[j], sx), acc[j][i]);
       }
     }
@@ -212,10 +132,10 @@ template <int M, int R>
 inline void offset_terms(const uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L,
                          int64_t g0, int64_t ng, __m512 (&acc)[R][M]) {
   for (int64_t g = 0; g < ng; g += 16) {
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int j = 0; j < R; ++j) {
       const auto* off = reinterpret_cast<const float*>(buf + j * kRowBuf + kSegCols) + kSegGroups;
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int i = 0; i < M; ++i)
         acc[j][i] = _mm512_fmadd_ps(
             _mm512_load_ps(off + g),
@@ -236,9 +156,9 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
   const uint8_t* next = p.w + static_cast<size_t>(r + R) * p.row_bytes;
   Prefetcher pf;
   __m512 acc[R][M];
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < M; ++i) acc[j][i] = _mm512_setzero_ps();
   for (int64_t s = 0; s < p.cols; s += kSegCols) {
     const int64_t s_end = s + kSegCols < p.cols ? s + kSegCols : p.cols;
@@ -259,9 +179,9 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     if (dec.has_offset)
       offset_terms<M, R>(buf, prep, L, s / 16, round_up((c_end - s / 64) * 4, 16), acc);
   }
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
@@ -334,12 +254,20 @@ void quant_gemv(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   auto* s = static_cast<uint8_t*>(scratch);
   const PrepLayout L(p.cols);
   QuantProblem q = p;
+  // INSITU_GEMV_GENERAL=1 forces the decode-to-buffer path (A/B benchmarks of the fused one).
+  static const bool force_general = std::getenv("INSITU_GEMV_GENERAL") != nullptr;
+  const bool use_fused = !force_general && quant_gemv_fused_supported(p.type, p.cols);
   // Groups of up to 4 activation rows (the dispatcher sends at most 4; any m is correct).
   for (int64_t i0 = 0; i0 < p.m; i0 += 4) {
     q.x = p.x + i0 * p.cols;
     q.y = p.y + i0 * p.rows;
     q.xprep = static_cast<const uint8_t*>(p.xprep) + i0 * L.stride;
-    switch (p.m - i0 < 4 ? p.m - i0 : 4) {
+    q.m = p.m - i0 < 4 ? p.m - i0 : 4;
+    if (use_fused) {
+      quant_gemv_fused(q, r0, r1);
+      continue;
+    }
+    switch (q.m) {
       case 1: gemv_m<1>(q, dec, r0, r1, s); break;
       case 2: gemv_m<2>(q, dec, r0, r1, s); break;
       case 3: gemv_m<3>(q, dec, r0, r1, s); break;
@@ -361,5 +289,7 @@ const QuantKernelSet kAvx512Set = {
 }  // namespace insitu::kernels::avx512
 
 namespace insitu::kernels {
-const QuantKernelSet& quant_kernels_avx512() { return avx512::kAvx512Set; }
+const QuantKernelSet& quant_kernels_avx512() {
+  return avx512::kAvx512Set;
+}
 }  // namespace insitu::kernels

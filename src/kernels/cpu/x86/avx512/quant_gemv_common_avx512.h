@@ -1,0 +1,107 @@
+// Pieces shared by the AVX-512 VNNI GEMV kernels (quant_gemv_avx512.cpp: decode-to-buffer path
+// for every type; quant_gemv_fused_avx512.cpp: register-decoding paths for the common types):
+// the prepared-activation layout, the three-digit integer dot of 64 codes, the spread-out
+// software prefetcher. The arithmetic scheme is described at the top of quant_gemv_avx512.cpp.
+// Include only from AVX-512 translation units.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/x86/avx512/simd512.h"
+
+namespace insitu::kernels::avx512 {
+namespace {
+
+constexpr int kParts = 3;
+// Largest |xq|: the top digit must stay in [-127, 127] after balanced carries.
+constexpr float kXMax = 8290000.f;
+// Codes up to this value take the all-integer path: |sum of 4 codes * xq| < 2^31.
+constexpr int kNarrowCodeMax = 63;
+static_assert(4.0 * kNarrowCodeMax * kXMax < 2147483648.0, "narrow path overflows int32");
+// Columns decoded per row and pass (a multiple of every block size and of 64).
+constexpr int64_t kSegCols = 2048;
+constexpr int64_t kSegGroups = kSegCols / 16;
+// Bytes of decode buffer per row: codes, scales, offsets of one segment.
+constexpr int64_t kRowBuf = kSegCols + 2 * kSegGroups * 4;
+constexpr int kMaxRowBlock = 4;
+
+inline int64_t round_up(int64_t v, int64_t a) {
+  return (v + a - 1) / a * a;
+}
+
+// Prepared activation row layout (all offsets multiples of 64 bytes):
+//   digits [K64 / 64][3][64] int8 | lane scales sx [K64 / 4] f32 |
+//   zero-point corrections [K64 / 64][4][16] int32 | group sums [G16] f32
+// K64 = cols rounded up to 64 (padding is zero), G16 = K64 / 16 rounded up to 16. The four
+// corrections of a chunk's 16 lanes are -zero * S0, -zero * S1, -zero * S2 and
+// -zero * (256 S1 + S2), S_p the lane's digit sums (the last wraps for 8-bit zero points,
+// where it is unused).
+struct PrepLayout {
+  int64_t k64, groups, sx_off, zc_off, sum_off, stride;
+  explicit PrepLayout(int64_t cols) {
+    k64 = round_up(cols, 64);
+    groups = round_up(k64 / 16, 16);
+    sx_off = kParts * k64;
+    zc_off = sx_off + k64;
+    sum_off = zc_off + 4 * k64;
+    stride = sum_off + groups * 4;
+  }
+};
+
+// Multiplies each int32 lane by 256 (mod 2^32) with a byte shuffle, which issues on port 5
+// while vpdpbusd occupies port 0.
+inline __m512i shl8(__m512i v) {
+  const __m512i ctrl = _mm512_broadcast_i32x4(
+      _mm_setr_epi32(static_cast<int>(0x020100FFu), static_cast<int>(0x060504FFu),
+                     static_cast<int>(0x0A0908FFu), static_cast<int>(0x0E0D0CFFu)));
+  return _mm512_shuffle_epi8(v, ctrl);
+}
+
+// Software prefetch spread over a loop: `bytes` bytes from `base` (R row streams, `stride`
+// apart), issued evenly over `steps` steps so the requests overlap the arithmetic instead of
+// stalling on full fill buffers in one burst.
+struct Prefetcher {
+  const uint8_t* base = nullptr;
+  size_t stride = 0, bytes = 0, per_step = 0, budget = 0, done = 0;
+  int rows = 0;
+  void start(const uint8_t* b, size_t row_stride, int n_rows, size_t row_bytes, int64_t steps) {
+    base = b;
+    stride = row_stride;
+    rows = n_rows;
+    bytes = n_rows > 0 ? row_bytes : 0;
+    per_step = steps > 0 ? (bytes + steps - 1) / steps : bytes;
+    budget = 0;
+    done = 0;
+  }
+  inline void step() {
+    budget += per_step;
+    for (; done < bytes && done < budget; done += 64)
+      for (int j = 0; j < rows; ++j)
+        _mm_prefetch(reinterpret_cast<const char*>(base + j * stride + done), _MM_HINT_T0);
+  }
+};
+
+// One 64-code chunk of one weight row against one prepared activation row: returns the chunk's
+// 16 int32 lane sums, converted to f32, of sum (code - zero) * xq (see quant_gemv_avx512.cpp).
+// d: the three digit vectors; zc: the chunk's four zero-point correction vectors.
+template <bool kNarrow, bool kZero>
+inline __m512 dot_chunk(__m512i cv, const __m512i (&d)[3], const __m512i* zc) {
+  const __m512i z0 = kZero ? _mm512_load_si512(zc) : _mm512_setzero_si512();
+  __m512i a = _mm512_dpbusd_epi32(z0, cv, d[0]);
+  if constexpr (kNarrow) {
+    a = _mm512_dpbusd_epi32(shl8(a), cv, d[1]);
+    a = _mm512_dpbusd_epi32(shl8(a), cv, d[2]);
+    if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 3));
+    return _mm512_cvtepi32_ps(a);
+  } else {
+    a = shl8(a);
+    if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 1));
+    a = _mm512_dpbusd_epi32(a, cv, d[1]);
+    const __m512i b =
+        _mm512_dpbusd_epi32(kZero ? _mm512_load_si512(zc + 2) : _mm512_setzero_si512(), cv, d[2]);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(b));
+  }
+}
+
+}  // namespace
+}  // namespace insitu::kernels::avx512

@@ -1,0 +1,402 @@
+// Register-decoding GEMV (see quant_gemv_fused_avx512.h). Per type, a "unit" is the smallest
+// whole number of blocks spanning a multiple of 64 columns (q4_0 / q8_0: two 32-element blocks;
+// q4k / q6k: one 256-element block). load() reads a unit of one row and builds what every chunk
+// of it shares (scale vectors); chunk<k>() returns chunk k's 64 codes in natural column order
+// and its per-lane weight scales (lane l covers columns 4l..4l+3 of the chunk); offsets()
+// returns one offset per 16-column group of the unit (types with per-block minimums).
+// Bit layouts: quant/ggml/blocks.h; each decoder is checked against the reference dequantizer
+// by tests/kernels/quant_matmul_test.cpp at every ISA level.
+#include "kernels/cpu/x86/avx512/quant_gemv_fused_avx512.h"
+
+#include <array>
+
+#include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
+
+namespace insitu::kernels::avx512 {
+namespace {
+
+inline __m512i bytes_index(const std::array<uint8_t, 64>& a) {
+  return _mm512_loadu_si512(a.data());
+}
+
+// Lane l of chunk k takes element 4 * k + l / 4 of v (one value per 16-element group).
+template <int k>
+inline __m512 per_group(__m512 v) {
+  return _mm512_permutexvar_ps(
+      _mm512_setr_epi32(4 * k, 4 * k, 4 * k, 4 * k, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1,
+                        4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 3, 4 * k + 3, 4 * k + 3,
+                        4 * k + 3),
+      v);
+}
+// Each 16-bit word of the first 32 bytes shifted right by a, of the last 32 bytes by b.
+template <int a, int b>
+inline __m512i srl_halves(__m512i v) {
+  return _mm512_srlv_epi16(
+      v, _mm512_setr_epi32(a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001,
+                           a * 0x10001, a * 0x10001, a * 0x10001, b * 0x10001, b * 0x10001,
+                           b * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001,
+                           b * 0x10001));
+}
+inline __m512i broadcast32(const uint8_t* p) {
+  return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// q4_0: two blocks of (f16 d | qs[16]); element l < 16 is the low nibble of qs[l], l >= 16
+// the high nibble of qs[l - 16]; value = (code - 8) * d.
+struct FusedQ4_0 {
+  static constexpr int kUnitCols = 64, kUnitBytes = 36, kChunks = 1, kZero = 8;
+  static constexpr bool kNarrow = true, kOffset = false;
+  static constexpr std::array<uint8_t, 64> kCodeIdx = [] {
+    std::array<uint8_t, 64> a{};
+    for (int i = 0; i < 64; ++i) a[i] = static_cast<uint8_t>((i < 32 ? 2 : 20) + i % 16);
+    return a;
+  }();
+  static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
+    std::array<uint8_t, 64> a{};
+    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : 18) + i % 2);
+    return a;
+  }();
+  struct Unit {
+    __m512i raw;
+  };
+  static Unit load(const uint8_t* p) { return {_mm512_maskz_loadu_epi8((1ull << 36) - 1, p)}; }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const __m512i v = _mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw);
+    // Words of the second 16 bytes of each block take the high nibbles.
+    const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0,
+                                            0, 0x40004, 0x40004, 0x40004, 0x40004);
+    cv = _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F));
+    ws = _mm512_cvtph_ps(
+        _mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(kScaleIdx), u.raw)));
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+
+// q8_0: two blocks of (f16 d | int8 qs[32]); code = q + 128.
+struct FusedQ8_0 {
+  static constexpr int kUnitCols = 64, kUnitBytes = 68, kChunks = 1, kZero = 128;
+  static constexpr bool kNarrow = false, kOffset = false;
+  static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
+    std::array<uint8_t, 64> a{};
+    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : 34) + i % 2);
+    return a;
+  }();
+  struct Unit {
+    const uint8_t* p;
+  };
+  static Unit load(const uint8_t* p) { return {p}; }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const __m512i q = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 2))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 36)), 1);
+    cv = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+    ws = _mm512_cvtph_ps(_mm512_castsi512_si256(
+        _mm512_permutexvar_epi8(bytes_index(kScaleIdx), _mm512_loadu_si512(u.p))));
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+
+// q4_K: f16 d | f16 dmin | scales[12] | qs[128]. Sub-block j (32 elements) has 6-bit scale
+// sc_j and min m_j; value = d * sc_j * code - dmin * m_j. Chunk k holds sub-blocks 2k (low
+// nibbles of qs[32k..32k+31]) and 2k + 1 (their high nibbles).
+struct FusedQ4K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 144, kChunks = 4, kZero = 0;
+  static constexpr bool kNarrow = true, kOffset = true;
+  struct Unit {
+    const uint8_t* qs;
+    __m512 sm;  // lanes 0..7: d * sc_j; lanes 8..15: -dmin * m_j
+  };
+  static Unit load(const uint8_t* p) {
+    // Packed 6-bit fields as 32-bit words u0, u1, u2 (bytes 4..15): scales 0..3 are the low
+    // 6 bits of u0's bytes, mins 0..3 of u1's; scales 4..7 are u2's low nibbles plus u0's top
+    // 2 bits, mins 4..7 u2's high nibbles plus u1's top 2 bits.
+    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 4));
+    const __m128i a = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0));  // u0 u2 u1 u2
+    const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));  // u0 u0 u1 u1
+    const __m128i lo =
+        _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)),
+                      _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    const __m128i hi =
+        _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    // Bytes now: sc0..3 | sc4..7 | m0..3 | m4..7.
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_or_si128(lo, hi)));
+    uint32_t dd;
+    __builtin_memcpy(&dd, p, 4);
+    const __m512 d = _mm512_cvtph_ps(_mm256_set1_epi32(static_cast<int>(dd)));  // d dmin d dmin ..
+    // Lanes 0..7 take d (even f16), 8..15 take -dmin (odd).
+    const __m512 dsel =
+        _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), d);
+    const __m512 sign = _mm512_castsi512_ps(_mm512_setr_epi32(
+        0, 0, 0, 0, 0, 0, 0, 0, static_cast<int>(0x80000000u), static_cast<int>(0x80000000u),
+        static_cast<int>(0x80000000u), static_cast<int>(0x80000000u), static_cast<int>(0x80000000u),
+        static_cast<int>(0x80000000u), static_cast<int>(0x80000000u),
+        static_cast<int>(0x80000000u)));
+    return {p + 16, _mm512_mul_ps(f, _mm512_xor_ps(dsel, sign))};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    cv = _mm512_and_si512(srl_halves<0, 4>(broadcast32(u.qs + 32 * k)), _mm512_set1_epi8(0x0F));
+    ws = sub_block_scales<k>(u);
+  }
+  // Lanes 0..7 of chunk k: sub-block 2k's scale; lanes 8..15: sub-block 2k + 1's.
+  template <int k>
+  static __m512 sub_block_scales(const Unit& u) {
+    return _mm512_permutexvar_ps(
+        _mm512_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1,
+                          2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1,
+                          2 * k + 1),
+        u.sm);
+  }
+  static __m512 offsets(const Unit& u) {  // group g belongs to sub-block g / 2
+    return _mm512_permutexvar_ps(
+        _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15), u.sm);
+  }
+};
+
+// q5_K: f16 d | f16 dmin | scales[12] | qh[32] | qs[128]: q4_K's codes and scales plus a 5th
+// bit, bit 2k (first 32 elements of chunk k) or 2k + 1 (last 32) of qh[l].
+struct FusedQ5K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 176, kChunks = 4, kZero = 0;
+  static constexpr bool kNarrow = true, kOffset = true;
+  struct Unit {
+    const uint8_t* p;
+    __m512 sm;
+  };
+  static Unit load(const uint8_t* p) { return {p, FusedQ4K::load(p).sm}; }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const __m512i lo =
+        _mm512_and_si512(srl_halves<0, 4>(broadcast32(u.p + 48 + 32 * k)), _mm512_set1_epi8(0x0F));
+    const __m512i hb =
+        _mm512_and_si512(srl_halves<2 * k, 2 * k + 1>(broadcast32(u.p + 16)), _mm512_set1_epi8(1));
+    cv = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
+    ws = FusedQ4K::sub_block_scales<k>({nullptr, u.sm});
+  }
+  static __m512 offsets(const Unit& u) { return FusedQ4K::offsets({nullptr, u.sm}); }
+};
+
+// q3_K: hmask[32] | qs[64] | scales[12] | f16 d. Element 128h + 32g + l: low 2 bits
+// (qs[32h + l] >> 2g) & 3, bit (4h + g) of hmask[l] adds 4; value = d * (sc - 32) * (code - 4)
+// with sixteen 6-bit scales (one per 16 elements).
+struct FusedQ3K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 110, kChunks = 4, kZero = 4;
+  static constexpr bool kNarrow = true, kOffset = false;
+  struct Unit {
+    const uint8_t* p;
+    __m512 sc;
+  };
+  static Unit load(const uint8_t* p) {
+    // Scale j: low nibble of byte j (j < 8) or high nibble of byte j - 8, plus 2 bits from
+    // bytes 8..11 (word t) at bit 2 * (j / 4) of byte j % 4 ... unpacked on 32-bit words.
+    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 96 - 4));
+    // Lanes of u: [junk, u0, u1, t].
+    const __m128i a = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 1));  // u0 u1 u0 u1
+    const __m128i lo =
+        _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 4, 4)), _mm_set1_epi32(0x0f0f0f0f));
+    const __m128i t = _mm_shuffle_epi32(u, _MM_SHUFFLE(3, 3, 3, 3));
+    const __m128i hi = _mm_slli_epi32(
+        _mm_and_si128(_mm_srlv_epi32(t, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi32(0x03030303)),
+        4);
+    const __m512i q =
+        _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_or_si128(lo, hi)), _mm512_set1_epi32(32));
+    uint16_t dh;
+    __builtin_memcpy(&dh, p + 108, 2);
+    return {p, _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(_cvtsh_ss(dh)))};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    constexpr int h = k / 2, g0 = 2 * (k & 1), g1 = g0 + 1;
+    const __m512i lo = _mm512_and_si512(srl_halves<2 * g0, 2 * g1>(broadcast32(u.p + 32 + 32 * h)),
+                                        _mm512_set1_epi8(3));
+    const __m512i hb =
+        _mm512_and_si512(srl_halves<4 * h + g0, 4 * h + g1>(broadcast32(u.p)), _mm512_set1_epi8(1));
+    cv = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 2));
+    ws = per_group<k>(u.sc);
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+
+// q2_K: scales[16] | qs[64] | f16 d | f16 dmin. Element 128c + 32g + l = (qs[32c + l] >> 2g) & 3;
+// group j (16 elements) has scale d * (scales[j] & 15) and offset -dmin * (scales[j] >> 4).
+struct FusedQ2K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 84, kChunks = 4, kZero = 0;
+  static constexpr bool kNarrow = true, kOffset = true;
+  struct Unit {
+    const uint8_t* p;
+    __m512 sc, off;
+  };
+  static Unit load(const uint8_t* p) {
+    const __m512i s = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    uint16_t dh[2];
+    __builtin_memcpy(dh, p + 80, 4);
+    const __m512 lo = _mm512_cvtepi32_ps(_mm512_and_si512(s, _mm512_set1_epi32(15)));
+    const __m512 hi = _mm512_cvtepi32_ps(_mm512_srli_epi32(s, 4));
+    return {p, _mm512_mul_ps(lo, _mm512_set1_ps(_cvtsh_ss(dh[0]))),
+            _mm512_mul_ps(hi, _mm512_set1_ps(-_cvtsh_ss(dh[1])))};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    constexpr int c = k / 2, g0 = 2 * (k & 1), g1 = g0 + 1;
+    cv = _mm512_and_si512(srl_halves<2 * g0, 2 * g1>(broadcast32(u.p + 16 + 32 * c)),
+                          _mm512_set1_epi8(3));
+    ws = per_group<k>(u.sc);
+  }
+  static __m512 offsets(const Unit& u) { return u.off; }
+};
+
+// q6_K: ql[128] | qh[64] | int8 scales[16] | f16 d; value = d * scale[e / 16] * (code - 32).
+// Half h (elements 128h..128h+127): element 128h + 32q + l has low bits from ql[64h + 32(q&1)
+// + l] (low nibble for q < 2, high for q >= 2) and high bits (qh[32h + l] >> 2q) & 3. Chunk k
+// is half k / 2, quarters 2(k & 1) and 2(k & 1) + 1.
+struct FusedQ6K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 210, kChunks = 4, kZero = 32;
+  static constexpr bool kNarrow = true, kOffset = false;
+  struct Unit {
+    const uint8_t* p;
+    __m512 sc;  // d * scale per 16-element group
+  };
+  static Unit load(const uint8_t* p) {
+    const __m512 s = _mm512_cvtepi32_ps(
+        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 192))));
+    uint16_t dh;
+    __builtin_memcpy(&dh, p + 208, 2);
+    return {p, _mm512_mul_ps(s, _mm512_set1_ps(_cvtsh_ss(dh)))};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    constexpr int h = k / 2, s = k & 1;
+    const __m512i ql = _mm512_loadu_si512(u.p + 64 * h);
+    const __m512i lo = _mm512_and_si512(_mm512_srli_epi16(ql, 4 * s), _mm512_set1_epi8(0x0F));
+    // Quarters 2s and 2s + 1 take qh bits 4s and 4s + 2.
+    const __m512i hb = _mm512_and_si512(
+        srl_halves<4 * s, 4 * s + 2>(broadcast32(u.p + 128 + 32 * h)), _mm512_set1_epi8(3));
+    cv = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
+    ws = per_group<k>(u.sc);
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+
+// Chunk k of unit u for R rows and M activation rows.
+template <class T, int k, int M, int R>
+inline void dot_unit_chunk(const typename T::Unit (&units)[R], const uint8_t* const* prep,
+                           const PrepLayout& L, int64_t c, __m512 (&acc)[R][M]) {
+  __m512i cv[R];
+  __m512 ws[R];
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j) T::template chunk<k>(units[j], cv[j], ws[j]);
+#pragma GCC unroll 4
+  for (int i = 0; i < M; ++i) {
+    const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;
+    const __m512i d[3] = {_mm512_load_si512(xd), _mm512_load_si512(xd + 64),
+                          _mm512_load_si512(xd + 128)};
+    const auto* zc = reinterpret_cast<const __m512i*>(prep[i] + L.zc_off + 256 * c);
+    const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j)
+      acc[j][i] = _mm512_fmadd_ps(dot_chunk<T::kNarrow, (T::kZero != 0)>(cv[j], d, zc),
+                                  _mm512_mul_ps(ws[j], sx), acc[j][i]);
+  }
+}
+
+template <class T, int M, int R, int k = 0>
+inline void dot_unit(const typename T::Unit (&units)[R], const uint8_t* const* prep,
+                     const PrepLayout& L, int64_t c0, __m512 (&acc)[R][M]) {
+  if constexpr (k < T::kChunks) {
+    dot_unit_chunk<T, k, M, R>(units, prep, L, c0 + k, acc);
+    dot_unit<T, M, R, k + 1>(units, prep, L, c0, acc);
+  }
+}
+
+// Rows [r, r + R): every unit of the R rows, then y.
+template <class T, int M, int R>
+void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* const* prep,
+                const PrepLayout& L) {
+  const int64_t n_units = p.cols / T::kUnitCols;
+  // Prefetch the next row block while this one is computed (see Prefetcher).
+  const int ahead = r + R < r_end ? static_cast<int>(r_end - r - R < R ? r_end - r - R : R) : 0;
+  Prefetcher pf;
+  pf.start(p.w + static_cast<size_t>(r + R) * p.row_bytes, p.row_bytes, ahead, p.row_bytes,
+           n_units);
+  __m512 acc[R][M];
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j)
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) acc[j][i] = _mm512_setzero_ps();
+  const uint8_t* row0 = p.w + static_cast<size_t>(r) * p.row_bytes;
+  for (int64_t u = 0; u < n_units; ++u) {
+    pf.step();
+    typename T::Unit units[R];
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) units[j] = T::load(row0 + j * p.row_bytes + u * T::kUnitBytes);
+    dot_unit<T, M, R>(units, prep, L, u * T::kChunks, acc);
+    if constexpr (T::kOffset) {
+      static_assert(T::kUnitCols == 256, "one 16-group sum vector per unit");
+#pragma GCC unroll 4
+      for (int j = 0; j < R; ++j) {
+        const __m512 off = T::offsets(units[j]);
+#pragma GCC unroll 4
+        for (int i = 0; i < M; ++i)
+          acc[j][i] = _mm512_fmadd_ps(
+              off, _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sum_off) + 16 * u),
+              acc[j][i]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j)
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
+}
+
+template <class T, int M>
+void fused_m(const QuantProblem& p, int64_t r0, int64_t r1) {
+  constexpr int R = M <= 2 ? 4 : 2;
+  const PrepLayout L(p.cols);
+  const uint8_t* prep[M];
+  for (int i = 0; i < M; ++i) prep[i] = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
+  int64_t r = r0;
+  for (; r + R <= r1; r += R) fused_rows<T, M, R>(p, r, r1, prep, L);
+  for (; r < r1; ++r) fused_rows<T, M, 1>(p, r, r1, prep, L);
+}
+
+template <class T>
+void fused_type(const QuantProblem& p, int64_t r0, int64_t r1) {
+  switch (p.m) {
+    case 1: fused_m<T, 1>(p, r0, r1); break;
+    case 2: fused_m<T, 2>(p, r0, r1); break;
+    case 3: fused_m<T, 3>(p, r0, r1); break;
+    default: fused_m<T, 4>(p, r0, r1); break;
+  }
+}
+
+}  // namespace
+
+bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
+  switch (type) {
+    case QuantType::kQ4_0:
+    case QuantType::kQ8_0: return cols % 64 == 0;
+    case QuantType::kQ2K:
+    case QuantType::kQ3K:
+    case QuantType::kQ4K:
+    case QuantType::kQ5K:
+    case QuantType::kQ6K: return cols % 256 == 0;
+    default: return false;
+  }
+}
+
+void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
+  switch (p.type) {
+    case QuantType::kQ4_0: fused_type<FusedQ4_0>(p, r0, r1); break;
+    case QuantType::kQ8_0: fused_type<FusedQ8_0>(p, r0, r1); break;
+    case QuantType::kQ4K: fused_type<FusedQ4K>(p, r0, r1); break;
+    case QuantType::kQ6K: fused_type<FusedQ6K>(p, r0, r1); break;
+    case QuantType::kQ2K: fused_type<FusedQ2K>(p, r0, r1); break;
+    case QuantType::kQ3K: fused_type<FusedQ3K>(p, r0, r1); break;
+    case QuantType::kQ5K: fused_type<FusedQ5K>(p, r0, r1); break;
+    default: break;
+  }
+}
+
+}  // namespace insitu::kernels::avx512

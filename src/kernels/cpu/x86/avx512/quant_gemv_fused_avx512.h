@@ -1,0 +1,24 @@
+// Register-decoding AVX-512 VNNI GEMV for the most used weight types (q4_0, q8_0, q4k, q6k).
+//
+// The general path (quant_gemv_avx512.cpp) decodes every type into a buffer of u8 codes and one
+// (scale, offset) pair per 16 elements, then dots the buffer; for these types the store and
+// reload of that buffer and the per-block scalar scale handling cost as much as the dot itself.
+// Here each 64-column chunk is decoded straight into registers (byte permutes, variable shifts)
+// with the per-lane weight scales built by vector ops, then fed to the same three-digit integer
+// dot (quant_gemv_common_avx512.h), so results are identical in kind and error to the general
+// path. Call only when active_isa() >= kAvx512.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cpu/quant_kernels.h"
+
+namespace insitu::kernels::avx512 {
+
+// True when `type` with `cols` columns has a fused path.
+bool quant_gemv_fused_supported(QuantType type, int64_t cols);
+// Rows [r0, r1) for p.m <= 4 activation rows already prepared into p.xprep (the general
+// path's layout). Requires quant_gemv_fused_supported(p.type, p.cols).
+void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1);
+
+}  // namespace insitu::kernels::avx512
