@@ -50,54 +50,60 @@ void dequantize_bf16(const void* in, float* y, int64_t n) {
 // group 64 with f16 scale+bias (afq/afq.h); HQQ group 64 with f32 scale+zero (hqq/hqq.h); fp8
 // 1x128 blocks with an f32 scale (fp8/fp8.h); F8Q8 and MXFP4 as the reference / ggml.
 // uses_importance: ggml's quantizers that change their output given an imatrix.
+// backends (reference §3.1, §3.8): q8_1 and q8k are rejected for CUDA ISQ (their CUDA matmul
+// needs an optional backend), f8q8 is CPU only; every other row, dense ones included, runs on
+// all three (HQQ, FP8 and MXFP4 through a dequantize path on some of them).
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
-    {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt, quantize_f32, dequantize_f32},
-    {QT::kF16, "f16", QF::kDense, 1, 2, 1, false, std::nullopt, quantize_f16, dequantize_f16},
-    {QT::kBF16, "bf16", QF::kDense, 1, 2, 30, false, std::nullopt, quantize_bf16, dequantize_bf16},
+    {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt, quantize_f32, dequantize_f32,
+     kOnAll},
+    {QT::kF16, "f16", QF::kDense, 1, 2, 1, false, std::nullopt, quantize_f16, dequantize_f16,
+     kOnAll},
+    {QT::kBF16, "bf16", QF::kDense, 1, 2, 30, false, std::nullopt, quantize_bf16, dequantize_bf16,
+     kOnAll},
     {QT::kQ4_0, "q4_0", QF::kGgmlLegacy, 32, 18, 2, true, QT::kQ8_0, ggml::quantize_q4_0,
-     ggml::dequantize_q4_0},
+     ggml::dequantize_q4_0, kOnAll},
     {QT::kQ4_1, "q4_1", QF::kGgmlLegacy, 32, 20, 3, true, QT::kQ8_1, ggml::quantize_q4_1,
-     ggml::dequantize_q4_1},
+     ggml::dequantize_q4_1, kOnAll},
     {QT::kQ5_0, "q5_0", QF::kGgmlLegacy, 32, 22, 6, true, QT::kQ8_0, ggml::quantize_q5_0,
-     ggml::dequantize_q5_0},
+     ggml::dequantize_q5_0, kOnAll},
     {QT::kQ5_1, "q5_1", QF::kGgmlLegacy, 32, 24, 7, true, QT::kQ8_1, ggml::quantize_q5_1,
-     ggml::dequantize_q5_1},
+     ggml::dequantize_q5_1, kOnAll},
     {QT::kQ8_0, "q8_0", QF::kGgmlLegacy, 32, 34, 8, false, QT::kQ8_0, ggml::quantize_q8_0,
-     ggml::dequantize_q8_0},
+     ggml::dequantize_q8_0, kOnAll},
     {QT::kQ8_1, "q8_1", QF::kGgmlLegacy, 32, 36, 9, false, QT::kQ8_1, ggml::quantize_q8_1,
-     ggml::dequantize_q8_1},
+     ggml::dequantize_q8_1, kOnCpu | kOnMetal},
     {QT::kQ2K, "q2k", QF::kGgmlK, 256, 84, 10, true, QT::kQ8K, ggml::quantize_q2_K,
-     ggml::dequantize_q2_K},
+     ggml::dequantize_q2_K, kOnAll},
     {QT::kQ3K, "q3k", QF::kGgmlK, 256, 110, 11, true, QT::kQ8K, ggml::quantize_q3_K,
-     ggml::dequantize_q3_K},
+     ggml::dequantize_q3_K, kOnAll},
     {QT::kQ4K, "q4k", QF::kGgmlK, 256, 144, 12, true, QT::kQ8K, ggml::quantize_q4_K,
-     ggml::dequantize_q4_K},
+     ggml::dequantize_q4_K, kOnAll},
     {QT::kQ5K, "q5k", QF::kGgmlK, 256, 176, 13, true, QT::kQ8K, ggml::quantize_q5_K,
-     ggml::dequantize_q5_K},
+     ggml::dequantize_q5_K, kOnAll},
     {QT::kQ6K, "q6k", QF::kGgmlK, 256, 210, 14, true, QT::kQ8K, ggml::quantize_q6_K,
-     ggml::dequantize_q6_K},
+     ggml::dequantize_q6_K, kOnAll},
     {QT::kQ8K, "q8k", QF::kGgmlK, 256, 292, 15, false, QT::kQ8K, ggml::quantize_q8_K,
-     ggml::dequantize_q8_K},
+     ggml::dequantize_q8_K, kOnCpu | kOnMetal},
     {QT::kAfq2, "afq2", QF::kAfq, 64, afq::block_bytes(2, 64), -1, false, std::nullopt,
-     afq::quantize_afq2, afq::dequantize_afq2},
+     afq::quantize_afq2, afq::dequantize_afq2, kOnAll},
     {QT::kAfq3, "afq3", QF::kAfq, 64, afq::block_bytes(3, 64), -1, false, std::nullopt,
-     afq::quantize_afq3, afq::dequantize_afq3},
+     afq::quantize_afq3, afq::dequantize_afq3, kOnAll},
     {QT::kAfq4, "afq4", QF::kAfq, 64, afq::block_bytes(4, 64), -1, false, std::nullopt,
-     afq::quantize_afq4, afq::dequantize_afq4},
+     afq::quantize_afq4, afq::dequantize_afq4, kOnAll},
     {QT::kAfq6, "afq6", QF::kAfq, 64, afq::block_bytes(6, 64), -1, false, std::nullopt,
-     afq::quantize_afq6, afq::dequantize_afq6},
+     afq::quantize_afq6, afq::dequantize_afq6, kOnAll},
     {QT::kAfq8, "afq8", QF::kAfq, 64, afq::block_bytes(8, 64), -1, false, std::nullopt,
-     afq::quantize_afq8, afq::dequantize_afq8},
+     afq::quantize_afq8, afq::dequantize_afq8, kOnAll},
     {QT::kHqq4, "hqq4", QF::kHqq, 64, 40, -1, false, std::nullopt, hqq::quantize_hqq4,
-     hqq::dequantize_hqq4},
+     hqq::dequantize_hqq4, kOnAll},
     {QT::kHqq8, "hqq8", QF::kHqq, 64, 72, -1, false, std::nullopt, hqq::quantize_hqq8,
-     hqq::dequantize_hqq8},
+     hqq::dequantize_hqq8, kOnAll},
     {QT::kFp8, "fp8", QF::kFp8, fp8::kFp8Block, sizeof(fp8::BlockFp8), -1, false, std::nullopt,
-     fp8::quantize_fp8, fp8::dequantize_fp8},
-    {QT::kF8Q8, "f8q8", QF::kFp8, fp8::kF8Q8Block, sizeof(fp8::BlockF8Q8), -1, false,
-     std::nullopt, fp8::quantize_f8q8, fp8::dequantize_f8q8},
+     fp8::quantize_fp8, fp8::dequantize_fp8, kOnAll},
+    {QT::kF8Q8, "f8q8", QF::kFp8, fp8::kF8Q8Block, sizeof(fp8::BlockF8Q8), -1, false, std::nullopt,
+     fp8::quantize_f8q8, fp8::dequantize_f8q8, kOnCpu},
     {QT::kMxfp4, "mxfp4", QF::kMxfp4, mxfp4::kBlock, sizeof(mxfp4::BlockMxfp4), 39, false,
-     std::nullopt, mxfp4::quantize_mxfp4, mxfp4::dequantize_mxfp4},
+     std::nullopt, mxfp4::quantize_mxfp4, mxfp4::dequantize_mxfp4, kOnAll},
 }};
 
 static_assert(sizeof(ggml::BlockQ4_0) == 18 && sizeof(ggml::BlockQ8K) == 292);
@@ -127,7 +133,24 @@ const QuantTypeInfo& quant_info(QuantType t) {
   return kTable[static_cast<size_t>(t)];
 }
 
-std::span<const QuantTypeInfo> all_quant_types() { return kTable; }
+std::span<const QuantTypeInfo> all_quant_types() {
+  return kTable;
+}
+
+std::string quant_backend_names(QuantType t) {
+  std::string s;
+  for (auto b : {Backend::kCpu, Backend::kCuda, Backend::kMetal})
+    if (quant_supported_on(t, b)) s += (s.empty() ? "" : ", ") + std::string(backend_name(b));
+  return s;
+}
+
+std::string quant_type_names_on(Backend b) {
+  std::string s;
+  for (const auto& row : kTable)
+    if (!quant_is_dense(row.type) && quant_supported_on(row.type, b))
+      s += (s.empty() ? "" : ", ") + std::string(row.name);
+  return s;
+}
 
 std::optional<QuantType> parse_quant_type(std::string_view name) {
   const std::string n = normalize(name);

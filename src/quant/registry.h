@@ -10,7 +10,10 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+
+#include "quant/backend.h"
 
 namespace insitu {
 
@@ -46,6 +49,9 @@ struct QuantTypeInfo {
   std::optional<QuantType> activation_type;  // type activations are quantized to for dot products
   QuantizeRowFn quantize;      // scalar reference quantizer (bit-exact with ggml for ggml types)
   DequantizeRowFn dequantize;  // scalar reference dequantizer
+  // Backends that can run a weight of this type (reference §3.1/§3.8), whatever this build has:
+  // a request for a type outside this set is an error before any weight is read.
+  BackendSet backends;
   // Effective bits per weight, scales included.
   double bits_per_weight() const { return 8.0 * bytes_per_block / block_size; }
 };
@@ -61,6 +67,15 @@ std::optional<QuantType> parse_quant_type(std::string_view name);
 // Bytes one row of `cols` elements takes; cols must be a multiple of block_size.
 size_t quant_row_bytes(QuantType t, int64_t cols);
 inline bool quant_is_dense(QuantType t) { return quant_info(t).family == QuantFamily::kDense; }
+
+// The backends column: whether `t` runs on `b`.
+inline bool quant_supported_on(QuantType t, Backend b) {
+  return (quant_info(t).backends & backend_bit(b)) != 0;
+}
+// "cpu, cuda, metal": the backends `t` runs on, for messages.
+std::string quant_backend_names(QuantType t);
+// "q4_0, q4_1, ...": the quantized (non-dense) types `b` supports, in registry order.
+std::string quant_type_names_on(Backend b);
 
 // Registry-level row conversions (dispatch through the table). n must be a multiple of the
 // type's block size; throws Error(kInvalidArgument) otherwise.

@@ -7,11 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "quant/backend.h"
 #include "quant/registry.h"
 
 namespace insitu {
-
-enum class Backend { kCpu, kCuda, kMetal };
 
 struct QuantValue {
   bool is_auto = false;
