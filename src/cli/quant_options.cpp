@@ -1,6 +1,7 @@
 #include "cli/quant_options.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "core/error.h"
 #include "hub/uqff_probe.h"
@@ -25,9 +26,40 @@ void add_quant_options(CLI::App& app, QuantOptions& o) {
       ->check(CLI::ExistingFile);
   app.add_flag("--pure", o.pure,
                "quantize every selected tensor to exactly the requested type (no K-quant mixes)");
+  app.add_option("--device", o.device,
+                 "backend to run on: cpu (default), cuda or metal; also what 2..8 mean (AFQ on "
+                 "metal). This build runs on cpu only")
+      ->check(CLI::IsMember({"cpu", "cuda", "metal"}));
+  // After CLI11 has checked every option, before the final callbacks (the -m hub resolution
+  // may download weights): a request the device cannot run fails first.
+  app.parse_complete_callback([&o] {
+    try {
+      check_quant_device(o);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "insitu: error: %s\n", e.what());
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
+Backend QuantOptions::backend() const {
+  const auto b = parse_backend(device);
+  if (!b)
+    throw Error(ErrorCode::kInvalidArgument,
+                "--device '" + device + "' is not a backend; valid values: cpu, cuda, metal");
+  return *b;
 }
 
 namespace {
+void check_type_on(QuantType t, Backend b, const std::string& what) {
+  if (quant_supported_on(t, b)) return;
+  const std::string dev(backend_name(b));
+  throw Error(ErrorCode::kUnsupported, what + ": " + std::string(quant_info(t).name) +
+                                           " is not supported on the " + dev +
+                                           " backend (runs on: " + quant_backend_names(t) +
+                                           "); types for " + dev + ": " + quant_type_names_on(b));
+}
+
 QuantType source_type(const ModelConfig& c) {
   if (c.dtype == "float32") return QuantType::kF32;
   if (c.dtype == "float16") return QuantType::kF16;
@@ -51,16 +83,44 @@ void refuse_uqff_artifact(const std::string& flag_value, const std::string& prob
 }
 }  // namespace
 
+void check_quant_device(const QuantOptions& o) {
+  const Backend b = o.backend();
+  const std::string& flag_value = !o.isq.empty() ? o.isq : o.quant;
+  const std::string flag = (!o.isq.empty() ? "--isq " : "--quant ") + flag_value;
+  std::optional<QuantType> requested;
+  if (!o.isq.empty())
+    requested = parse_quant_value(o.isq, b, "--isq", /*allow_auto=*/false).type;
+  else if (!o.quant.empty())
+    if (const QuantValue v = parse_quant_value(o.quant, b, "--quant"); !v.is_auto)
+      requested = v.type;
+  if (requested) check_type_on(*requested, b, flag);
+  if (!o.topology.empty()) {
+    const Topology topology = Topology::from_file(o.topology);
+    for (const TopologyRule& r : topology.rules())
+      if (r.type)
+        check_type_on(*r.type, b, "--topology " + o.topology + ":" + std::to_string(r.line));
+  }
+  if (backend_built(b)) return;
+  std::string msg = "--device " + o.device + ": this build has no " +
+                    std::string(backend_display_name(b)) + " backend (CPU-only build";
+  // A shorthand means something else per device (4 is afq4 on metal): say what it became.
+  if (requested && quant_info(*requested).name != flag_value)
+    msg += "; " + flag + " is " + std::string(quant_info(*requested).name) + " on " + o.device;
+  throw Error(ErrorCode::kUnsupported, msg + ")");
+}
+
 QuantPolicy resolve_quant_policy(const QuantOptions& o, const std::string& model_dir,
                                  int64_t context) {
+  check_quant_device(o);  // normally already done at parse time; cheap, and keeps callers honest
+  const Backend backend = o.backend();
   QuantPolicy p;
   p.organization = o.organization == "moqe" ? IsqOrganization::kMoqe : IsqOrganization::kDefault;
   p.pure = o.pure;
   if (!o.topology.empty()) p.topology = Topology::from_file(o.topology);
   if (!o.isq.empty()) {
-    p.default_type = parse_quant_value(o.isq, Backend::kCpu, "--isq", /*allow_auto=*/false).type;
+    p.default_type = parse_quant_value(o.isq, backend, "--isq", /*allow_auto=*/false).type;
   } else if (!o.quant.empty()) {
-    const QuantValue v = parse_quant_value(o.quant, Backend::kCpu, "--quant");
+    const QuantValue v = parse_quant_value(o.quant, backend, "--quant");
     if (v.is_auto) {
       ModelConfig c = load_model_config(model_dir);
       const ArchSpec& arch = find_arch(c.model_type);

@@ -69,6 +69,7 @@ TEST(Cli, BenchJsonHasLlamaBenchFields) {
     EXPECT_TRUE(j[0].contains(k)) << k;
   EXPECT_EQ(j[0]["n_prompt"], 32);
   EXPECT_EQ(j[1]["n_gen"], 8);
+  EXPECT_EQ(j[0]["type"], "bf16");  // unquantized: the checkpoint dtype
   EXPECT_GT(j[1]["avg_ts"].get<double>(), 0.0);
 }
 
@@ -199,8 +200,10 @@ double field_mb(const std::string& out, const std::string& key) {
 }
 
 TEST(CliIsq, LoadingPeaksBelowTheBf16Size) {
-  const auto r = run_insitu("bench -t 2 -m " + demo() + " -p 0 -n 1 -r 1 --isq q4k");
+  const auto r = run_insitu("bench -t 2 -m " + demo() + " -p 0 -n 1 -r 1 --isq q4k --device cpu");
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The table names the request, not the q6k the mix gave layer 0's ffn_down.
+  EXPECT_NE(r.output.find("| q4k (mix) | 2 | tg1 |"), std::string::npos) << r.output;
   const double peak = field_mb(r.output, "peak resident ");
   const double source = field_mb(r.output, "size: ");
   ASSERT_GT(peak, 0) << r.output;
@@ -221,6 +224,7 @@ TEST(CliIsq, QuantShorthandAndTopologyShowInTheSummary) {
   EXPECT_NE(r.output.find("q2k x4"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("q4k x10"), std::string::npos) << r.output;  // + attn_v of 2, 3 in q6k
   EXPECT_NE(r.output.find("q6k x3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| q4k (mix) + topology | 2 |"), std::string::npos) << r.output;
 }
 
 TEST(CliIsq, BadRequestsFailBeforeReadingWeights) {
@@ -236,6 +240,73 @@ TEST(CliIsq, BadRequestsFailBeforeReadingWeights) {
   // moqe on a dense model.
   expect_clean_failure("bench -m " + demo() + " --isq q4k --isq-organization moqe", "moqe");
   expect_clean_failure("bench -m " + demo() + " --isq-organization mixed", "isq-organization");
+}
+
+// A model directory holding only config.json: any attempt to open the checkpoint fails with a
+// safetensors error, so a test that sees its own message instead proves no weight was read.
+struct WeightlessModel {
+  TempDir tmp;
+  WeightlessModel() { fs::copy_file(demo() + "/config.json", tmp.path / "config.json"); }
+  std::string dir() const { return tmp.str(); }
+};
+
+void expect_unsupported_before_loading(const std::string& args, const std::string& needle) {
+  const auto r = run_insitu(args);
+  EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+  EXPECT_NE(r.output.find("insitu: error: " + needle), std::string::npos)
+      << "message should be '" << needle << "':\n"
+      << r.output;
+  EXPECT_EQ(r.output.find("safetensors"), std::string::npos) << "weights were read:\n" << r.output;
+  EXPECT_EQ(r.output.find("size: "), std::string::npos) << "a model was loaded:\n" << r.output;
+}
+
+TEST(CliDevice, UnsupportedTypeBackendPairListsTheBackendsTypes) {
+  WeightlessModel m;
+  // Control: on the CPU the same request goes on to open the checkpoint, and says so.
+  expect_clean_failure("bench -m " + m.dir() + " --device cpu --isq f8q8", "safetensors");
+  expect_unsupported_before_loading(
+      "bench -m " + m.dir() + " --device cuda --isq f8q8",
+      "--isq f8q8: f8q8 is not supported on the cuda backend (runs on: cpu); types for cuda: "
+      "q4_0, q4_1, q5_0, q5_1, q8_0, q2k, q3k, q4k, q5k, q6k, afq2,");
+  expect_unsupported_before_loading("run -m " + m.dir() + " --prompt hi --device cuda --quant q8k",
+                                    "--quant q8k: q8k is not supported on the cuda backend "
+                                    "(runs on: cpu, metal)");
+  // A topology entry is checked too, naming its file and line.
+  TempDir tmp;
+  std::ofstream(tmp.str() + "/topo.yml") << "0-2: {isq: q4k}\n'/down_proj/': {isq: q8_1}\n";
+  expect_unsupported_before_loading(
+      "perplexity -m " + m.dir() + " -f " + tmp.str() +
+          "/topo.yml --device cuda --isq q4k --topology " + tmp.str() + "/topo.yml",
+      "--topology " + tmp.str() + "/topo.yml:2: q8_1 is not supported on the cuda backend");
+}
+
+TEST(CliDevice, SupportedPairOnAGpuDeviceNeedsThatBackend) {
+  WeightlessModel m;
+  expect_unsupported_before_loading(
+      "bench -m " + m.dir() + " --device cuda --isq q4k",
+      "--device cuda: this build has no CUDA backend (CPU-only build)");
+  // The shorthand resolves per device: 4 is afq4 on metal (reference §1.3).
+  expect_unsupported_before_loading(
+      "logits -m " + m.dir() + " --ids 1 -o /dev/null --device metal --quant 4",
+      "--device metal: this build has no Metal backend (CPU-only build; --quant 4 is afq4 on "
+      "metal)");
+  expect_unsupported_before_loading("bench -m " + m.dir() + " --device metal --quant auto",
+                                    "--device metal: this build has no Metal backend");
+  // Even an unquantized model: dense weights run everywhere, but not in this build.
+  expect_unsupported_before_loading("bench -m " + m.dir() + " --device cuda",
+                                    "--device cuda: this build has no CUDA backend");
+  // Before -m is resolved (which for a hub id downloads the weights).
+  expect_unsupported_before_loading("bench -m /nonexistent/model --device cuda --isq q4k",
+                                    "--device cuda: this build has no CUDA backend");
+}
+
+TEST(CliDevice, UnknownDeviceIsABadFlag) {
+  WeightlessModel m;
+  const auto r = run_insitu("bench -m " + m.dir() + " --device tpu --isq q4k");
+  EXPECT_GT(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--device"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tpu"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("safetensors"), std::string::npos) << r.output;
 }
 
 TEST(CliIsq, QuantAutoPicksFullPrecisionWhenItFits) {

@@ -57,13 +57,38 @@ double measure(Model& m, int64_t n_prompt, int64_t n_gen, std::mt19937& rng) {
   return n_gen / seconds_since(t0);
 }
 
+// What the run measures, named after the request rather than one tensor's storage type (the
+// K-quant mixes store some tensors of a q4k request as q6k). `type`: the requested type's
+// canonical name, or the checkpoint dtype when nothing is quantized; `table` adds " (mix)" when
+// the mix rules raised tensors and " + topology" when a topology file chose types.
+struct QuantLabel {
+  std::string type, table;
+};
+QuantLabel quant_label(const Model& m, const QuantPolicy& policy) {
+  bool mixed = false, topology = false;
+  for (const TensorPlan& p : m.quant_plan()) {
+    mixed |= p.quantize && p.mixed;
+    topology |= p.quantize && p.from_topology;
+  }
+  QuantLabel l;
+  if (policy.default_type)
+    l.type = quant_info(*policy.default_type).name;
+  else if (topology)
+    l.type = "topology";
+  else  // unquantized: every matrix keeps the checkpoint dtype
+    l.type = quant_info(m.weights().embedding.type).name;
+  l.table = l.type;
+  if (mixed) l.table += " (mix)";
+  if (topology && policy.default_type) l.table += " + topology";
+  return l;
+}
+
 int run(const BenchOptions& o) {
   int64_t ctx = 1;
   for (int64_t p : o.n_prompt) ctx = std::max(ctx, p);
   for (int64_t g : o.n_gen) ctx = std::max(ctx, g + 1);
-  auto model = Model::load(
-      o.model.model,
-      {.n_threads = o.model.threads, .quant = resolve_quant_policy(o.quant, o.model.model, ctx)});
+  const QuantPolicy policy = resolve_quant_policy(o.quant, o.model.model, ctx);
+  auto model = Model::load(o.model.model, {.n_threads = o.model.threads, .quant = policy});
   if (!o.json) std::fprintf(stderr, "%s\n", model->load_summary().to_string().c_str());
   const int threads = model->pool().size();
   std::mt19937 rng(42);
@@ -76,10 +101,7 @@ int run(const BenchOptions& o) {
             rng);  // warm-up
     for (int i = 0; i < o.reps; ++i) r.samples.push_back(measure(*model, r.n_prompt, r.n_gen, rng));
   }
-  const std::string type = std::string(quant_info(model->weights().layers[0].down.present()
-                                                      ? model->weights().layers[0].down.w.type
-                                                      : model->weights().embedding.type)
-                                           .name);
+  const QuantLabel label = quant_label(*model, policy);
   const std::string name = std::filesystem::path(o.model.model).filename().string();
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   if (!o.json) std::printf("| model | type | threads | test | t/s |\n|---|---|---|---|---|\n");
@@ -95,7 +117,8 @@ int run(const BenchOptions& o) {
     if (o.json) {
       out.push_back({{"model_filename", o.model.model},
                      {"model_type", model->config().model_type},
-                     {"type", type},
+                     {"type", label.type},
+                     {"type_label", label.table},
                      {"n_threads", threads},
                      {"n_prompt", r.n_prompt},
                      {"n_gen", r.n_gen},
@@ -104,8 +127,8 @@ int run(const BenchOptions& o) {
                      {"samples_ts", r.samples},
                      {"cpu_isa", std::string(isa_name(active_isa()))}});
     } else {
-      std::printf("| %s | %s | %d | %s | %.2f ± %.2f |\n", name.c_str(), type.c_str(), threads,
-                  test.c_str(), mean, stddev);
+      std::printf("| %s | %s | %d | %s | %.2f ± %.2f |\n", name.c_str(), label.table.c_str(),
+                  threads, test.c_str(), mean, stddev);
     }
   }
   if (o.json) std::printf("%s\n", out.dump(2).c_str());

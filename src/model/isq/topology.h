@@ -36,6 +36,8 @@ class Topology {
   static Topology from_yaml(const std::string& text, const std::string& path_for_messages);
 
   bool empty() const { return rules_.empty(); }
+  // Every rule in declaration order (e.g. to check the types it names before loading).
+  const std::vector<TopologyRule>& rules() const { return rules_; }
   // The winning rule's type for a tensor (layer -1 for model-level tensors), if any rule
   // matches and carries a type.
   std::optional<QuantType> type_for(const std::string& tensor_name, int layer) const;
