@@ -1,9 +1,37 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 namespace insitu {
+namespace {
+
+// How long a worker polls for the next task, and the caller for completion, before blocking.
+// Long enough to bridge the serial code between two parallel loops of a forward pass (norms,
+// sampling), short enough that an idle engine stops burning a core almost at once.
+constexpr auto kSpinTime = std::chrono::microseconds(2000);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `done` until it returns true or kSpinTime has passed; true if it became true.
+template <class Pred>
+bool spin_until(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0)
@@ -15,27 +43,32 @@ ThreadPool::ThreadPool(int n_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
+// The sleep hand-shakes below are the store-then-load (Dekker) pattern on seq_cst atomics: a
+// worker increments sleepers_ and then re-checks generation_ under the mutex; run_on_all bumps
+// generation_ and then reads sleepers_. At least one side sees the other's store, so a worker
+// never sleeps through a task. The same holds for caller_waiting_ and pending_.
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* task;
-    {
+    const auto started = [&] { return stop_.load() || generation_.load() != seen; };
+    if (!spin_until(started)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      task = task_;
+      sleepers_.fetch_add(1);
+      start_cv_.wait(lock, started);
+      sleepers_.fetch_sub(1);
     }
-    (*task)(index);
-    {
+    if (stop_.load()) return;
+    seen = generation_.load();
+    (*task_)(index);
+    if (pending_.fetch_sub(1) == 1 && caller_waiting_.load()) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      done_cv_.notify_one();
     }
   }
 }
@@ -56,19 +89,23 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
       if (!error) error = std::current_exception();
     }
   };
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    task_ = &guarded;
-    pending_ = n_threads_ - 1;
-    ++generation_;
+  task_ = &guarded;
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);
+  if (sleepers_.load() > 0) {
+    // Taking the mutex orders this notify after any worker's predicate check.
+    { std::lock_guard<std::mutex> lock(mutex_); }
+    start_cv_.notify_all();
   }
-  start_cv_.notify_all();
   guarded(0);
-  {
+  const auto finished = [&] { return pending_.load() == 0; };
+  if (!spin_until(finished)) {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_cv_.wait(lock, [&] { return pending_ == 0; });
-    task_ = nullptr;
+    caller_waiting_.store(true);
+    done_cv_.wait(lock, finished);
+    caller_waiting_.store(false);
   }
+  task_ = nullptr;
   if (error) std::rethrow_exception(error);
 }
 
