@@ -10,12 +10,13 @@
 //    each below 2^-18 of |w*x|, i.e. the result is f32-grade (~1e-6 relative), not bf16-grade.
 // AMX treats bf16 denormal inputs as zero, so products of magnitude below ~1e-38 are lost.
 //
-// Tiles: A = activations [16 rows x 32 k] read straight from the prepared bf16 planes; B =
+// Tiles: A = activations [16 rows x 32 k] from the prepared bf16 planes (A-tile order); B =
 // weights in the VNNI layout ([16 k-pairs][16 outputs][2]), which is staged per thread block
 // (kNb rows x kKc columns) by 16x16 32-bit transposes; C = [16 activations x 16 outputs] f32,
 // which is exactly the layout of y, so accumulators are loaded/stored in y directly.
 #include <cstring>
 
+#include "kernels/cpu/x86/amx/amx_common.h"
 #include "kernels/cpu/x86/avx512/avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 
@@ -24,27 +25,10 @@ namespace {
 
 constexpr int64_t kNb = 256;  // weight rows staged together (multiple of 32)
 constexpr int64_t kKc = 512;  // columns staged together (multiple of 32)
-constexpr int64_t kTileU16 = 512;  // one 1 KiB tile in bf16 units
-
-inline int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
-
-struct alignas(64) TileConfig {
-  uint8_t palette_id;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-};
-
-// Splits 32 f32 values (v0 = first 16, v1 = next 16) into bf16 hi and lo vectors.
-inline void split_bf16(__m512 v0, __m512 v1, __m512i* hi, __m512i* lo) {
-  const __m512i h = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(v1, v0));
-  const __m512 h0 = LoadBF16::widen(_mm512_castsi512_si256(h));
-  const __m512 h1 = LoadBF16::widen(_mm512_extracti64x4_epi64(h, 1));
-  *hi = h;
-  *lo = reinterpret_cast<__m512i>(
-      _mm512_cvtne2ps_pbh(_mm512_sub_ps(v1, h1), _mm512_sub_ps(v0, h0)));
-}
+using amx_common::a_tile;
+using amx_common::kTileU16;
+using amx_common::round_up;
+using amx_common::split_bf16;
 
 inline __mmask32 tail_mask32(int64_t n) {
   return n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << n) - 1u);
@@ -87,7 +71,7 @@ void stage_weights(const DenseProblem& p, int64_t r, int64_t nrows, int64_t kc, 
       const int64_t k0 = kc + ks * 32;
       const int64_t nk = p.cols - k0 < 0 ? 0 : (p.cols - k0 > 32 ? 32 : p.cols - k0);
       __m512i hi[16], lo[16];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int j = 0; j < 16; ++j) {
         const int64_t row = nbk * 16 + j;
         if (row < nrows && nk > 0) {
@@ -98,75 +82,58 @@ void stage_weights(const DenseProblem& p, int64_t r, int64_t nrows, int64_t kc, 
       }
       transpose16x16_epi32(hi);
       uint16_t* t = out + (nbk * ksteps + ks) * kTileU16;
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int kp = 0; kp < 16; ++kp) _mm512_storeu_si512(t + kp * 32, hi[kp]);
       if constexpr (S::kPlanes == 2) {
         transpose16x16_epi32(lo);
         t = out + ((nblk16 + nbk) * ksteps + ks) * kTileU16;
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int kp = 0; kp < 16; ++kp) _mm512_storeu_si512(t + kp * 32, lo[kp]);
       }
     }
   }
 }
 
-// Activation planes: hi at offset 0, lo after it, each [m_pad][k_pad] bf16, zero padded.
+// Activation planes as A tiles (amx_common.h), columns zero padded to a multiple of 32.
 size_t prep_bytes(int64_t m, int64_t cols) {
-  return 2 * sizeof(uint16_t) * static_cast<size_t>(round_up(m, 32) * round_up(cols, 32));
+  return amx_common::a_tiles_bytes(m, round_up(cols, 32));
 }
 
 void prepare_x(const float* x, int64_t m, int64_t cols, int64_t i0, int64_t i1, void* out) {
-  const int64_t m_pad = round_up(m, 32), k_pad = round_up(cols, 32);
-  uint16_t* hi_plane = static_cast<uint16_t*>(out);
-  uint16_t* lo_plane = hi_plane + m_pad * k_pad;
-  // The chunk that ends at m also zeroes the padding rows.
-  const int64_t iend = i1 == m ? m_pad : i1;
-  for (int64_t i = i0; i < iend; ++i) {
-    const float* xi = x + i * cols;
-    for (int64_t k = 0; k < k_pad; k += 32) {
-      __m512i hi = _mm512_setzero_si512(), lo = _mm512_setzero_si512();
-      if (i < m) {
-        const int64_t nk = cols - k > 32 ? 32 : cols - k;
-        const __m512 v0 = _mm512_maskz_loadu_ps(tail_mask16(nk), xi + k);
-        const __m512 v1 = _mm512_maskz_loadu_ps(tail_mask16(nk > 16 ? nk - 16 : 0), xi + k + 16);
-        split_bf16(v0, v1, &hi, &lo);
-      }
-      _mm512_storeu_si512(hi_plane + i * k_pad + k, hi);
-      _mm512_storeu_si512(lo_plane + i * k_pad + k, lo);
-    }
-  }
+  amx_common::prepare_a_tiles(x, m, cols, round_up(cols, 32), i0, i1, out);
 }
 
 // Accumulates a 32 (activations) x 32 (outputs) block over ksteps k-steps of 32:
 // C tiles 0..3 = [act half a][output half b] at 2a + b; B tiles 4, 5; A tiles 6, 7.
+// xh0/xh1 (xl0/xl1): the A tiles of the two 16-row activation halves at the first k-step;
+// consecutive k-steps are consecutive tiles.
 template <int kPlanes>
-inline void tile_block(const uint16_t* xh, const uint16_t* xl, int64_t x_stride_bytes,
-                       const uint16_t* b0, const uint16_t* b1, int64_t plane_u16,
-                       int64_t ksteps) {
-  const int64_t x16 = 16 * x_stride_bytes / 2;  // 16 activation rows, in bf16 units
+inline void tile_block(const uint16_t* xh0, const uint16_t* xh1, const uint16_t* xl0,
+                       const uint16_t* xl1, const uint16_t* b0, const uint16_t* b1,
+                       int64_t plane_u16, int64_t ksteps) {
   for (int64_t ks = 0; ks < ksteps; ++ks) {
-    const int64_t bo = ks * kTileU16, xo = ks * 32;
-    _tile_loadd(4, b0 + bo, 64);
-    _tile_loadd(5, b1 + bo, 64);
-    _tile_loadd(6, xh + xo, x_stride_bytes);
+    const int64_t o = ks * kTileU16;
+    _tile_loadd(4, b0 + o, 64);
+    _tile_loadd(5, b1 + o, 64);
+    _tile_loadd(6, xh0 + o, 64);
     _tile_dpbf16ps(0, 6, 4);
     _tile_dpbf16ps(1, 6, 5);
-    _tile_loadd(7, xl + xo, x_stride_bytes);
+    _tile_loadd(7, xl0 + o, 64);
     _tile_dpbf16ps(0, 7, 4);
     _tile_dpbf16ps(1, 7, 5);
-    _tile_loadd(6, xh + x16 + xo, x_stride_bytes);
+    _tile_loadd(6, xh1 + o, 64);
     _tile_dpbf16ps(2, 6, 4);
     _tile_dpbf16ps(3, 6, 5);
-    _tile_loadd(7, xl + x16 + xo, x_stride_bytes);
+    _tile_loadd(7, xl1 + o, 64);
     _tile_dpbf16ps(2, 7, 4);
     _tile_dpbf16ps(3, 7, 5);
     if constexpr (kPlanes == 2) {  // w_lo * x_hi
-      _tile_loadd(4, b0 + plane_u16 + bo, 64);
-      _tile_loadd(5, b1 + plane_u16 + bo, 64);
-      _tile_loadd(6, xh + xo, x_stride_bytes);
+      _tile_loadd(4, b0 + plane_u16 + o, 64);
+      _tile_loadd(5, b1 + plane_u16 + o, 64);
+      _tile_loadd(6, xh0 + o, 64);
       _tile_dpbf16ps(0, 6, 4);
       _tile_dpbf16ps(1, 6, 5);
-      _tile_loadd(7, xh + x16 + xo, x_stride_bytes);
+      _tile_loadd(7, xh1 + o, 64);
       _tile_dpbf16ps(2, 7, 4);
       _tile_dpbf16ps(3, 7, 5);
     }
@@ -175,20 +142,11 @@ inline void tile_block(const uint16_t* xh, const uint16_t* xl, int64_t x_stride_
 
 template <class S>
 void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
-  TileConfig cfg;
-  std::memset(&cfg, 0, sizeof(cfg));
-  cfg.palette_id = 1;
-  #pragma GCC unroll 16
-  for (int t = 0; t < 8; ++t) {
-    cfg.rows[t] = 16;
-    cfg.colsb[t] = 64;
-  }
-  _tile_loadconfig(&cfg);
+  amx_common::configure_tiles_16x64();
 
   const int64_t m = p.m, m_pad = round_up(m, 32), k_pad = round_up(p.cols, 32);
   const uint16_t* x_hi = static_cast<const uint16_t*>(p.xprep);
   const uint16_t* x_lo = x_hi + m_pad * k_pad;
-  const int64_t x_stride = k_pad * 2;
   uint16_t* stage = static_cast<uint16_t*>(scratch);
   alignas(64) float ctmp[32 * 32];
   std::memset(ctmp, 0, sizeof(ctmp));
@@ -224,8 +182,10 @@ void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
           }
           const uint16_t* b0 = stage + (2 * rb) * ksteps * kTileU16;
           const uint16_t* b1 = b0 + ksteps * kTileU16;
-          tile_block<S::kPlanes>(x_hi + jb * k_pad + kc, x_lo + jb * k_pad + kc, x_stride, b0,
-                                 b1, plane_u16, ksteps);
+          const int64_t rb16 = jb / 16, ks0 = kc / 32;
+          tile_block<S::kPlanes>(a_tile(x_hi, k_pad, rb16, ks0), a_tile(x_hi, k_pad, rb16 + 1, ks0),
+                                 a_tile(x_lo, k_pad, rb16, ks0), a_tile(x_lo, k_pad, rb16 + 1, ks0),
+                                 b0, b1, plane_u16, ksteps);
           _tile_stored(0, c, ldc * 4);
           _tile_stored(1, c + 16, ldc * 4);
           _tile_stored(2, c + 16 * ldc, ldc * 4);
@@ -259,5 +219,7 @@ const DenseKernelSet kAmxSet = {
 }  // namespace insitu::kernels::amx
 
 namespace insitu::kernels {
-const DenseKernelSet& dense_kernels_amx() { return amx::kAmxSet; }
+const DenseKernelSet& dense_kernels_amx() {
+  return amx::kAmxSet;
+}
 }  // namespace insitu::kernels
