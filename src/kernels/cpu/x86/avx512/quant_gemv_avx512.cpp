@@ -111,19 +111,7 @@ inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const Pr
           rep4, _mm512_castps128_ps512(
                     _mm_load_ps(reinterpret_cast<const float*>(rb + kSegCols) + 4 * lc)));
     }
-#pragma GCC unroll 4
-    for (int i = 0; i < M; ++i) {
-      const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;
-      const __m512i d[3] = {_mm512_load_si512(xd), _mm512_load_si512(xd + 64),
-                            _mm512_load_si512(xd + 128)};
-      const auto* zc = reinterpret_cast<const __m512i*>(prep[i] + L.zc_off + 256 * c);
-      const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
-#pragma GCC unroll 4
-      for (int j = 0; j < R; ++j) {
-        const __m512 f = dot_chunk<kNarrow, kZero>(cv[j], d, zc);
-        acc[j][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(ws[j], sx), acc[j][i]);
-      }
-    }
+    dot_rows_chunk<M, R, kNarrow, kZero>(cv, ws, prep, L, c, acc);
   }
 }
 

@@ -103,5 +103,25 @@ inline __m512 dot_chunk(__m512i cv, const __m512i (&d)[3], const __m512i* zc) {
   }
 }
 
+// One 64-column chunk c of R weight rows (codes cv[j], per-lane weight scales ws[j]) against M
+// prepared activation rows: acc[j][i] += (dot in integers) * ws[j] * sx.
+template <int M, int R, bool kNarrow, bool kZero>
+inline void dot_rows_chunk(const __m512i (&cv)[R], const __m512 (&ws)[R],
+                           const uint8_t* const* prep, const PrepLayout& L, int64_t c,
+                           __m512 (&acc)[R][M]) {
+#pragma GCC unroll 4
+  for (int i = 0; i < M; ++i) {
+    const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;
+    const __m512i d[3] = {_mm512_load_si512(xd), _mm512_load_si512(xd + 64),
+                          _mm512_load_si512(xd + 128)};
+    const auto* zc = reinterpret_cast<const __m512i*>(prep[i] + L.zc_off + 256 * c);
+    const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j)
+      acc[j][i] = _mm512_fmadd_ps(dot_chunk<kNarrow, kZero>(cv[j], d, zc), _mm512_mul_ps(ws[j], sx),
+                                  acc[j][i]);
+  }
+}
+
 }  // namespace
 }  // namespace insitu::kernels::avx512

@@ -286,18 +286,7 @@ inline void dot_unit_chunk(const typename T::Unit (&units)[R], const uint8_t* co
   __m512 ws[R];
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j) T::template chunk<k>(units[j], cv[j], ws[j]);
-#pragma GCC unroll 4
-  for (int i = 0; i < M; ++i) {
-    const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;
-    const __m512i d[3] = {_mm512_load_si512(xd), _mm512_load_si512(xd + 64),
-                          _mm512_load_si512(xd + 128)};
-    const auto* zc = reinterpret_cast<const __m512i*>(prep[i] + L.zc_off + 256 * c);
-    const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
-#pragma GCC unroll 4
-    for (int j = 0; j < R; ++j)
-      acc[j][i] = _mm512_fmadd_ps(dot_chunk<T::kNarrow, (T::kZero != 0)>(cv[j], d, zc),
-                                  _mm512_mul_ps(ws[j], sx), acc[j][i]);
-  }
+  dot_rows_chunk<M, R, T::kNarrow, (T::kZero != 0)>(cv, ws, prep, L, c, acc);
 }
 
 template <class T, int M, int R, int k = 0>
