@@ -5,8 +5,9 @@
 //   decode (m <= 4): 4 rows at a time are decoded in column segments of ~1024 (kSegCols) that
 //     stay in L1 and are dotted with every activation row at once; 8-lane accumulators per
 //     (activation, row) carry over the segments.
-//   prefill (m > 4): a tile of kTileRows full rows is decoded once and multiplied with every
-//     activation row (the decoding is amortised over m).
+//   prefill (m > 4): a tile of kTileRows rows is decoded once (amortised over m), then swept
+//     in ~256-column segments by 8 activation rows at a time (2 activation x 4 weight rows per
+//     register block); segment and activation slice stay in L1.
 // f32 accumulation in 8 lanes per output: f32-grade error.
 #include <immintrin.h>
 
@@ -22,7 +23,11 @@ constexpr int64_t kTileRows = 16;  // prefill tile
 constexpr int64_t kGemvRows = 4;   // decode rows per pass
 constexpr int64_t kGemvMaxM = 4;
 constexpr int64_t kSegCols = 1024;  // decode column segment: 4 rows x 4 KiB f32
+constexpr int64_t kPrefillSegCols = 256;  // prefill column segment: 16 rows x 1 KiB f32
+constexpr int64_t kXBlock = 8;            // prefill activation rows per sweep
 
+// The register blocks below are small fixed-size loops over __m256 arrays: without full
+// unrolling GCC -O2 keeps the arrays in memory (a load/FMA/store per lane group).
 inline float hsum8(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -42,11 +47,15 @@ int64_t seg_blocks(QuantType t) {
 template <int R>
 inline void dot_seg(const float* x, const float* w, int64_t ws, int64_t n, __m256* acc) {
   __m256 a[R];
+#pragma GCC unroll 4
   for (int j = 0; j < R; ++j) a[j] = acc[j];
   for (int64_t c = 0; c < n; c += 8) {
     const __m256 xv = _mm256_loadu_ps(x + c);
-    for (int j = 0; j < R; ++j) a[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w + j * ws + c), a[j]);
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j)
+      a[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w + j * ws + c), a[j]);
   }
+#pragma GCC unroll 4
   for (int j = 0; j < R; ++j) acc[j] = a[j];
 }
 
@@ -89,38 +98,99 @@ size_t gemv_scratch(QuantType t, int64_t, int64_t) {
 
 // ---- prefill ----------------------------------------------------------------------------------
 
-// K is a multiple of 32 (every quantized block size is).
-template <int R>
-inline void dot_rows(const float* x, const float* w, int64_t K, float* out) {
-  __m256 acc[R];
-  for (int j = 0; j < R; ++j) acc[j] = _mm256_setzero_ps();
-  for (int64_t c = 0; c < K; c += 8) {
-    const __m256 xv = _mm256_loadu_ps(x + c);
-    for (int j = 0; j < R; ++j) acc[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w + j * K + c), acc[j]);
+// acc[a * as + j] += x[a * xs + (0, n)] * w[j * ws + (0, n)] lane-wise for A activation rows and
+// R weight rows: each weight load feeds A FMAs and each activation load R (2 x 4: 8
+// accumulators, 6 loads per 8 FMAs).
+template <int A, int R>
+inline void dot_block(const float* x, int64_t xs, const float* w, int64_t ws, int64_t n,
+                      __m256* acc, int64_t as) {
+  __m256 s[A][R];
+#pragma GCC unroll 4
+  for (int a = 0; a < A; ++a) {
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) s[a][j] = acc[a * as + j];
   }
-  for (int j = 0; j < R; ++j) out[j] = hsum8(acc[j]);
+  for (int64_t c = 0; c < n; c += 8) {
+    __m256 wv[R];
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) wv[j] = _mm256_loadu_ps(w + j * ws + c);
+#pragma GCC unroll 4
+    for (int a = 0; a < A; ++a) {
+      const __m256 xv = _mm256_loadu_ps(x + a * xs + c);
+#pragma GCC unroll 4
+      for (int j = 0; j < R; ++j) s[a][j] = _mm256_fmadd_ps(xv, wv[j], s[a][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int a = 0; a < A; ++a) {
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) acc[a * as + j] = s[a][j];
+  }
 }
 
+template <int A>
+void dot_block_r(int nr, const float* x, int64_t xs, const float* w, int64_t ws, int64_t n,
+                 __m256* acc, int64_t as) {
+  switch (nr) {
+    case 4: return dot_block<A, 4>(x, xs, w, ws, n, acc, as);
+    case 3: return dot_block<A, 3>(x, xs, w, ws, n, acc, as);
+    case 2: return dot_block<A, 2>(x, xs, w, ws, n, acc, as);
+    default: return dot_block<A, 1>(x, xs, w, ws, n, acc, as);
+  }
+}
+
+// Block-aligned prefill column segment (~kPrefillSegCols).
+int64_t prefill_seg_blocks(QuantType t) {
+  return std::max<int64_t>(1, kPrefillSegCols / quant_info(t).block_size);
+}
+
+// The kTileRows-row tile is decoded once (amortised over m) in segment-major order: segment s
+// holds kTileRows contiguous rows of ws floats (16 KiB, no 4 KiB-aliased row stride). Then
+// kXBlock activation rows at a time sweep the segments; one segment and the activations' slice
+// (8 KiB) sit in L1 while 4 register blocks reuse them, and the 8 x 16 lane accumulators (4 KiB)
+// carry over the segments.
 void gemm_rows(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const avx2::DequantBlocksFn dequant = avx2::avx2_dequantizer(p.type);
-  const int64_t K = p.cols, nblocks = K / quant_info(p.type).block_size;
+  const int64_t block = quant_info(p.type).block_size;
+  const int64_t K = p.cols, nblocks = K / block, sb_max = prefill_seg_blocks(p.type);
+  const int64_t ws = sb_max * block, seg_floats = kTileRows * ws;
   auto* tile = static_cast<float*>(scratch);
+  __m256 acc[kXBlock * kTileRows];
   for (int64_t rt = r0; rt < r1; rt += kTileRows) {
-    const int64_t nr = std::min(kTileRows, r1 - rt);
-    for (int64_t j = 0; j < nr; ++j)
-      dequant(p.w + static_cast<size_t>(rt + j) * p.row_bytes, 0, nblocks, tile + j * K);
-    for (int64_t i = 0; i < p.m; ++i) {
-      const float* x = p.x + i * K;
-      float* y = p.y + i * p.rows + rt;
-      int64_t j = 0;
-      for (; j + 4 <= nr; j += 4) dot_rows<4>(x, tile + j * K, K, y + j);
-      for (; j < nr; ++j) dot_rows<1>(x, tile + j * K, K, y + j);
+    const int nr = static_cast<int>(std::min(kTileRows, r1 - rt));
+    for (int64_t b0 = 0, s = 0; b0 < nblocks; b0 += sb_max, ++s)
+      for (int j = 0; j < nr; ++j)
+        dequant(p.w + static_cast<size_t>(rt + j) * p.row_bytes, b0,
+                std::min(sb_max, nblocks - b0), tile + s * seg_floats + j * ws);
+    for (int64_t i0 = 0; i0 < p.m; i0 += kXBlock) {
+      const int na = static_cast<int>(std::min(kXBlock, p.m - i0));
+      for (int a = 0; a < na; ++a)
+        for (int j = 0; j < nr; ++j) acc[a * kTileRows + j] = _mm256_setzero_ps();
+      for (int64_t b0 = 0, s = 0; b0 < nblocks; b0 += sb_max, ++s) {
+        const int64_t n = std::min(sb_max, nblocks - b0) * block;
+        const float* w = tile + s * seg_floats;
+        for (int a = 0; a < na; a += 2) {
+          const float* x = p.x + (i0 + a) * K + b0 * block;
+          for (int j = 0; j < nr; j += 4) {
+            const int r = std::min(4, nr - j);
+            __m256* ac = acc + a * kTileRows + j;
+            if (a + 1 < na)
+              dot_block_r<2>(r, x, K, w + j * ws, ws, n, ac, kTileRows);
+            else
+              dot_block_r<1>(r, x, K, w + j * ws, ws, n, ac, kTileRows);
+          }
+        }
+      }
+      for (int a = 0; a < na; ++a)
+        for (int j = 0; j < nr; ++j)
+          p.y[(i0 + a) * p.rows + rt + j] = hsum8(acc[a * kTileRows + j]);
     }
   }
 }
 
-size_t gemm_scratch(QuantType, int64_t cols, int64_t) {
-  return static_cast<size_t>(kTileRows) * cols * sizeof(float);
+size_t gemm_scratch(QuantType t, int64_t cols, int64_t) {
+  const int64_t sb = prefill_seg_blocks(t), nseg = (cols / quant_info(t).block_size + sb - 1) / sb;
+  return static_cast<size_t>(nseg * kTileRows * sb * quant_info(t).block_size) * sizeof(float);
 }
 
 const QuantKernelSet kAvx2Set = {
