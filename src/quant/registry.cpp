@@ -53,6 +53,9 @@ void dequantize_bf16(const void* in, float* y, int64_t n) {
 // backends (reference §3.1, §3.8): q8_1 and q8k are rejected for CUDA ISQ (their CUDA matmul
 // needs an optional backend), f8q8 is CPU only; every other row, dense ones included, runs on
 // all three (HQQ, FP8 and MXFP4 through a dequantize path on some of them).
+// sensitive_promotion: q2k..q4k and q4_0/q4_1 -> q6k (llama.cpp's token_embd/output choice),
+// the 5..8-bit ggml types -> q8_0, afq2..afq4 -> afq6, afq6 -> afq8.
+// shape_fallback: q2k/q3k -> q4_0, q4k -> q4_1, q5k -> q5_0, q6k -> q5_1, q8k -> q8_1.
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt, quantize_f32, dequantize_f32,
      kOnAll},
@@ -61,37 +64,37 @@ constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kBF16, "bf16", QF::kDense, 1, 2, 30, false, std::nullopt, quantize_bf16, dequantize_bf16,
      kOnAll},
     {QT::kQ4_0, "q4_0", QF::kGgmlLegacy, 32, 18, 2, true, QT::kQ8_0, ggml::quantize_q4_0,
-     ggml::dequantize_q4_0, kOnAll},
+     ggml::dequantize_q4_0, kOnAll, QT::kQ6K, std::nullopt},
     {QT::kQ4_1, "q4_1", QF::kGgmlLegacy, 32, 20, 3, true, QT::kQ8_1, ggml::quantize_q4_1,
-     ggml::dequantize_q4_1, kOnAll},
+     ggml::dequantize_q4_1, kOnAll, QT::kQ6K, std::nullopt},
     {QT::kQ5_0, "q5_0", QF::kGgmlLegacy, 32, 22, 6, true, QT::kQ8_0, ggml::quantize_q5_0,
-     ggml::dequantize_q5_0, kOnAll},
+     ggml::dequantize_q5_0, kOnAll, QT::kQ8_0, std::nullopt},
     {QT::kQ5_1, "q5_1", QF::kGgmlLegacy, 32, 24, 7, true, QT::kQ8_1, ggml::quantize_q5_1,
-     ggml::dequantize_q5_1, kOnAll},
+     ggml::dequantize_q5_1, kOnAll, QT::kQ8_0, std::nullopt},
     {QT::kQ8_0, "q8_0", QF::kGgmlLegacy, 32, 34, 8, false, QT::kQ8_0, ggml::quantize_q8_0,
      ggml::dequantize_q8_0, kOnAll},
     {QT::kQ8_1, "q8_1", QF::kGgmlLegacy, 32, 36, 9, false, QT::kQ8_1, ggml::quantize_q8_1,
-     ggml::dequantize_q8_1, kOnCpu | kOnMetal},
+     ggml::dequantize_q8_1, kOnCpu | kOnMetal, QT::kQ8_0, std::nullopt},
     {QT::kQ2K, "q2k", QF::kGgmlK, 256, 84, 10, true, QT::kQ8K, ggml::quantize_q2_K,
-     ggml::dequantize_q2_K, kOnAll},
+     ggml::dequantize_q2_K, kOnAll, QT::kQ6K, QT::kQ4_0},
     {QT::kQ3K, "q3k", QF::kGgmlK, 256, 110, 11, true, QT::kQ8K, ggml::quantize_q3_K,
-     ggml::dequantize_q3_K, kOnAll},
+     ggml::dequantize_q3_K, kOnAll, QT::kQ6K, QT::kQ4_0},
     {QT::kQ4K, "q4k", QF::kGgmlK, 256, 144, 12, true, QT::kQ8K, ggml::quantize_q4_K,
-     ggml::dequantize_q4_K, kOnAll},
+     ggml::dequantize_q4_K, kOnAll, QT::kQ6K, QT::kQ4_1},
     {QT::kQ5K, "q5k", QF::kGgmlK, 256, 176, 13, true, QT::kQ8K, ggml::quantize_q5_K,
-     ggml::dequantize_q5_K, kOnAll},
+     ggml::dequantize_q5_K, kOnAll, QT::kQ8_0, QT::kQ5_0},
     {QT::kQ6K, "q6k", QF::kGgmlK, 256, 210, 14, true, QT::kQ8K, ggml::quantize_q6_K,
-     ggml::dequantize_q6_K, kOnAll},
+     ggml::dequantize_q6_K, kOnAll, QT::kQ8_0, QT::kQ5_1},
     {QT::kQ8K, "q8k", QF::kGgmlK, 256, 292, 15, false, QT::kQ8K, ggml::quantize_q8_K,
-     ggml::dequantize_q8_K, kOnCpu | kOnMetal},
+     ggml::dequantize_q8_K, kOnCpu | kOnMetal, QT::kQ8_0, QT::kQ8_1},
     {QT::kAfq2, "afq2", QF::kAfq, 64, afq::block_bytes(2, 64), -1, false, std::nullopt,
-     afq::quantize_afq2, afq::dequantize_afq2, kOnAll},
+     afq::quantize_afq2, afq::dequantize_afq2, kOnAll, QT::kAfq6, std::nullopt},
     {QT::kAfq3, "afq3", QF::kAfq, 64, afq::block_bytes(3, 64), -1, false, std::nullopt,
-     afq::quantize_afq3, afq::dequantize_afq3, kOnAll},
+     afq::quantize_afq3, afq::dequantize_afq3, kOnAll, QT::kAfq6, std::nullopt},
     {QT::kAfq4, "afq4", QF::kAfq, 64, afq::block_bytes(4, 64), -1, false, std::nullopt,
-     afq::quantize_afq4, afq::dequantize_afq4, kOnAll},
+     afq::quantize_afq4, afq::dequantize_afq4, kOnAll, QT::kAfq6, std::nullopt},
     {QT::kAfq6, "afq6", QF::kAfq, 64, afq::block_bytes(6, 64), -1, false, std::nullopt,
-     afq::quantize_afq6, afq::dequantize_afq6, kOnAll},
+     afq::quantize_afq6, afq::dequantize_afq6, kOnAll, QT::kAfq8, std::nullopt},
     {QT::kAfq8, "afq8", QF::kAfq, 64, afq::block_bytes(8, 64), -1, false, std::nullopt,
      afq::quantize_afq8, afq::dequantize_afq8, kOnAll},
     {QT::kHqq4, "hqq4", QF::kHqq, 64, 40, -1, false, std::nullopt, hqq::quantize_hqq4,
@@ -114,9 +117,9 @@ struct Alias {
   QT type;
 };
 constexpr Alias kAliases[] = {
-    {"float32", QT::kF32}, {"fp32", QT::kF32},      {"float16", QT::kF16},
-    {"fp16", QT::kF16},    {"half", QT::kF16},      {"bfloat16", QT::kBF16},
-    {"f8e4m3", QT::kFp8},  {"fp8e4m3", QT::kFp8},   {"float8e4m3fn", QT::kFp8},
+    {"float32", QT::kF32}, {"fp32", QT::kF32},    {"float16", QT::kF16},
+    {"fp16", QT::kF16},    {"half", QT::kF16},    {"bfloat16", QT::kBF16},
+    {"f8e4m3", QT::kFp8},  {"fp8e4m3", QT::kFp8}, {"float8e4m3fn", QT::kFp8},
 };
 
 std::string normalize(std::string_view s) {

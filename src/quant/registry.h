@@ -52,6 +52,13 @@ struct QuantTypeInfo {
   // Backends that can run a weight of this type (reference §3.1/§3.8), whatever this build has:
   // a request for a type outside this set is an error before any weight is read.
   BackendSet backends;
+  // Type for embeddings and the output head when this type is the default (reference §2.5:
+  // one step up for the low-bit types, these tensors being the most sensitive to error);
+  // nullopt: keep this type. Read through promote_for_sensitive_tensor (quant/policy).
+  std::optional<QuantType> sensitive_promotion = std::nullopt;
+  // Next type to try when a row length is not a multiple of block_size (K-quant -> legacy
+  // chain of the reference §2.6); nullopt: the tensor stays unquantized.
+  std::optional<QuantType> shape_fallback = std::nullopt;
   // Effective bits per weight, scales included.
   double bits_per_weight() const { return 8.0 * bytes_per_block / block_size; }
 };

@@ -46,38 +46,11 @@ QuantValue parse_quant_value(std::string_view value, Backend backend, std::strin
 }
 
 QuantType promote_for_sensitive_tensor(QuantType t) {
-  switch (t) {
-    case QuantType::kAfq2:
-    case QuantType::kAfq3:
-    case QuantType::kAfq4: return QuantType::kAfq6;
-    case QuantType::kAfq6:
-    case QuantType::kAfq8: return QuantType::kAfq8;
-    case QuantType::kQ2K:
-    case QuantType::kQ3K:
-    case QuantType::kQ4K:
-    case QuantType::kQ4_0:
-    case QuantType::kQ4_1: return QuantType::kQ6K;
-    case QuantType::kQ5K:
-    case QuantType::kQ6K:
-    case QuantType::kQ8K:
-    case QuantType::kQ5_0:
-    case QuantType::kQ5_1:
-    case QuantType::kQ8_0:
-    case QuantType::kQ8_1: return QuantType::kQ8_0;
-    default: return t;
-  }
+  return quant_info(t).sensitive_promotion.value_or(t);
 }
 
 std::optional<QuantType> fallback_for_shape(QuantType t) {
-  switch (t) {
-    case QuantType::kQ2K:
-    case QuantType::kQ3K: return QuantType::kQ4_0;
-    case QuantType::kQ4K: return QuantType::kQ4_1;
-    case QuantType::kQ5K: return QuantType::kQ5_0;
-    case QuantType::kQ6K: return QuantType::kQ5_1;
-    case QuantType::kQ8K: return QuantType::kQ8_1;
-    default: return std::nullopt;
-  }
+  return quant_info(t).shape_fallback;
 }
 
 }  // namespace insitu
