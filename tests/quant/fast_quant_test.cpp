@@ -33,7 +33,12 @@ const QuantType kFastTypes[] = {
     QuantType::kQ4K,  QuantType::kQ6K,  QuantType::kQ8_0, QuantType::kQ4_0,
     QuantType::kQ5K,  QuantType::kQ3K,  QuantType::kQ2K,  QuantType::kQ4_1,
     QuantType::kQ5_0, QuantType::kQ5_1, QuantType::kQ8_1, QuantType::kQ8K,
+    QuantType::kHqq4, QuantType::kHqq8, QuantType::kMxfp4,
 };
+
+bool in_fast_types(QuantType t) {
+  return std::find(std::begin(kFastTypes), std::end(kFastTypes), t) != std::end(kFastTypes);
+}
 
 // Restores the ISA cap when a test ends.
 class IsaCap {
@@ -92,15 +97,16 @@ std::vector<float> demo_weights(size_t max_values) {
 
 // Blocks built to hit the reference's edge cases: all zero, signed zeros, constant, a single
 // non-zero, +a and -a of equal magnitude (first one wins), exact .5 ties, f16-subnormal and
-// f32-subnormal magnitudes, huge values, inf and NaN.
-std::vector<float> edge_rows(int64_t n, uint64_t seed) {
+// f32-subnormal magnitudes, huge values, inf and NaN; one kind per `block` elements (32 for
+// ggml's blocks, 64 for the group-64 types, whose groups would otherwise mix two kinds).
+std::vector<float> edge_rows(int64_t n, uint64_t seed, int64_t block = 32) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> g(0.f, 1.f);
   std::uniform_int_distribution<int> kind_of(0, 13);
   std::vector<float> x(n);
-  for (int64_t b = 0; b < n; b += 32) {
+  for (int64_t b = 0; b < n; b += block) {
     const int kind = kind_of(rng);
-    for (int64_t i = b; i < b + 32; ++i) {
+    for (int64_t i = b; i < b + block; ++i) {
       const float r = g(rng);
       switch (kind) {
         case 0: x[i] = 0.f; break;
@@ -145,9 +151,10 @@ std::vector<Dataset> datasets() {
     d.push_back({"gaussian_outliers", 128, 2048, std::move(x), positive_weights(2048, 13)});
   }
   d.push_back({"edge", 64, 4096, edge_rows(64 * 4096, 21), positive_weights(4096, 22)});
+  d.push_back({"edge64", 64, 4096, edge_rows(64 * 4096, 23, 64), positive_weights(4096, 24)});
   // Short rows: an odd number of super-blocks (q4_K/q5_K pair them) and block counts that are
-  // not a multiple of 16 lanes.
-  for (int64_t cols : {256, 768, 1280, 160, 544}) {
+  // not a multiple of 16 lanes (groups of 64: 4, 12, 20, 3, 17).
+  for (int64_t cols : {256, 768, 1280, 160, 544, 192, 1088}) {
     auto x = test::gaussian(7 * cols, 1.f, 30 + cols);
     for (int64_t i = 0; i < cols; ++i) x[i] = 0.f;  // one all-zero row
     d.push_back(
@@ -249,7 +256,7 @@ TEST(FastQuantGolden, Q8_1AndQ8_KFiles) {
 TEST(FastQuant, OtherTypesFallBackToTheReference) {
   const auto x = test::gaussian(4 * 256, 1.f, 5);
   for (const auto& info : all_quant_types()) {
-    if (info.family == QuantFamily::kGgmlK || info.family == QuantFamily::kGgmlLegacy) continue;
+    if (in_fast_types(info.type)) continue;
     EXPECT_FALSE(has_fast_quantizer(info.type)) << info.name;
     const size_t bytes = quant_row_bytes(info.type, 1024);
     std::vector<uint8_t> want(bytes), got(bytes);

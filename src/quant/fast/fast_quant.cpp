@@ -30,6 +30,9 @@ std::array<QuantizeRowFn, static_cast<size_t>(QuantType::kCount)> make_avx512_ta
   set(QuantType::kQ5K, k::quantize_q5_K);
   set(QuantType::kQ6K, k::quantize_q6_K);
   set(QuantType::kQ8K, k::quantize_q8_K);
+  set(QuantType::kHqq4, k::quantize_hqq4);
+  set(QuantType::kHqq8, k::quantize_hqq8);
+  set(QuantType::kMxfp4, k::quantize_mxfp4);
   return t;
 }
 

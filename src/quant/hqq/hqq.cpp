@@ -15,15 +15,6 @@ void check_bits(int bits) {
     throw Error(ErrorCode::kInvalidArgument, "hqq: unsupported bits " + std::to_string(bits));
 }
 
-// HQQ's generalised soft-thresholding for the lp norm (p < 1):
-// sign(e) * relu(|e| - |e|^(p-1) / beta); e = 0 stays 0.
-inline float shrink_lp(float e, float beta, float p) {
-  const float a = std::fabs(e);
-  if (a == 0.f) return 0.f;
-  const float t = a - (1.f / beta) * std::pow(a, p - 1.f);
-  return t > 0.f ? std::copysign(t, e) : 0.f;
-}
-
 inline float quant_level(float w, float scale, float zero, float max_v) {
   return std::clamp(std::round(w * scale + zero), 0.f, max_v);
 }

@@ -13,6 +13,7 @@
 // stops on the whole tensor's mean error.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +28,16 @@ struct OptParams {
   float kappa = 1.01f;
   int iters = kDefaultSteps;
 };
+
+// HQQ's generalised soft-thresholding for the lp norm (p < 1):
+// sign(e) * relu(|e| - |e|^(p-1) / beta); e = 0 stays 0. In the header so that the fast
+// quantizer (quant/fast) runs the very same operations where it cannot prove the result is 0.
+inline float shrink_lp(float e, float beta, float p) {
+  const float a = std::fabs(e);
+  if (a == 0.f) return 0.f;
+  const float t = a - (1.f / beta) * std::pow(a, p - 1.f);
+  return t > 0.f ? std::copysign(t, e) : 0.f;
+}
 
 // Generic row functions (bits 4 or 8). steps = 0 skips the optimiser (plain min/max rounding).
 void quantize(const float* x, void* out, int64_t n, int bits, int steps);

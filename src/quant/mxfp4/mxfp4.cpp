@@ -4,7 +4,6 @@
 #include <cmath>
 
 namespace insitu::mxfp4 {
-namespace {
 
 int shared_exponent(float amax, ExponentRule rule) {
   if (amax == 0.f) return rule == ExponentRule::kOcp ? 0 : 127;  // ggml's / mistral.rs' choice
@@ -18,8 +17,6 @@ int shared_exponent(float amax, ExponentRule rule) {
   std::frexp(amax / 6.f, &k);
   return std::clamp(k - 1 + 127, 0, 254);
 }
-
-}  // namespace
 
 uint8_t e2m1_code(float v) {
   const float a = std::fabs(v);

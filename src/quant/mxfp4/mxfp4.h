@@ -35,6 +35,9 @@ inline constexpr float kE2M1[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
 // the reference's thresholds 0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0 do.
 uint8_t e2m1_code(float v);
 
+// The biased E8M0 exponent (0..254) of a block whose largest |x| is amax (NaNs ignored).
+int shared_exponent(float amax, ExponentRule rule);
+
 void quantize_with_rule(const float* x, void* out, int64_t n, ExponentRule rule);
 
 // Registry row functions (quantize uses kDefaultRule).
