@@ -33,7 +33,8 @@ const QuantType kFastTypes[] = {
     QuantType::kQ4K,  QuantType::kQ6K,  QuantType::kQ8_0, QuantType::kQ4_0,
     QuantType::kQ5K,  QuantType::kQ3K,  QuantType::kQ2K,  QuantType::kQ4_1,
     QuantType::kQ5_0, QuantType::kQ5_1, QuantType::kQ8_1, QuantType::kQ8K,
-    QuantType::kHqq4, QuantType::kHqq8, QuantType::kMxfp4,
+    QuantType::kHqq4, QuantType::kHqq8, QuantType::kMxfp4, QuantType::kAfq2,
+    QuantType::kAfq3, QuantType::kAfq4, QuantType::kAfq6, QuantType::kAfq8,
 };
 
 bool in_fast_types(QuantType t) {

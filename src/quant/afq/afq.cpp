@@ -26,8 +26,7 @@ void group_params(const float* x, int group, int n_bins, Method method, float* s
       mn = std::min(mn, x[j]);
       mx = std::max(mx, x[j]);
     }
-    *scale = (mx - mn) < 1e-12f ? 1.f : (mx - mn) / static_cast<float>(n_bins);
-    *bias = mn;
+    params_from_range(mn, mx, n_bins, method, scale, bias);
     return;
   }
   // MLX: the max starts at 0 (so it is >= 0), the min at +inf.
@@ -35,6 +34,17 @@ void group_params(const float* x, int group, int n_bins, Method method, float* s
   for (int j = 0; j < group; ++j) {
     mn = std::min(mn, x[j]);
     mx = std::max(mx, x[j]);
+  }
+  params_from_range(mn, mx, n_bins, method, scale, bias);
+}
+
+}  // namespace
+
+void params_from_range(float mn, float mx, int n_bins, Method method, float* scale, float* bias) {
+  if (method == Method::kMinMax) {
+    *scale = (mx - mn) < 1e-12f ? 1.f : (mx - mn) / static_cast<float>(n_bins);
+    *bias = mn;
+    return;
   }
   const float s = std::max((mx - mn) / static_cast<float>(n_bins), 1e-7f);
   const bool min_edge = std::fabs(mn) > std::fabs(mx);
@@ -51,8 +61,6 @@ void group_params(const float* x, int group, int n_bins, Method method, float* s
     *bias = edge;
   }
 }
-
-}  // namespace
 
 void pack_codes(const uint8_t* codes, int64_t count, int bits, uint8_t* out) {
   std::memset(out, 0, static_cast<size_t>(count * bits / 8));

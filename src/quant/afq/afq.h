@@ -34,6 +34,11 @@ inline constexpr bool valid_group(int group) { return group == 32 || group == 64
 // Bytes of one group's block in the row format.
 inline constexpr int block_bytes(int bits, int group) { return 4 + group * bits / 8; }
 
+// (scale, bias) in f32 of a group whose min and max, as `method` scans them (kMinMax: std::min /
+// std::max chains from the first element; kMlx: the min from +inf, the max from +0), are mn
+// and mx. Shared with the fast quantizer (quant/fast), which finds mn and mx by reductions.
+void params_from_range(float mn, float mx, int n_bins, Method method, float* scale, float* bias);
+
 // Generic row functions; n must be a multiple of group. Throws Error(kInvalidArgument) on bad
 // bits/group.
 void quantize(const float* x, void* out, int64_t n, int bits, int group, Method method);

@@ -33,6 +33,11 @@ std::array<QuantizeRowFn, static_cast<size_t>(QuantType::kCount)> make_avx512_ta
   set(QuantType::kHqq4, k::quantize_hqq4);
   set(QuantType::kHqq8, k::quantize_hqq8);
   set(QuantType::kMxfp4, k::quantize_mxfp4);
+  set(QuantType::kAfq2, k::quantize_afq2);
+  set(QuantType::kAfq3, k::quantize_afq3);
+  set(QuantType::kAfq4, k::quantize_afq4);
+  set(QuantType::kAfq6, k::quantize_afq6);
+  set(QuantType::kAfq8, k::quantize_afq8);
   return t;
 }
 

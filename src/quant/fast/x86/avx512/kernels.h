@@ -1,5 +1,5 @@
 // Row quantizers compiled for AVX-512, with the QuantizeRowFn signature of the registry. Each
-// produces exactly the bytes of the scalar reference (quant/ggml, quant/hqq, quant/mxfp4) for every input; call them
+// produces exactly the bytes of the scalar reference (quant/ggml, quant/hqq, quant/mxfp4, quant/afq) for every input; call them
 // only when active_isa() >= kAvx512 (quant/fast/fast_quant.h dispatches). No intrinsics here, so
 // baseline translation units may include this header.
 #pragma once
@@ -23,6 +23,11 @@ void quantize_q8_K(const float* x, void* out, int64_t n, const float* importance
 void quantize_hqq4(const float* x, void* out, int64_t n, const float* importance);
 void quantize_hqq8(const float* x, void* out, int64_t n, const float* importance);
 void quantize_mxfp4(const float* x, void* out, int64_t n, const float* importance);
+void quantize_afq2(const float* x, void* out, int64_t n, const float* importance);
+void quantize_afq3(const float* x, void* out, int64_t n, const float* importance);
+void quantize_afq4(const float* x, void* out, int64_t n, const float* importance);
+void quantize_afq6(const float* x, void* out, int64_t n, const float* importance);
+void quantize_afq8(const float* x, void* out, int64_t n, const float* importance);
 
 // Dense rows to f32 with the exact results of core/half.h's scalar conversions.
 void bf16_to_f32_row(const uint16_t* in, float* out, int64_t n);
