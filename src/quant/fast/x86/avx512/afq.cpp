@@ -5,12 +5,13 @@
 // of (scale, bias) is the reference's afq::params_from_range. Levels are
 // std::clamp(std::round((x - b) / s), 0, 2^bits - 1) per lane, cast as the scalar cast does
 // (low byte of the truncation), and the bit stream is pext of 8 codes at a time.
+#include "quant/afq/afq.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "core/half.h"
-#include "quant/afq/afq.h"
 #include "quant/fast/x86/avx512/kernels.h"
 #include "quant/fast/x86/avx512/simd.h"
 
@@ -102,10 +103,20 @@ void quantize_afq(const float* x, void* out, int64_t n) {
 
 }  // namespace
 
-void quantize_afq2(const float* x, void* out, int64_t n, const float*) { quantize_afq<2>(x, out, n); }
-void quantize_afq3(const float* x, void* out, int64_t n, const float*) { quantize_afq<3>(x, out, n); }
-void quantize_afq4(const float* x, void* out, int64_t n, const float*) { quantize_afq<4>(x, out, n); }
-void quantize_afq6(const float* x, void* out, int64_t n, const float*) { quantize_afq<6>(x, out, n); }
-void quantize_afq8(const float* x, void* out, int64_t n, const float*) { quantize_afq<8>(x, out, n); }
+void quantize_afq2(const float* x, void* out, int64_t n, const float*) {
+  quantize_afq<2>(x, out, n);
+}
+void quantize_afq3(const float* x, void* out, int64_t n, const float*) {
+  quantize_afq<3>(x, out, n);
+}
+void quantize_afq4(const float* x, void* out, int64_t n, const float*) {
+  quantize_afq<4>(x, out, n);
+}
+void quantize_afq6(const float* x, void* out, int64_t n, const float*) {
+  quantize_afq<6>(x, out, n);
+}
+void quantize_afq8(const float* x, void* out, int64_t n, const float*) {
+  quantize_afq<8>(x, out, n);
+}
 
 }  // namespace insitu::fastq::avx512

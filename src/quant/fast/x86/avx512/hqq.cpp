@@ -7,12 +7,13 @@
 // reference's result is provably 0 (see shrink_zero_below), and there the lanes take 0 without
 // any pow. The few elements at or above T (outliers, NaN, inf) call the reference's own
 // hqq::shrink_lp, one lane at a time.
+#include "quant/hqq/hqq.h"
+
 #include <cmath>
 #include <cstring>
 
 #include "quant/fast/x86/avx512/kernels.h"
 #include "quant/fast/x86/avx512/simd.h"
-#include "quant/hqq/hqq.h"
 
 namespace insitu::fastq::avx512 {
 namespace {
@@ -80,12 +81,13 @@ inline V prox_step(const V* w, V scale, V zero, V max_v, float beta, float p, V*
     const V we = slow ? shrink_slow(e, slow, beta, p) : vzero();
     const V term = sub(wq, mul(sub(x, we), scale));
     zlo = _mm512_add_pd(zlo, _mm512_cvtps_pd(_mm512_castps512_ps256(term)));
-    zhi = _mm512_add_pd(zhi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(
-                                 _mm512_castps_pd(term), 1))));
+    zhi = _mm512_add_pd(
+        zhi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(term), 1))));
     err = add(err, vabs(sub(x, wr)));
   }
   const __m512d n = _mm512_set1_pd(static_cast<double>(kG));
-  const __m256 lo = _mm512_cvtpd_ps(_mm512_div_pd(zlo, n)), hi = _mm512_cvtpd_ps(_mm512_div_pd(zhi, n));
+  const __m256 lo = _mm512_cvtpd_ps(_mm512_div_pd(zlo, n)),
+               hi = _mm512_cvtpd_ps(_mm512_div_pd(zhi, n));
   *new_zero = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
   return err;
 }

@@ -1,7 +1,7 @@
 // Row quantizers compiled for AVX-512, with the QuantizeRowFn signature of the registry. Each
-// produces exactly the bytes of the scalar reference (quant/ggml, quant/hqq, quant/mxfp4, quant/afq) for every input; call them
-// only when active_isa() >= kAvx512 (quant/fast/fast_quant.h dispatches). No intrinsics here, so
-// baseline translation units may include this header.
+// produces exactly the bytes of the scalar reference (quant/ggml, quant/hqq, quant/mxfp4,
+// quant/afq) for every input; call them only when active_isa() >= kAvx512 (quant/fast/fast_quant.h
+// dispatches). No intrinsics here, so baseline translation units may include this header.
 #pragma once
 
 #include <cstdint>

@@ -5,11 +5,12 @@
 // every e in 0..254 (2^-127 is subnormal but exact), and both round x * 2^(127 - e) once, to
 // nearest. The E2M1 code counts the thresholds that v is not below, as the reference's chain
 // of `a < t` tests does (NaN passes none: code 7).
+#include "quant/mxfp4/mxfp4.h"
+
 #include <cmath>
 
 #include "quant/fast/x86/avx512/kernels.h"
 #include "quant/fast/x86/avx512/simd.h"
-#include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::fastq::avx512 {
 namespace {
