@@ -19,6 +19,8 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
+#include "quant/fast/x86/avx512/kernels.h"
+#include "quant/fp8/fp8.h"
 #include "quant/registry.h"
 #include "quant_test_util.h"
 
@@ -30,11 +32,11 @@ using test::read_bytes;
 using test::read_f32;
 
 const QuantType kFastTypes[] = {
-    QuantType::kQ4K,  QuantType::kQ6K,  QuantType::kQ8_0, QuantType::kQ4_0,
-    QuantType::kQ5K,  QuantType::kQ3K,  QuantType::kQ2K,  QuantType::kQ4_1,
-    QuantType::kQ5_0, QuantType::kQ5_1, QuantType::kQ8_1, QuantType::kQ8K,
-    QuantType::kHqq4, QuantType::kHqq8, QuantType::kMxfp4, QuantType::kAfq2,
-    QuantType::kAfq3, QuantType::kAfq4, QuantType::kAfq6, QuantType::kAfq8,
+    QuantType::kQ4K,  QuantType::kQ6K,  QuantType::kQ8_0, QuantType::kQ4_0, QuantType::kQ5K,
+    QuantType::kQ3K,  QuantType::kQ2K,  QuantType::kQ4_1, QuantType::kQ5_0, QuantType::kQ5_1,
+    QuantType::kQ8_1, QuantType::kQ8K,  QuantType::kHqq4, QuantType::kHqq8, QuantType::kMxfp4,
+    QuantType::kAfq2, QuantType::kAfq3, QuantType::kAfq4, QuantType::kAfq6, QuantType::kAfq8,
+    QuantType::kFp8,  QuantType::kF8Q8,
 };
 
 bool in_fast_types(QuantType t) {
@@ -99,7 +101,8 @@ std::vector<float> demo_weights(size_t max_values) {
 // Blocks built to hit the reference's edge cases: all zero, signed zeros, constant, a single
 // non-zero, +a and -a of equal magnitude (first one wins), exact .5 ties, f16-subnormal and
 // f32-subnormal magnitudes, huge values, inf and NaN; one kind per `block` elements (32 for
-// ggml's blocks, 64 for the group-64 types, whose groups would otherwise mix two kinds).
+// ggml's blocks, 64 for the group-64 types and 128 for fp8, whose blocks would otherwise mix
+// kinds).
 std::vector<float> edge_rows(int64_t n, uint64_t seed, int64_t block = 32) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> g(0.f, 1.f);
@@ -153,6 +156,7 @@ std::vector<Dataset> datasets() {
   }
   d.push_back({"edge", 64, 4096, edge_rows(64 * 4096, 21), positive_weights(4096, 22)});
   d.push_back({"edge64", 64, 4096, edge_rows(64 * 4096, 23, 64), positive_weights(4096, 24)});
+  d.push_back({"edge128", 64, 4096, edge_rows(64 * 4096, 25, 128), positive_weights(4096, 26)});
   // Short rows: an odd number of super-blocks (q4_K/q5_K pair them) and block counts that are
   // not a multiple of 16 lanes (groups of 64: 4, 12, 20, 3, 17).
   for (int64_t cols : {256, 768, 1280, 160, 544, 192, 1088}) {
@@ -272,6 +276,45 @@ TEST(FastQuant, RejectsRowsThatAreNotWholeBlocks) {
   std::vector<uint8_t> out(4096);
   EXPECT_THROW(quantize_row_fast(QuantType::kQ4K, x.data(), out.data(), 300), Error);
   EXPECT_THROW(quantize_row_fast(QuantType::kQ4_0, x.data(), out.data(), 33), Error);
+}
+
+// The AVX-512 f32 -> e4m3 conversion against fp8::f32_to_e4m3. Rounding depends on the sign,
+// exponent and top mantissa bits and on how the rest compares with half an e4m3 ulp, so every
+// combination of the top 12 bits (sign, exponent, 3 mantissa bits; the e4m3-subnormal range
+// rounds at mantissa bits 20..22, also inside them) with low 20 bits at and around 0, half and
+// all-ones covers every rounding case of every binade, NaN payloads and infinities included;
+// strided sweeps of all 2^32 patterns and of [2^-10, 2^-5] (the e4m3-subnormal range and its
+// border, both signs) add the rest.
+TEST(FastE4M3, MatchesReferenceOnEveryRoundingCase) {
+  if (detected_isa() < IsaLevel::kAvx512) GTEST_SKIP() << "no AVX-512 on this host";
+  std::vector<uint32_t> bits;
+  for (uint32_t hi = 0; hi < 4096; ++hi)
+    for (uint32_t lo : {0u, 1u, 2u, 0x3FFFFu, 0x40000u, 0x7FFFEu, 0x7FFFFu, 0x80000u, 0x80001u,
+                        0x80002u, 0xC0000u, 0xFFFFEu, 0xFFFFFu})
+      bits.push_back(hi << 20 | lo);
+  for (uint64_t b = 0; b < (uint64_t{1} << 32); b += 1009) bits.push_back(static_cast<uint32_t>(b));
+  for (uint32_t b = 0x3A800000u; b <= 0x3D000000u; b += 13) {  // 2^-10 .. 2^-5
+    bits.push_back(b);
+    bits.push_back(b | 0x80000000u);
+  }
+  bits.push_back(0x43E00000u);  // 448
+  bits.push_back(0x43DFFFFFu);  // just below 448
+  bits.push_back(0x3C800000u);  // 2^-6, the smallest e4m3 normal
+  std::vector<float> x(bits.size());
+  std::memcpy(x.data(), bits.data(), bits.size() * sizeof(float));
+  const int64_t n = static_cast<int64_t>(x.size()) - 5;  // a tail shorter than a vector
+  std::vector<uint8_t> got(x.size(), 0xAB);
+  fastq::avx512::f32_to_e4m3_row(x.data(), got.data(), n);
+  size_t bad = 0;
+  std::string first;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t want = fp8::f32_to_e4m3(x[i]);
+    if (want != got[i] && bad++ == 0)
+      first = "bits " + std::to_string(bits[i]) + ": got " + std::to_string(got[i]) + " want " +
+              std::to_string(want);
+  }
+  EXPECT_EQ(bad, 0u) << first;
+  for (size_t i = static_cast<size_t>(n); i < got.size(); ++i) EXPECT_EQ(got[i], 0xAB) << i;
 }
 
 TEST(DenseRowToF32, EveryHalfBitPatternAtEveryIsaLevel) {

@@ -38,6 +38,8 @@ std::array<QuantizeRowFn, static_cast<size_t>(QuantType::kCount)> make_avx512_ta
   set(QuantType::kAfq4, k::quantize_afq4);
   set(QuantType::kAfq6, k::quantize_afq6);
   set(QuantType::kAfq8, k::quantize_afq8);
+  set(QuantType::kFp8, k::quantize_fp8);
+  set(QuantType::kF8Q8, k::quantize_f8q8);
   return t;
 }
 

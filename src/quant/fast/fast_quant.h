@@ -2,11 +2,11 @@
 // (quant_info(t).quantize, bit-exact with ggml for the ggml types), several times faster.
 //
 // quantize_row_fast dispatches on the active ISA level (core/cpu_features.h): at kAvx512 and
-// above the ggml types (q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 q2k..q8k), hqq4/hqq8, mxfp4 and afq2..afq8
-// run 16 blocks, sub-blocks or groups in the 16 lanes of AVX-512 (or a block's elements in two or
-// four vectors), each lane performing the reference's IEEE operations in the reference's order;
-// every other type and ISA level runs the reference itself. So the output never depends on the
-// machine, only the speed does.
+// above the ggml types (q4_0 q4_1 q5_0 q5_1 q8_0 q8_1 q2k..q8k), hqq4/hqq8, mxfp4, afq2..afq8, fp8
+// and f8q8 run 16 blocks, sub-blocks or groups in the 16 lanes of AVX-512 (or a block's elements in
+// two, four or eight vectors), each lane performing the reference's IEEE operations in the
+// reference's order; every other type and ISA level runs the reference itself. So the output never
+// depends on the machine, only the speed does.
 #pragma once
 
 #include <cstdint>
