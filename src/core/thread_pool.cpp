@@ -18,16 +18,22 @@ inline void cpu_relax() {
 #endif
 }
 
-// Polls `done` until it returns true or kSpinTime has passed; true if it became true.
+// Polls `done` until it returns true or kSpinTime has passed; true if it became true. After the
+// first kPureSpin the poll also yields the core: when threads outnumber free cores (more
+// threads than cores, or other processes), the thread we wait for may be runnable but not
+// running, and a pure spin would hold its core for the whole kSpinTime.
+constexpr auto kPureSpin = std::chrono::microseconds(50);
 template <class Pred>
 bool spin_until(Pred done) {
-  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  const auto start = std::chrono::steady_clock::now();
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;
       cpu_relax();
     }
-    if (std::chrono::steady_clock::now() >= deadline) return done();
+    const auto waited = std::chrono::steady_clock::now() - start;
+    if (waited >= kSpinTime) return done();
+    if (waited >= kPureSpin) std::this_thread::yield();
   }
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "core/half.h"
@@ -26,6 +28,26 @@ TEST(ThreadPool, ExceptionPropagates) {
     if (t == 1) throw std::runtime_error("boom");
   }),
                std::runtime_error);
+}
+
+// The hand-off is spin-then-sleep (thread_pool.h): many back-to-back loops exercise the
+// spinning path, gaps longer than the spin time the sleeping path and its wake-up handshake.
+// A lost wake-up would hang (ctest's timeout fails it); a lost or repeated chunk changes the sum.
+TEST(ThreadPool, BackToBackLoopsAndIdleGapsRunEveryChunkOnce) {
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    int64_t expected = 0;
+    std::atomic<int64_t> total{0};
+    for (int iter = 0; iter < 3000; ++iter) {
+      const int64_t n = 1 + iter % 37;
+      pool.parallel_for(n, 1, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) total += i + 1;
+      });
+      expected += n * (n + 1) / 2;
+      if (iter % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(total.load(), expected) << threads << " threads";
+  }
 }
 
 TEST(Half, RoundTripsAllF16Values) {
