@@ -1,11 +1,11 @@
 // Register-decoding GEMV (see quant_gemv_fused_avx512.h). Per type, a "unit" is the smallest
-// whole number of blocks spanning a multiple of 64 columns (q4_0 / q8_0: two 32-element blocks;
-// q4k / q6k: one 256-element block). load() reads a unit of one row and builds what every chunk
-// of it shares (scale vectors); chunk<k>() returns chunk k's 64 codes in natural column order
-// and its per-lane weight scales (lane l covers columns 4l..4l+3 of the chunk); offsets()
-// returns one offset per 16-column group of the unit (types with per-block minimums).
-// Bit layouts: quant/ggml/blocks.h; each decoder is checked against the reference dequantizer
-// by tests/kernels/quant_matmul_test.cpp at every ISA level.
+// whole number of blocks spanning a multiple of 64 columns (q4_0 / q5_0 / q8_0 / q8_1: two
+// 32-element blocks; K-quants: one 256-element block). load() reads a unit of one row and builds
+// what every chunk of it shares (scale vectors); chunk<k>() returns chunk k's 64 codes in natural
+// column order and its per-lane weight scales (lane l covers columns 4l..4l+3 of the chunk);
+// offsets() returns one offset per 16-column group of the unit (types with per-block minimums). Bit
+// layouts: quant/ggml/blocks.h; each decoder is checked against the reference dequantizer by
+// tests/kernels/quant_matmul_test.cpp at every ISA level.
 #include "kernels/cpu/x86/avx512/quant_gemv_fused_avx512.h"
 
 #include <array>
@@ -73,13 +73,16 @@ struct FusedQ4_0 {
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
 
-// q8_0: two blocks of (f16 d | int8 qs[32]); code = q + 128.
-struct FusedQ8_0 {
-  static constexpr int kUnitCols = 64, kUnitBytes = 68, kChunks = 1, kZero = 128;
+// q8_0 / q8_1: two blocks of (f16 d | [f16 s] | int8 qs[32]); code = q + 128. kQs: offset of
+// qs in the block (q8_1's s, the block sum, is not needed to dequantize).
+template <int kBlockBytes, int kQs>
+struct FusedQ8Legacy {
+  static constexpr int kUnitCols = 64, kUnitBytes = 2 * kBlockBytes, kChunks = 1, kZero = 128;
   static constexpr bool kNarrow = false, kOffset = false;
+  static_assert(kBlockBytes + 2 <= 64, "both scales within the first 64 bytes");
   static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
     std::array<uint8_t, 64> a{};
-    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : 34) + i % 2);
+    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : kBlockBytes) + i % 2);
     return a;
   }();
   struct Unit {
@@ -89,11 +92,74 @@ struct FusedQ8_0 {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     const __m512i q = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 2))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 36)), 1);
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + kQs))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + kBlockBytes + kQs)), 1);
     cv = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
     ws = _mm512_cvtph_ps(_mm512_castsi512_si256(
         _mm512_permutexvar_epi8(bytes_index(kScaleIdx), _mm512_loadu_si512(u.p))));
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+using FusedQ8_0 = FusedQ8Legacy<34, 2>;
+using FusedQ8_1 = FusedQ8Legacy<36, 4>;
+
+// q5_0: two blocks of (f16 d | qh[4] | qs[16]): q4_0's nibbles plus a 5th bit, bit l of the
+// little-endian word qh for element l; value = (code - 16) * d.
+struct FusedQ5_0 {
+  static constexpr int kUnitCols = 64, kUnitBytes = 44, kChunks = 1, kZero = 16;
+  static constexpr bool kNarrow = true, kOffset = false;
+  static constexpr std::array<uint8_t, 64> kCodeIdx = [] {
+    std::array<uint8_t, 64> a{};
+    for (int i = 0; i < 64; ++i) a[i] = static_cast<uint8_t>((i < 32 ? 6 : 28) + i % 16);
+    return a;
+  }();
+  static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
+    std::array<uint8_t, 64> a{};
+    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : 22) + i % 2);
+    return a;
+  }();
+  struct Unit {
+    __m512i raw;
+    __mmask64 high;  // element e (of the unit's 64) has its 5th bit set
+  };
+  static Unit load(const uint8_t* p) {
+    uint32_t h0, h1;
+    __builtin_memcpy(&h0, p + 2, 4);
+    __builtin_memcpy(&h1, p + 24, 4);
+    return {_mm512_maskz_loadu_epi8((1ull << 44) - 1, p),
+            static_cast<__mmask64>(h0 | static_cast<uint64_t>(h1) << 32)};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const __m512i v = _mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw);
+    const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0,
+                                            0, 0x40004, 0x40004, 0x40004, 0x40004);
+    cv = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F)),
+                         _mm512_maskz_mov_epi8(u.high, _mm512_set1_epi8(16)));
+    ws = _mm512_cvtph_ps(
+        _mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(kScaleIdx), u.raw)));
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+
+// q8_K: f32 d | int8 qs[256] | bsums; code = q + 128, one scale for the block.
+struct FusedQ8K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 292, kChunks = 4, kZero = 128;
+  static constexpr bool kNarrow = false, kOffset = false;
+  struct Unit {
+    const uint8_t* p;
+    __m512 d;
+  };
+  static Unit load(const uint8_t* p) {
+    float d;
+    __builtin_memcpy(&d, p, 4);
+    return {p, _mm512_set1_ps(d)};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    cv = _mm512_xor_si512(_mm512_loadu_si512(u.p + 4 + 64 * k),
+                          _mm512_set1_epi8(static_cast<char>(0x80)));
+    ws = u.d;
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
@@ -365,12 +431,15 @@ void fused_type(const QuantProblem& p, int64_t r0, int64_t r1) {
 bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
   switch (type) {
     case QuantType::kQ4_0:
-    case QuantType::kQ8_0: return cols % 64 == 0;
+    case QuantType::kQ5_0:
+    case QuantType::kQ8_0:
+    case QuantType::kQ8_1: return cols % 64 == 0;
     case QuantType::kQ2K:
     case QuantType::kQ3K:
     case QuantType::kQ4K:
     case QuantType::kQ5K:
-    case QuantType::kQ6K: return cols % 256 == 0;
+    case QuantType::kQ6K:
+    case QuantType::kQ8K: return cols % 256 == 0;
     default: return false;
   }
 }
@@ -379,6 +448,9 @@ void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
   switch (p.type) {
     case QuantType::kQ4_0: fused_type<FusedQ4_0>(p, r0, r1); break;
     case QuantType::kQ8_0: fused_type<FusedQ8_0>(p, r0, r1); break;
+    case QuantType::kQ8_1: fused_type<FusedQ8_1>(p, r0, r1); break;
+    case QuantType::kQ5_0: fused_type<FusedQ5_0>(p, r0, r1); break;
+    case QuantType::kQ8K: fused_type<FusedQ8K>(p, r0, r1); break;
     case QuantType::kQ4K: fused_type<FusedQ4K>(p, r0, r1); break;
     case QuantType::kQ6K: fused_type<FusedQ6K>(p, r0, r1); break;
     case QuantType::kQ2K: fused_type<FusedQ2K>(p, r0, r1); break;

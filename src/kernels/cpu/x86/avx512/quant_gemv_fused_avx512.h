@@ -1,4 +1,5 @@
-// Register-decoding AVX-512 VNNI GEMV for the most used weight types (q4_0, q8_0, q4k, q6k).
+// Register-decoding AVX-512 VNNI GEMV for the ggml types without per-block minimums (q4_0,
+// q5_0, q8_0, q8_1, q8k) and the K-quants q2k..q6k.
 //
 // The general path (quant_gemv_avx512.cpp) decodes every type into a buffer of u8 codes and one
 // (scale, offset) pair per 16 elements, then dots the buffer; for these types the store and
