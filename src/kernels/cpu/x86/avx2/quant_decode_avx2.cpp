@@ -5,6 +5,8 @@
 // to float), so all types share one int8 -> f32 -> scale tail.
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
 
+#include "kernels/cpu/x86/kquant_scales_x86.h"
+
 #include <immintrin.h>
 
 #include <array>
@@ -161,16 +163,7 @@ void blk_q2k(const uint8_t* b, float* out) {
 // q3_K: hmask[32] | qs[64] | scales[12] | d. Low 2 bits as q2_K; bit (e / 32) of hmask[e % 32]
 // clear means -4. value = (d * scale) * (lo - (hi ? 0 : 4)), scale a 6-bit integer minus 32.
 void blk_q3k(const uint8_t* b, float* out) {
-  // Sixteen 6-bit scales: low nibbles in bytes 0..7 (j < 8) or their high nibbles (j >= 8),
-  // top 2 bits in bytes 8..11, unpacked on 32-bit words.
-  uint32_t u[3];
-  std::memcpy(u, b + 96, 12);
-  const uint32_t t = u[2];
-  const __m128i packed = _mm_setr_epi32(
-      static_cast<int>((u[0] & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4)),
-      static_cast<int>((u[1] & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4)),
-      static_cast<int>(((u[0] >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4)),
-      static_cast<int>(((u[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4)));
+  const __m128i packed = q3k_scale_bytes(b + 96);
   alignas(32) float dl[16];
   scale16(half_at(b + 108), _mm_sub_epi8(packed, _mm_set1_epi8(32)), true, dl);
   const __m256i hm = load256(b);
@@ -191,13 +184,8 @@ void blk_q3k(const uint8_t* b, float* out) {
 // 8..11 plus the top 2 bits of bytes 0..3 / 4..7 (ggml's get_scale_min_k4 on 32-bit words).
 // dl[j] = d * scale_j, ml[j] = dmin * min_j.
 inline void k4_scales(const uint8_t* b, float* dl, float* ml) {
-  uint32_t u[3];
-  std::memcpy(u, b + 4, 12);
-  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  const __m128i sc = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), 0, 0);
-  const __m128i mn = _mm_setr_epi32(static_cast<int>(m_lo), static_cast<int>(m_hi), 0, 0);
+  const __m128i packed = k4_scale_min_bytes(b + 4);
+  const __m128i sc = packed, mn = _mm_srli_si128(packed, 8);  // cvtepu8 reads the low 8 bytes
   _mm256_storeu_ps(dl, _mm256_mul_ps(_mm256_set1_ps(half_at(b)),
                                      _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc))));
   _mm256_storeu_ps(ml, _mm256_mul_ps(_mm256_set1_ps(half_at(b + 2)),

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/cpu/x86/avx512/simd512.h"
+#include "kernels/cpu/x86/kquant_scales_x86.h"
 #include "quant/fp8/fp8.h"
 
 namespace insitu::kernels::avx512 {
@@ -129,16 +130,7 @@ void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float*) {
       store256(c + 128 * h + 32 * g, _mm256_or_si256(lo, hb));
     }
   }
-  // Sixteen 6-bit scales (offset 32): low nibbles in bytes 0..7 (j < 8) or their high
-  // nibbles (j >= 8), top 2 bits in bytes 8..11, unpacked on 32-bit words.
-  uint32_t u[3];
-  std::memcpy(u, b + 96, 12);
-  const uint32_t t = u[2];
-  const __m128i packed = _mm_setr_epi32(
-      static_cast<int>((u[0] & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4)),
-      static_cast<int>((u[1] & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4)),
-      static_cast<int>(((u[0] >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4)),
-      static_cast<int>(((u[1] >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4)));
+  const __m128i packed = q3k_scale_bytes(b + 96);  // offset 32
   const __m512i q = _mm512_sub_epi32(_mm512_cvtepu8_epi32(packed), _mm512_set1_epi32(32));
   _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(q)));
 }
@@ -149,13 +141,7 @@ void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float*) {
 // widened so each sub-block's (d * scale, -dmin * min) covers its two 16-groups.
 inline void k4_scales(const uint8_t* b, float* s, float* o) {
   const float d = half_at(b), dmin = half_at(b + 2);
-  uint32_t u[3];
-  std::memcpy(u, b + 4, 12);
-  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  const __m128i packed = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
-                                        static_cast<int>(m_lo), static_cast<int>(m_hi));
+  const __m128i packed = k4_scale_min_bytes(b + 4);
   // Lane 2g and 2g + 1 of each 16-lane vector take sub-block g's byte.
   const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   const __m512i all = _mm512_cvtepu8_epi32(packed);  // 8 scales then 8 mins

@@ -11,6 +11,7 @@
 #include <array>
 
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
+#include "kernels/cpu/x86/kquant_scales_x86.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
@@ -41,34 +42,45 @@ inline __m512i broadcast32(const uint8_t* p) {
   return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
+// vpermb index bringing the f16 scales of two consecutive blocks (at 0 and block_bytes) into
+// 16-bit words 0..7 (d0) and 8..15 (d1), i.e. the lanes of each block's 32 columns.
+constexpr std::array<uint8_t, 64> two_block_scale_index(int block_bytes) {
+  std::array<uint8_t, 64> a{};
+  for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : block_bytes) + i % 2);
+  return a;
+}
+// vpermb index repeating each block's 16 nibble bytes (at qs0 and qs1) twice, so that
+// split_nibbles gives the 64 codes of the two blocks in column order.
+constexpr std::array<uint8_t, 64> two_block_nibble_index(int qs0, int qs1) {
+  std::array<uint8_t, 64> a{};
+  for (int i = 0; i < 64; ++i) a[i] = static_cast<uint8_t>((i < 32 ? qs0 : qs1) + i % 16);
+  return a;
+}
+// Low nibbles from the first 16 bytes of each 32-byte half, high nibbles from the second 16.
+inline __m512i split_nibbles(__m512i v) {
+  const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0,
+                                          0, 0x40004, 0x40004, 0x40004, 0x40004);
+  return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F));
+}
+inline __m512 two_block_scales(__m512i raw, const std::array<uint8_t, 64>& index) {
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(index), raw)));
+}
+
 // q4_0: two blocks of (f16 d | qs[16]); element l < 16 is the low nibble of qs[l], l >= 16
 // the high nibble of qs[l - 16]; value = (code - 8) * d.
 struct FusedQ4_0 {
   static constexpr int kUnitCols = 64, kUnitBytes = 36, kChunks = 1, kZero = 8;
   static constexpr bool kNarrow = true, kOffset = false;
-  static constexpr std::array<uint8_t, 64> kCodeIdx = [] {
-    std::array<uint8_t, 64> a{};
-    for (int i = 0; i < 64; ++i) a[i] = static_cast<uint8_t>((i < 32 ? 2 : 20) + i % 16);
-    return a;
-  }();
-  static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
-    std::array<uint8_t, 64> a{};
-    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : 18) + i % 2);
-    return a;
-  }();
+  static constexpr auto kCodeIdx = two_block_nibble_index(2, 20);
+  static constexpr auto kScaleIdx = two_block_scale_index(18);
   struct Unit {
     __m512i raw;
   };
   static Unit load(const uint8_t* p) { return {_mm512_maskz_loadu_epi8((1ull << 36) - 1, p)}; }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
-    const __m512i v = _mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw);
-    // Words of the second 16 bytes of each block take the high nibbles.
-    const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0,
-                                            0, 0x40004, 0x40004, 0x40004, 0x40004);
-    cv = _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F));
-    ws = _mm512_cvtph_ps(
-        _mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(kScaleIdx), u.raw)));
+    cv = split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw));
+    ws = two_block_scales(u.raw, kScaleIdx);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
@@ -80,11 +92,7 @@ struct FusedQ8Legacy {
   static constexpr int kUnitCols = 64, kUnitBytes = 2 * kBlockBytes, kChunks = 1, kZero = 128;
   static constexpr bool kNarrow = false, kOffset = false;
   static_assert(kBlockBytes + 2 <= 64, "both scales within the first 64 bytes");
-  static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
-    std::array<uint8_t, 64> a{};
-    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : kBlockBytes) + i % 2);
-    return a;
-  }();
+  static constexpr auto kScaleIdx = two_block_scale_index(kBlockBytes);
   struct Unit {
     const uint8_t* p;
   };
@@ -95,8 +103,7 @@ struct FusedQ8Legacy {
         _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + kQs))),
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + kBlockBytes + kQs)), 1);
     cv = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
-    ws = _mm512_cvtph_ps(_mm512_castsi512_si256(
-        _mm512_permutexvar_epi8(bytes_index(kScaleIdx), _mm512_loadu_si512(u.p))));
+    ws = two_block_scales(_mm512_loadu_si512(u.p), kScaleIdx);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
@@ -108,16 +115,8 @@ using FusedQ8_1 = FusedQ8Legacy<36, 4>;
 struct FusedQ5_0 {
   static constexpr int kUnitCols = 64, kUnitBytes = 44, kChunks = 1, kZero = 16;
   static constexpr bool kNarrow = true, kOffset = false;
-  static constexpr std::array<uint8_t, 64> kCodeIdx = [] {
-    std::array<uint8_t, 64> a{};
-    for (int i = 0; i < 64; ++i) a[i] = static_cast<uint8_t>((i < 32 ? 6 : 28) + i % 16);
-    return a;
-  }();
-  static constexpr std::array<uint8_t, 64> kScaleIdx = [] {  // words 0..7: d0, 8..15: d1
-    std::array<uint8_t, 64> a{};
-    for (int i = 0; i < 32; ++i) a[i] = static_cast<uint8_t>((i < 16 ? 0 : 22) + i % 2);
-    return a;
-  }();
+  static constexpr auto kCodeIdx = two_block_nibble_index(6, 28);
+  static constexpr auto kScaleIdx = two_block_scale_index(22);
   struct Unit {
     __m512i raw;
     __mmask64 high;  // element e (of the unit's 64) has its 5th bit set
@@ -131,13 +130,9 @@ struct FusedQ5_0 {
   }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
-    const __m512i v = _mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw);
-    const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0,
-                                            0, 0x40004, 0x40004, 0x40004, 0x40004);
-    cv = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F)),
+    cv = _mm512_or_si512(split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw)),
                          _mm512_maskz_mov_epi8(u.high, _mm512_set1_epi8(16)));
-    ws = _mm512_cvtph_ps(
-        _mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(kScaleIdx), u.raw)));
+    ws = two_block_scales(u.raw, kScaleIdx);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
@@ -175,31 +170,13 @@ struct FusedQ4K {
     __m512 sm;  // lanes 0..7: d * sc_j; lanes 8..15: -dmin * m_j
   };
   static Unit load(const uint8_t* p) {
-    // Packed 6-bit fields as 32-bit words u0, u1, u2 (bytes 4..15): scales 0..3 are the low
-    // 6 bits of u0's bytes, mins 0..3 of u1's; scales 4..7 are u2's low nibbles plus u0's top
-    // 2 bits, mins 4..7 u2's high nibbles plus u1's top 2 bits.
-    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 4));
-    const __m128i a = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0));  // u0 u2 u1 u2
-    const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));  // u0 u0 u1 u1
-    const __m128i lo =
-        _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)),
-                      _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
-    const __m128i hi =
-        _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    // Bytes now: sc0..3 | sc4..7 | m0..3 | m4..7.
-    const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_or_si128(lo, hi)));
-    uint32_t dd;
-    __builtin_memcpy(&dd, p, 4);
-    const __m512 d = _mm512_cvtph_ps(_mm256_set1_epi32(static_cast<int>(dd)));  // d dmin d dmin ..
-    // Lanes 0..7 take d (even f16), 8..15 take -dmin (odd).
-    const __m512 dsel =
-        _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), d);
-    const __m512 sign = _mm512_castsi512_ps(_mm512_setr_epi32(
-        0, 0, 0, 0, 0, 0, 0, 0, static_cast<int>(0x80000000u), static_cast<int>(0x80000000u),
-        static_cast<int>(0x80000000u), static_cast<int>(0x80000000u), static_cast<int>(0x80000000u),
-        static_cast<int>(0x80000000u), static_cast<int>(0x80000000u),
-        static_cast<int>(0x80000000u)));
-    return {p + 16, _mm512_mul_ps(f, _mm512_xor_ps(dsel, sign))};
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k4_scale_min_bytes(p + 4)));
+    uint16_t dh[2];  // d, dmin
+    __builtin_memcpy(dh, p, 4);
+    // Lanes 0..7 scale by d, lanes 8..15 by -dmin.
+    const __m512 dsel = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(_cvtsh_ss(dh[0])),
+                                             _mm512_set1_ps(-_cvtsh_ss(dh[1])));
+    return {p + 16, _mm512_mul_ps(f, dsel)};
   }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
@@ -254,19 +231,8 @@ struct FusedQ3K {
     __m512 sc;
   };
   static Unit load(const uint8_t* p) {
-    // Scale j: low nibble of byte j (j < 8) or high nibble of byte j - 8, plus 2 bits from
-    // bytes 8..11 (word t) at bit 2 * (j / 4) of byte j % 4 ... unpacked on 32-bit words.
-    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 96 - 4));
-    // Lanes of u: [junk, u0, u1, t].
-    const __m128i a = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 1));  // u0 u1 u0 u1
-    const __m128i lo =
-        _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 4, 4)), _mm_set1_epi32(0x0f0f0f0f));
-    const __m128i t = _mm_shuffle_epi32(u, _MM_SHUFFLE(3, 3, 3, 3));
-    const __m128i hi = _mm_slli_epi32(
-        _mm_and_si128(_mm_srlv_epi32(t, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi32(0x03030303)),
-        4);
     const __m512i q =
-        _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_or_si128(lo, hi)), _mm512_set1_epi32(32));
+        _mm512_sub_epi32(_mm512_cvtepu8_epi32(q3k_scale_bytes(p + 96)), _mm512_set1_epi32(32));
     uint16_t dh;
     __builtin_memcpy(&dh, p + 108, 2);
     return {p, _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(_cvtsh_ss(dh)))};
