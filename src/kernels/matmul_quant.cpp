@@ -5,12 +5,11 @@
 
 #include "core/cpu_features.h"
 #include "core/error.h"
-#include "kernels/thread_scratch.h"
 #include "kernels/cpu/quant_kernels.h"
+#include "kernels/thread_scratch.h"
 
 namespace insitu {
 namespace {
-
 
 thread_local kernels::ThreadScratch t_rows_scratch;
 thread_local kernels::ThreadScratch t_prep_scratch;
@@ -25,7 +24,22 @@ const kernels::QuantKernelSet& quant_kernels_for(IsaLevel isa) {
   return kernels::quant_kernels_scalar();
 }
 
+// Quantized weights round only under kFast or kAuto (matmul_precision.h).
+bool rounding_allowed() {
+  return matmul_precision() != MatmulPrecision::kExact;
+}
+
+const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, int64_t m) {
+  return m <= ks.gemv_max_m ? ks.gemv : ks.gemm;
+}
+
 }  // namespace
+
+OperandRounding matmul_quantized_rounding(QuantType type, int64_t m) {
+  const kernels::QuantPath& path = path_for(quant_kernels_for(active_isa()), m);
+  if (!rounding_allowed() || !path.fast_rounding) return OperandRounding::kNone;
+  return path.fast_rounding(type);
+}
 
 const char* matmul_quantized_kernel_name(int64_t m) {
   const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
@@ -42,7 +56,7 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   }
   // One table lookup per call; the row functions never dispatch on the ISA again.
   const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
-  const kernels::QuantPath& path = m <= ks.gemv_max_m ? ks.gemv : ks.gemm;
+  const kernels::QuantPath& path = path_for(ks, m);
   kernels::QuantProblem p;
   p.type = w.type;
   p.w = w.data;
@@ -52,13 +66,14 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   p.x = x;
   p.m = m;
   p.y = y;
+  p.round_x = rounding_allowed();
   if (path.prep_bytes) {
     void* prep = t_prep_scratch.get(path.prep_bytes(m, w.cols));
     if (m < 8) {
-      path.prepare_x(w.type, x, m, w.cols, 0, m, prep);
+      path.prepare_x(w.type, x, m, w.cols, 0, m, p.round_x, prep);
     } else {
       pool.parallel_for(m, 8, [&](int64_t i0, int64_t i1, int) {
-        path.prepare_x(w.type, x, m, w.cols, i0, i1, prep);
+        path.prepare_x(w.type, x, m, w.cols, i0, i1, p.round_x, prep);
       });
     }
     p.xprep = prep;

@@ -7,13 +7,20 @@
 
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_precision.h"
 
 namespace insitu {
 
 // y[i, r] = sum_c x[i, c] * W[r, c] for a quantized W (quant_is_dense(w.type) is false).
-// Error vs matmul_reference: f32-grade (relative L2 <= 1e-5) on every ISA path.
+// Error vs matmul_reference: f32-grade (relative L2 <= 1e-5) on every ISA path under
+// MatmulPrecision::kExact; under kAuto/kFast, f32-grade against the operands rounded as
+// matmul_quantized_rounding(w.type, m) says.
 void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y,
                       ThreadPool& pool);
+
+// The operand rounding matmul_quantized applies to `type` at batch size m, at the current
+// active_isa() and matmul_precision().
+OperandRounding matmul_quantized_rounding(QuantType type, int64_t m);
 
 // Name of the kernel matmul_quantized would use for batch size m at the current active_isa()
 // ("scalar", "avx2-dequantize-tile", "avx512-vnni", "avx512", "amx").

@@ -11,6 +11,7 @@
 #include "core/cpu_features.h"
 #include "core/half.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_precision.h"
 
 namespace insitu {
 namespace {
@@ -243,9 +244,11 @@ TEST(Matmul, DegenerateShapes) {
 }
 
 TEST(Matmul, QuantizedTypesUseRegistryDequantizer) {
-  // Quantized types have no dedicated kernel here yet: matmul must equal the reference built
-  // on the same registry dequantizer, for any ISA cap.
+  // matmul() routes quantized types to the quantized kernels; under exact precision they must
+  // equal the reference built on the same registry dequantizer (every type, ISA and rounded
+  // mode: quant_matmul_test.cpp).
   ThreadPool pool(2);
+  MatmulPrecisionScope exact(MatmulPrecision::kExact);
   const int64_t rows = 9, cols = 256, m = 3;
   const auto src = random_values(rows * cols, 1.f, 5);
   std::vector<uint8_t> bytes(rows * quant_row_bytes(QuantType::kQ8_0, cols));

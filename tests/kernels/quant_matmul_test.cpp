@@ -1,6 +1,10 @@
 // Parity of every quantized matmul path (each ISA level the host supports, forced with
-// set_isa_cap; decode m <= 4 and prefill m > 4) against matmul_reference (double accumulation
-// over the registry's dequantized weights). Weights are made with the registry's quantizers.
+// set_isa_cap; decode m <= 4 and prefill m > 4; matmul precision exact and auto) against
+// matmul_reference (double accumulation over the registry's dequantized weights). Under auto a
+// path may round its operands (kernels/matmul_precision.h): it is then held to the same bounds
+// against a double reference fed the operands rounded as matmul_quantized_rounding says, and
+// to kRoundedCond against the exact reference. Weights are made with the registry's
+// quantizers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +18,7 @@
 #include "core/cpu_features.h"
 #include "core/half.h"
 #include "kernels/matmul.h"
+#include "kernels/matmul_precision.h"
 #include "kernels/matmul_quant.h"
 
 namespace insitu {
@@ -59,6 +64,11 @@ constexpr ErrorBound kBounds[] = {
     {QuantType::kF8Q8, 1e-6, 1e-5, "7.7e-08 / 5.9e-06 / 7.5e-06"},
     {QuantType::kMxfp4, 1e-6, 1e-5, "1.7e-07 / 1.8e-06 / 2.5e-06"},
 };
+
+// Rounded operands (precision auto/fast) against the exact product: cond bound for every type.
+// Measured worst (QUANT_ERR "vs exact"): see the test output; lane-8 activation rounding and
+// bf16 weights x activations both stay near 2^-9 of the products' magnitude.
+constexpr double kRoundedCond = 4e-3;
 
 const ErrorBound& bound_for(QuantType t) {
   for (const auto& b : kBounds)
@@ -117,6 +127,48 @@ std::vector<float> activations(XKind kind, int64_t m, int64_t cols, uint32_t see
   return x;
 }
 
+float round_bf16(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  b = (b + 0x7FFFu + ((b >> 16) & 1u)) & 0xFFFF0000u;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+// x rounded as OperandRounding r says for activations (cols is a multiple of 4).
+std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
+  if (r == OperandRounding::kBf16)
+    for (auto& v : x) v = round_bf16(v);
+  if (r == OperandRounding::kActivationLane8) {
+    for (size_t l = 0; l < x.size(); l += 4) {
+      float amax = 0;
+      for (size_t k = l; k < l + 4; ++k) amax = std::max(amax, std::fabs(x[k]));
+      const float s = amax * (1.f / 127.f);
+      for (size_t k = l; k < l + 4; ++k)
+        x[k] = s > 0 ? static_cast<float>(std::nearbyint(x[k] / s) * double(s)) : 0.f;
+    }
+  }
+  return x;
+}
+
+// y[i, r] = sum_c x[i, c] * wd[r, c] in double, wd the dequantized weights (bf16-rounded for
+// OperandRounding::kBf16).
+std::vector<float> rounded_reference(const QWeights& w, const std::vector<float>& x, int64_t m,
+                                     OperandRounding r) {
+  std::vector<float> row(w.cols), y(m * w.rows);
+  for (int64_t o = 0; o < w.rows; ++o) {
+    dequantize_row(w.matrix(), o, row.data());
+    if (r == OperandRounding::kBf16)
+      for (auto& v : row) v = round_bf16(v);
+    for (int64_t i = 0; i < m; ++i) {
+      double acc = 0;
+      for (int64_t c = 0; c < w.cols; ++c) acc += double(row[c]) * x[i * w.cols + c];
+      y[i * w.rows + o] = static_cast<float>(acc);
+    }
+  }
+  return y;
+}
+
 // Errors of y against the reference. A single dot product can cancel to almost nothing, so
 // besides the plain relative L2 (meaningful on many well-conditioned outputs) the kernels are
 // held to errors relative to the magnitude of the products: cond = ||y - ref|| / ||A||_2 and
@@ -142,8 +194,10 @@ Err compare(const QWeights& w, const std::vector<float>& x, int64_t m, const std
       num += d * d;
       den += want * want;
       aden += a * a;
-      if (a > 0) e.elem = std::max(e.elem, std::fabs(d) / a);
-      else if (d != 0) e.elem = INFINITY;
+      if (a > 0)
+        e.elem = std::max(e.elem, std::fabs(d) / a);
+      else if (d != 0)
+        e.elem = INFINITY;
     }
   }
   e.l2 = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
@@ -164,9 +218,8 @@ struct Shape {
   int64_t rows, blocks, m;
 };
 constexpr Shape kShapes[] = {
-    {1, 1, 1},   {3, 2, 2},   {17, 3, 3},  {100, 4, 4},  {257, 5, 1},   {17, 7, 5},
-    {100, 1, 16}, {3, 9, 31}, {257, 2, 64}, {17, 5, 100}, {100, 3, 512}, {1, 4, 512},
-    {257, 9, 4}, {3, 1, 100},
+    {1, 1, 1},  {3, 2, 2},    {17, 3, 3},   {100, 4, 4},   {257, 5, 1}, {17, 7, 5},  {100, 1, 16},
+    {3, 9, 31}, {257, 2, 64}, {17, 5, 100}, {100, 3, 512}, {1, 4, 512}, {257, 9, 4}, {3, 1, 100},
 };
 
 class QuantMatmulTest : public ::testing::TestWithParam<QuantType> {};
@@ -176,7 +229,8 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
   const auto& info = quant_info(type);
   const ErrorBound& bound = bound_for(type);
   ThreadPool pool(2);
-  Err worst[2];  // [0] decode (m <= 4), [1] prefill
+  Err worst[2];               // [0] decode (m <= 4), [1] prefill
+  double worst_vs_exact = 0;  // rounded paths against the exact product
   uint32_t seed = 1;
   for (const Shape& s : kShapes) {
     // K-quants have 256-element blocks; cap their columns so the test stays fast.
@@ -190,29 +244,49 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
       // Plain relative L2 only where it is well conditioned: many outputs of zero-mean x.
       const bool l2_meaningful = kind != XKind::kPositive && s.m * s.rows >= 64;
       for (IsaLevel isa : host_levels()) {
-        IsaCapGuard cap(isa);
-        std::vector<float> y(s.m * s.rows, NAN);
-        matmul(w.matrix(), x.data(), s.m, y.data(), pool);
-        const Err e = compare(w, x, s.m, y, ref);
-        const int path = s.m <= 4 ? 0 : 1;
-        const double lim = path == 0 ? bound.gemv_cond : bound.gemm_cond;
-        const std::string where = std::string(info.name) + " " + std::string(isa_name(isa)) +
-                                  " " + matmul_quantized_kernel_name(s.m) + " rows " +
-                                  std::to_string(s.rows) + " cols " + std::to_string(cols) +
-                                  " m " + std::to_string(s.m) + " x kind " +
-                                  std::to_string(static_cast<int>(kind));
-        EXPECT_LE(e.cond, lim) << where;
-        EXPECT_LE(e.elem, 4 * lim) << where;
-        if (l2_meaningful) EXPECT_LE(e.l2, kMaxRelL2) << where;
-        worst[path].cond = std::max(worst[path].cond, e.cond);
-        worst[path].elem = std::max(worst[path].elem, e.elem);
-        if (l2_meaningful) worst[path].l2 = std::max(worst[path].l2, e.l2);
+        for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kAuto}) {
+          IsaCapGuard cap(isa);
+          MatmulPrecisionScope precision(prec);
+          const OperandRounding rounding = matmul_quantized_rounding(type, s.m);
+          if (prec == MatmulPrecision::kExact) {
+            EXPECT_EQ(rounding, OperandRounding::kNone);
+          }
+          std::vector<float> y(s.m * s.rows, NAN);
+          matmul(w.matrix(), x.data(), s.m, y.data(), pool);
+          const std::string where =
+              std::string(info.name) + " " + std::string(isa_name(isa)) + " " +
+              std::string(matmul_precision_name(prec)) + " " + matmul_quantized_kernel_name(s.m) +
+              " rows " + std::to_string(s.rows) + " cols " + std::to_string(cols) + " m " +
+              std::to_string(s.m) + " x kind " + std::to_string(static_cast<int>(kind));
+          Err e;
+          if (rounding == OperandRounding::kNone) {
+            e = compare(w, x, s.m, y, ref);
+          } else {
+            const std::vector<float> xr = round_activations(x, rounding);
+            e = compare(w, xr, s.m, y, rounded_reference(w, xr, s.m, rounding));
+            const Err vs_exact = compare(w, x, s.m, y, ref);
+            EXPECT_LE(vs_exact.cond, kRoundedCond) << where;
+            worst_vs_exact = std::max(worst_vs_exact, vs_exact.cond);
+          }
+          const int path = s.m <= 4 ? 0 : 1;
+          const double lim = path == 0 ? bound.gemv_cond : bound.gemm_cond;
+          EXPECT_LE(e.cond, lim) << where;
+          EXPECT_LE(e.elem, 4 * lim) << where;
+          if (l2_meaningful) {
+            EXPECT_LE(e.l2, kMaxRelL2) << where;
+          }
+          worst[path].cond = std::max(worst[path].cond, e.cond);
+          worst[path].elem = std::max(worst[path].elem, e.elem);
+          if (l2_meaningful) worst[path].l2 = std::max(worst[path].l2, e.l2);
+        }
       }
     }
   }
-  std::printf("QUANT_ERR %-6s gemv l2 %.1e cond %.1e elem %.1e | gemm l2 %.1e cond %.1e elem %.1e\n",
-              std::string(info.name).c_str(), worst[0].l2, worst[0].cond, worst[0].elem,
-              worst[1].l2, worst[1].cond, worst[1].elem);
+  std::printf(
+      "QUANT_ERR %-6s gemv l2 %.1e cond %.1e elem %.1e | gemm l2 %.1e cond %.1e elem %.1e | "
+      "rounded vs exact cond %.1e\n",
+      std::string(info.name).c_str(), worst[0].l2, worst[0].cond, worst[0].elem, worst[1].l2,
+      worst[1].cond, worst[1].elem, worst_vs_exact);
 }
 
 // Zero blocks, zero activations and huge scales: the kernels must still match the reference.
@@ -248,19 +322,28 @@ TEST_P(QuantMatmulTest, SpecialValues) {
           abs_dot[i * rows + r] += std::fabs(double(wrow[c]) * x[i * cols + c]);
     }
     for (IsaLevel isa : host_levels()) {
-      IsaCapGuard cap(isa);
-      std::vector<float> y(m * rows, NAN);
-      matmul(w.matrix(), x.data(), m, y.data(), pool);
-      for (int64_t i = 0; i < m; ++i) {
-        for (int64_t r = 0; r < rows; ++r) {
-          const float want = ref[i * rows + r], got = y[i * rows + r];
-          ASSERT_TRUE(std::isfinite(got)) << info.name << " " << isa_name(isa) << " m " << m;
-          if (i == 0 || r == 0) {
-            EXPECT_EQ(got, 0.f) << info.name << " " << isa_name(isa) << " row " << r;
-          } else {  // bounded by the sum of |products| (immune to cancellation)
-            const double lim = 4 * (m <= 4 ? bound.gemv_cond : bound.gemm_cond);
-            EXPECT_NEAR(got, want, lim * abs_dot[i * rows + r])
-                << info.name << " " << isa_name(isa) << " m " << m << " i " << i << " r " << r;
+      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kAuto}) {
+        IsaCapGuard cap(isa);
+        MatmulPrecisionScope precision(prec);
+        const OperandRounding rounding = matmul_quantized_rounding(type, m);
+        const std::vector<float> want_y =
+            rounding == OperandRounding::kNone
+                ? ref
+                : rounded_reference(w, round_activations(x, rounding), m, rounding);
+        std::vector<float> y(m * rows, NAN);
+        matmul(w.matrix(), x.data(), m, y.data(), pool);
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const float want = want_y[i * rows + r], got = y[i * rows + r];
+            ASSERT_TRUE(std::isfinite(got)) << info.name << " " << isa_name(isa) << " m " << m;
+            if (i == 0 || r == 0) {
+              EXPECT_EQ(got, 0.f) << info.name << " " << isa_name(isa) << " row " << r;
+            } else {  // bounded by the sum of |products| (immune to cancellation)
+              const double lim = 4 * (m <= 4 ? bound.gemv_cond : bound.gemm_cond);
+              EXPECT_NEAR(got, want, lim * abs_dot[i * rows + r])
+                  << info.name << " " << isa_name(isa) << " " << matmul_precision_name(prec)
+                  << " m " << m << " i " << i << " r " << r;
+            }
           }
         }
       }
@@ -284,12 +367,23 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
   for (int64_t m : {1, 2, 3, 4}) {
     for (XKind kind : {XKind::kGaussian, XKind::kOutliers, XKind::kPositive}) {
       const std::vector<float> x = activations(kind, m, cols, 100 + static_cast<uint32_t>(m));
-      std::vector<float> ref(m * rows), y(m * rows, NAN);
+      std::vector<float> ref(m * rows);
       matmul_reference(w.matrix(), x.data(), m, ref.data());
-      matmul(w.matrix(), x.data(), m, y.data(), pool);
-      const Err e = compare(w, x, m, y, ref);
-      EXPECT_LE(e.cond, bound.gemv_cond) << info.name << " m " << m;
-      EXPECT_LE(e.elem, 4 * bound.gemv_cond) << info.name << " m " << m;
+      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kAuto}) {
+        MatmulPrecisionScope precision(prec);
+        const OperandRounding rounding = matmul_quantized_rounding(type, m);
+        const std::vector<float> xr = round_activations(x, rounding);
+        std::vector<float> y(m * rows, NAN);
+        matmul(w.matrix(), x.data(), m, y.data(), pool);
+        const Err e = compare(
+            w, xr, m, y,
+            rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
+        const std::string where = std::string(info.name) + " " +
+                                  std::string(matmul_precision_name(prec)) + " m " +
+                                  std::to_string(m);
+        EXPECT_LE(e.cond, bound.gemv_cond) << where;
+        EXPECT_LE(e.elem, 4 * bound.gemv_cond) << where;
+      }
     }
   }
 }

@@ -8,14 +8,17 @@
 // activation preparation run once per call into a shared buffer. Row functions look the
 // weight type's decoder up once per thread chunk, never per element.
 //
-// Accuracy contract (docs/quantization.md, tests/kernels/quant_matmul_test.cpp): every path
-// computes y against the exact dequantized weights with f32-grade error (relative L2 <= 1e-5
-// vs matmul_reference); activations are never rounded to 8 bits as ggml does.
+// Accuracy contract (docs/quantization.md, tests/kernels/quant_matmul_test.cpp): with
+// QuantProblem::round_x false every path computes y against the exact dequantized weights with
+// f32-grade error (relative L2 <= 1e-5 vs matmul_reference). With round_x true a path may
+// round its operands as its fast_rounding() names (kernels/matmul_precision.h), and must then
+// match the exact product of those rounded operands with the same f32-grade error.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/matmul_precision.h"
 #include "quant/registry.h"
 
 namespace insitu::kernels {
@@ -32,6 +35,7 @@ struct QuantProblem {
   int64_t m = 0;
   float* y = nullptr;           // [m, rows], row-major
   const void* xprep = nullptr;  // output of QuantPath::prepare_x, when the path has one
+  bool round_x = false;         // the caller allows fast_rounding(type) (see above)
 };
 
 // Computes y[i, r] for every i < m and r in [r0, r1). `scratch` is this thread's private,
@@ -48,7 +52,10 @@ struct QuantPath {
   // and may be called concurrently for disjoint row ranges.
   size_t (*prep_bytes)(int64_t m, int64_t cols);
   void (*prepare_x)(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
-                    int64_t i1, void* out);
+                    int64_t i1, bool round_x, void* out);
+  // Optional (nullptr: always exact): the rounding this path applies to `type` when
+  // QuantProblem::round_x is set.
+  OperandRounding (*fast_rounding)(QuantType type);
 };
 
 struct QuantKernelSet {

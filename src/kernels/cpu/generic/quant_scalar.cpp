@@ -29,8 +29,8 @@ const QuantKernelSet kScalarSet = {
     "scalar",
     "scalar",
     4,
-    {rows_scalar, 16, scratch_scalar, nullptr, nullptr},
-    {rows_scalar, 16, scratch_scalar, nullptr, nullptr},
+    {rows_scalar, 16, scratch_scalar, nullptr, nullptr, nullptr},
+    {rows_scalar, 16, scratch_scalar, nullptr, nullptr, nullptr},
 };
 
 }  // namespace

@@ -30,7 +30,9 @@ struct alignas(64) TileConfig {
 // a stack copy below the ldtilecfg (the next tile instruction then raised #UD).
 alignas(64) inline constexpr TileConfig kTiles16x64 = {
     1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
-inline void configure_tiles_16x64() { _tile_loadconfig(&kTiles16x64); }
+inline void configure_tiles_16x64() {
+  _tile_loadconfig(&kTiles16x64);
+}
 
 // 32 f32 values (v0: first 16) -> bf16 hi and lo = (v - hi) rounded, 32 each; hi + lo equals
 // v to ~2^-17 relative.
@@ -60,9 +62,10 @@ inline U16* a_tile(U16* plane, int64_t k_pad, int64_t row_block, int64_t ks) {
 }
 
 // Fills activation rows [i0, i1) of the planes from x [m][cols] (columns past cols are zero);
-// the chunk ending at m also zeroes the pad rows up to a multiple of 32.
+// the chunk ending at m also zeroes the pad rows up to a multiple of 32. with_lo false: only
+// the hi plane (x rounded to bf16) is written.
 inline void prepare_a_tiles(const float* x, int64_t m, int64_t cols, int64_t k_pad, int64_t i0,
-                            int64_t i1, void* out) {
+                            int64_t i1, void* out, bool with_lo = true) {
   auto* hi_plane = static_cast<uint16_t*>(out);
   uint16_t* lo_plane = hi_plane + a_plane_u16(m, k_pad);
   const int64_t iend = i1 == m ? round_up(m, 32) : i1;
@@ -74,11 +77,14 @@ inline void prepare_a_tiles(const float* x, int64_t m, int64_t cols, int64_t k_p
         const int64_t nk = cols - k > 32 ? 32 : cols - k;
         const __m512 v0 = _mm512_maskz_loadu_ps(tail_mask16(nk), xi + k);
         const __m512 v1 = _mm512_maskz_loadu_ps(tail_mask16(nk > 16 ? nk - 16 : 0), xi + k + 16);
-        split_bf16(v0, v1, &hi, &lo);
+        if (with_lo)
+          split_bf16(v0, v1, &hi, &lo);
+        else
+          hi = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(v1, v0));
       }
       const int64_t in_tile = (i % 16) * 32;
       _mm512_storeu_si512(a_tile(hi_plane, k_pad, i / 16, k / 32) + in_tile, hi);
-      _mm512_storeu_si512(a_tile(lo_plane, k_pad, i / 16, k / 32) + in_tile, lo);
+      if (with_lo) _mm512_storeu_si512(a_tile(lo_plane, k_pad, i / 16, k / 32) + in_tile, lo);
     }
   }
 }

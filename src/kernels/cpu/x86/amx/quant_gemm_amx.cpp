@@ -11,6 +11,8 @@
 // y = w_hi x_hi + w_hi x_lo + w_lo x_hi in f32 tiles: the dropped terms (x residual, w
 // residual, w_lo x_lo) are each below 2^-16 |w x| (~1e-6 relative in practice, measured in
 // tests/kernels/quant_matmul_test.cpp). AMX reads bf16 denormals as zero.
+// With QuantProblem::round_x (OperandRounding::kBf16) only the hi planes exist and each K step
+// is one tile product, y = w_hi x_hi: a third of the tile work and half the staging.
 #include <cstring>
 
 #include "kernels/cpu/x86/amx/amx_common.h"
@@ -35,6 +37,7 @@ constexpr size_t kScratchBytes = kStageBytes + 16 * kKc * sizeof(float);
 // Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
 // tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
 // are zero.
+template <bool kHiOnly>
 void stage(const QuantProblem& p, const avx512::QuantDecoder& dec, int64_t r, int64_t nrows,
            int64_t kc, int64_t kcl, int64_t nblk16, uint16_t* out, float* buf) {
   const int64_t ksteps = kcl / 32;
@@ -49,19 +52,23 @@ void stage(const QuantProblem& p, const avx512::QuantDecoder& dec, int64_t r, in
       for (int j = 0; j < 16; ++j) {
         if (j < nvalid) {
           const float* v = buf + j * kKc + ks * 32;
-          split_bf16(_mm512_load_ps(v), _mm512_load_ps(v + 16), &hi[j], &lo[j]);
+          if constexpr (kHiOnly)
+            hi[j] = reinterpret_cast<__m512i>(
+                _mm512_cvtne2ps_pbh(_mm512_load_ps(v + 16), _mm512_load_ps(v)));
+          else
+            split_bf16(_mm512_load_ps(v), _mm512_load_ps(v + 16), &hi[j], &lo[j]);
         } else {
           hi[j] = lo[j] = _mm512_setzero_si512();
         }
       }
       transpose16x16_epi32(hi);
-      transpose16x16_epi32(lo);
+      if constexpr (!kHiOnly) transpose16x16_epi32(lo);
       uint16_t* th = out + (nbk * ksteps + ks) * kTileU16;
       uint16_t* tl = out + ((nblk16 + nbk) * ksteps + ks) * kTileU16;
 #pragma GCC unroll 16
       for (int kp = 0; kp < 16; ++kp) {
         _mm512_store_si512(th + kp * 32, hi[kp]);
-        _mm512_store_si512(tl + kp * 32, lo[kp]);
+        if constexpr (!kHiOnly) _mm512_store_si512(tl + kp * 32, lo[kp]);
       }
     }
   }
@@ -73,13 +80,33 @@ size_t prep_bytes(int64_t m, int64_t cols) {
 
 // Activations as A tiles (amx_common.h); cols is a multiple of 32 for every quantized type.
 void prepare_x(QuantType, const float* x, int64_t m, int64_t cols, int64_t i0, int64_t i1,
-               void* out) {
-  amx_common::prepare_a_tiles(x, m, cols, cols, i0, i1, out);
+               bool round_x, void* out) {
+  amx_common::prepare_a_tiles(x, m, cols, cols, i0, i1, out, /*with_lo=*/!round_x);
+}
+
+OperandRounding fast_rounding(QuantType) {
+  return OperandRounding::kBf16;
 }
 
 // C tiles 0..3 = [activation half a][output half b] at 2a + b; B tiles 4, 5; A tiles 6, 7.
 // xh0/xh1 (xl0/xl1): the A tiles of the two 16-row activation halves at the first K step;
 // consecutive K steps are consecutive tiles.
+// Rounded operands: y = w_hi x_hi, one tile product per K step and tile pair.
+inline void tile_block_hi(const uint16_t* xh0, const uint16_t* xh1, const uint16_t* b0,
+                          const uint16_t* b1, int64_t ksteps) {
+  for (int64_t ks = 0; ks < ksteps; ++ks) {
+    const int64_t o = ks * kTileU16;
+    _tile_loadd(4, b0 + o, 64);
+    _tile_loadd(5, b1 + o, 64);
+    _tile_loadd(6, xh0 + o, 64);
+    _tile_loadd(7, xh1 + o, 64);
+    _tile_dpbf16ps(0, 6, 4);
+    _tile_dpbf16ps(1, 6, 5);
+    _tile_dpbf16ps(2, 7, 4);
+    _tile_dpbf16ps(3, 7, 5);
+  }
+}
+
 inline void tile_block(const uint16_t* xh0, const uint16_t* xh1, const uint16_t* xl0,
                        const uint16_t* xl1, const uint16_t* b0, const uint16_t* b1,
                        int64_t plane_u16, int64_t ksteps) {
@@ -127,7 +154,10 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
     const int64_t nblk32 = (nrows + 31) / 32, nblk16 = 2 * nblk32;
     for (int64_t kc = 0; kc < K; kc += kKc) {
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, ksteps = kcl / 32;
-      stage(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf);
+      if (p.round_x)
+        stage<true>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf);
+      else
+        stage<false>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf);
       const int64_t plane_u16 = nblk16 * ksteps * kTileU16;
       for (int64_t jb = 0; jb < m_pad; jb += 32) {
         const int64_t nact = m - jb < 32 ? m - jb : 32;
@@ -154,9 +184,13 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
           const uint16_t* b0 = stage_buf + (2 * rb) * ksteps * kTileU16;
           const uint16_t* b1 = b0 + ksteps * kTileU16;
           const int64_t rb16 = jb / 16, ks0 = kc / 32;
-          tile_block(a_tile(x_hi, K, rb16, ks0), a_tile(x_hi, K, rb16 + 1, ks0),
-                     a_tile(x_lo, K, rb16, ks0), a_tile(x_lo, K, rb16 + 1, ks0), b0, b1, plane_u16,
-                     ksteps);
+          if (p.round_x)
+            tile_block_hi(a_tile(x_hi, K, rb16, ks0), a_tile(x_hi, K, rb16 + 1, ks0), b0, b1,
+                          ksteps);
+          else
+            tile_block(a_tile(x_hi, K, rb16, ks0), a_tile(x_hi, K, rb16 + 1, ks0),
+                       a_tile(x_lo, K, rb16, ks0), a_tile(x_lo, K, rb16 + 1, ks0), b0, b1,
+                       plane_u16, ksteps);
           _tile_stored(0, c, ldc * 4);
           _tile_stored(1, c + 16, ldc * 4);
           _tile_stored(2, c + 16 * ldc, ldc * 4);
@@ -180,8 +214,8 @@ const QuantKernelSet kAmxSet = {
     "amx",
     avx512::kQuantGemvMaxM,
     {avx512::quant_gemv, 16, avx512::quant_gemv_scratch_bytes, avx512::quant_gemv_prep_bytes,
-     avx512::quant_gemv_prepare_x},
-    {gemm, 32, scratch_bytes, prep_bytes, prepare_x},
+     avx512::quant_gemv_prepare_x, avx512::quant_gemv_fast_rounding},
+    {gemm, 32, scratch_bytes, prep_bytes, prepare_x, fast_rounding},
 };
 
 }  // namespace

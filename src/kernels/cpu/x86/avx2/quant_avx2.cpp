@@ -197,8 +197,8 @@ const QuantKernelSet kAvx2Set = {
     "avx2-dequantize-tile",  // decode tiles are 4 rows x kSegCols
     "avx2-dequantize-tile",
     kGemvMaxM,
-    {gemv_rows, kGemvRows, gemv_scratch, nullptr, nullptr},
-    {gemm_rows, kTileRows, gemm_scratch, nullptr, nullptr},
+    {gemv_rows, kGemvRows, gemv_scratch, nullptr, nullptr, nullptr},
+    {gemm_rows, kTileRows, gemm_scratch, nullptr, nullptr, nullptr},
 };
 
 }  // namespace

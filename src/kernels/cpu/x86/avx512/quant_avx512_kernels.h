@@ -13,7 +13,8 @@ void quant_gemv(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
 size_t quant_gemv_scratch_bytes(QuantType type, int64_t cols, int64_t m);
 size_t quant_gemv_prep_bytes(int64_t m, int64_t cols);
 void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
-                          int64_t i1, void* out);
+                          int64_t i1, bool round_x, void* out);
+OperandRounding quant_gemv_fast_rounding(QuantType type);
 
 // Prefill path without AMX: weight rows decoded to f32 panels, FMA microkernel.
 void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);

@@ -256,6 +256,24 @@ void blk_hqq8(const uint8_t* b, uint8_t* c, float* s, float* o) {
   fill_groups(s, o, 4, scale, -(zero * scale));
 }
 
+// Values exactly as the reference computes them, (q - zero) * scale: the code form's
+// fma(q, scale, -zero * scale) differs by more than one rounding when q is near zero, which
+// changes bf16-rounded weights (OperandRounding::kBf16) and so the AMX fast path's result.
+template <void (*Blk)(const uint8_t*, uint8_t*, float*, float*), int kBytes>
+void values_hqq(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
+  alignas(64) uint8_t codes[64];
+  alignas(64) float scale[4], offset[4];
+  for (int64_t i = 0; i < nb; ++i, out += 64) {
+    const uint8_t* b = row + (b0 + i) * kBytes;
+    Blk(b, codes, scale, offset);
+    const __m512 sv = _mm512_set1_ps(f32_at(b)), zv = _mm512_set1_ps(f32_at(b + 4));
+    for (int g = 0; g < 4; ++g) {
+      const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(load128(codes + 16 * g)));
+      _mm512_storeu_ps(out + 16 * g, _mm512_mul_ps(_mm512_sub_ps(q, zv), sv));
+    }
+  }
+}
+
 // ---- F8Q8 (32: u8 e4m3 d | int8 q[32]); value = q * (e4m3(d) / 448) -------------------------
 
 const std::array<float, 256>& f8q8_scales() {
@@ -375,8 +393,10 @@ const QuantDecoder& quant_decoder(QuantType t) {
   static constexpr QuantDecoder kAfq4 = code_decoder<blk_afq<4>, 64, afq_bytes(4), 0, 15, true>();
   static constexpr QuantDecoder kAfq6 = code_decoder<blk_afq<6>, 64, afq_bytes(6), 0, 63, true>();
   static constexpr QuantDecoder kAfq8 = code_decoder<blk_afq<8>, 64, afq_bytes(8), 0, 255, true>();
-  static constexpr QuantDecoder kHqq4 = code_decoder<blk_hqq4, 64, 40, 0, 15, true>();
-  static constexpr QuantDecoder kHqq8 = code_decoder<blk_hqq8, 64, 72, 0, 255, true>();
+  static constexpr QuantDecoder kHqq4 = {64, 40, 0, codes_rows<blk_hqq4, 64, 40>,
+                                         values_hqq<blk_hqq4, 40>, 15, true};
+  static constexpr QuantDecoder kHqq8 = {64, 72, 0, codes_rows<blk_hqq8, 64, 72>,
+                                         values_hqq<blk_hqq8, 72>, 255, true};
   static constexpr QuantDecoder kFp8 = {fp8::kFp8Block, sizeof(fp8::BlockFp8), 0, nullptr,
                                         values_fp8,          0,     true};
   static constexpr QuantDecoder kF8Q8 = code_decoder<blk_f8q8, 32, 33, 128, 255, false>();

@@ -49,6 +49,9 @@ inline __m512i lane_sums(__m512i v) {
   return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
 }
 
+// kRound (OperandRounding::kActivationLane8): one digit, xq = round(x / sx) with
+// sx = max|lane| / 127, stored in digit slot 0 with its zero-point correction in slot 0.
+template <bool kRound>
 void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   const PrepLayout L(cols);
   auto* digits = reinterpret_cast<int8_t*>(out);
@@ -56,7 +59,7 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   auto* zc = reinterpret_cast<int32_t*>(out + L.zc_off);
   auto* sums = reinterpret_cast<float*>(out + L.sum_off);
   std::memset(sums, 0, L.groups * 4);
-  const __m512 inv_max = _mm512_set1_ps(1.f / kXMax);
+  const __m512 inv_max = _mm512_set1_ps(kRound ? 1.f / 127.f : 1.f / kXMax);
   const __m512i negz = _mm512_set1_epi32(-zero);
   for (int64_t c = 0; c < L.k64; c += 16) {
     const __m512 v = _mm512_maskz_loadu_ps(tail_mask16(cols - c > 0 ? cols - c : 0), x + c);
@@ -67,6 +70,17 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
     const __m512 s = _mm512_mul_ps(a, inv_max);
     const __mmask16 nz = _mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_GT_OQ);
     const __m512i q = _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v, s));
+    const int64_t chunk = c / 64, sub = c % 64;
+    _mm_storeu_ps(sx + c / 4, _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s)));
+    sums[c / 16] = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), s));
+    if constexpr (kRound) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + chunk * kParts * 64 + sub),
+                       _mm512_cvtepi32_epi8(q));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(zc + chunk * 64 + sub / 4),
+                       _mm512_castsi512_si128(_mm512_maskz_compress_epi32(
+                           0x1111, _mm512_mullo_epi32(lane_sums(q), negz))));
+      continue;
+    }
     // Digits, least significant first; each step divides exactly by 256.
     __m512i d[kParts];
     __m512i rest = q;
@@ -74,12 +88,9 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
       d[p] = p == 0 ? rest : low_digit(rest);
       rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d[p]), 8);
     }
-    const int64_t chunk = c / 64, sub = c % 64;
     for (int p = 0; p < kParts; ++p)
       _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + (chunk * kParts + p) * 64 + sub),
                        _mm512_cvtepi32_epi8(d[p]));
-    _mm_storeu_ps(sx + c / 4, _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s)));
-    sums[c / 16] = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), s));
     // Zero-point corrections (see dot_segment), one int32 per lane.
     const __m512i z1 = _mm512_mullo_epi32(lane_sums(d[1]), negz);
     const __m512i z2 = _mm512_mullo_epi32(lane_sums(d[2]), negz);
@@ -94,7 +105,7 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
 // Dots R decoded rows (buffer rows of kRowBuf bytes) with M prepared activation rows over
 // chunks [c0, c1) (global 64-column chunk indices; the buffer holds chunk c0 first), adding
 // into acc[j][i].
-template <int M, int R, bool kNarrow, bool kZero>
+template <int M, int R, bool kNarrow, bool kZero, bool kRound>
 inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L,
                         int64_t c0, int64_t c1, Prefetcher& pf, __m512 (&acc)[R][M]) {
   const __m512i rep4 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
@@ -111,7 +122,7 @@ inline void dot_segment(const uint8_t* buf, const uint8_t* const* prep, const Pr
           rep4, _mm512_castps128_ps512(
                     _mm_load_ps(reinterpret_cast<const float*>(rb + kSegCols) + 4 * lc)));
     }
-    dot_rows_chunk<M, R, kNarrow, kZero>(cv, ws, prep, L, c, acc);
+    dot_rows_chunk<M, R, kNarrow, kZero, kRound>(cv, ws, prep, L, c, acc);
   }
 }
 
@@ -134,7 +145,7 @@ inline void offset_terms(const uint8_t* buf, const uint8_t* const* prep, const P
 }
 
 // Rows [r, r + R): decode segment by segment, dot, write y.
-template <int M, int R, bool kNarrow, bool kZero>
+template <int M, int R, bool kNarrow, bool kZero, bool kRound>
 void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_t r_end,
                uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L) {
   // Software prefetch of the next row block's segment while this one is computed (one block
@@ -163,7 +174,7 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     const size_t seg_bytes = static_cast<size_t>((s_end - s) / dec.block) * dec.block_bytes;
     pf.start(next + static_cast<size_t>(s / dec.block) * dec.block_bytes, p.row_bytes, ahead,
              seg_bytes, c_end - s / 64);
-    dot_segment<M, R, kNarrow, kZero>(buf, prep, L, s / 64, c_end, pf, acc);
+    dot_segment<M, R, kNarrow, kZero, kRound>(buf, prep, L, s / 64, c_end, pf, acc);
     if (dec.has_offset)
       offset_terms<M, R>(buf, prep, L, s / 16, round_up((c_end - s / 64) * 4, 16), acc);
   }
@@ -173,7 +184,7 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
-template <int M, bool kNarrow, bool kZero>
+template <int M, bool kNarrow, bool kZero, bool kRound>
 void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int64_t r1,
                 uint8_t* buf) {
   constexpr int R = M <= 2 ? 4 : 2;  // row block: accumulators R * M <= 8, cv/ws 2R registers
@@ -182,8 +193,8 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
   const uint8_t* prep[M];
   for (int i = 0; i < M; ++i) prep[i] = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
   int64_t r = r0;
-  for (; r + R <= r1; r += R) gemv_rows<M, R, kNarrow, kZero>(p, dec, r, r1, buf, prep, L);
-  for (; r < r1; ++r) gemv_rows<M, 1, kNarrow, kZero>(p, dec, r, r1, buf, prep, L);
+  for (; r + R <= r1; r += R) gemv_rows<M, R, kNarrow, kZero, kRound>(p, dec, r, r1, buf, prep, L);
+  for (; r < r1; ++r) gemv_rows<M, 1, kNarrow, kZero, kRound>(p, dec, r, r1, buf, prep, L);
 }
 
 template <int M>
@@ -208,12 +219,15 @@ void gemv_m(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int64_t 
             uint8_t* scratch) {
   if (!dec.codes)
     gemv_values<M>(p, dec, r0, r1, reinterpret_cast<float*>(scratch));
+  else if (p.round_x)  // one digit: code width does not matter
+    dec.zero ? gemv_codes<M, true, true, true>(p, dec, r0, r1, scratch)
+             : gemv_codes<M, true, false, true>(p, dec, r0, r1, scratch);
   else if (dec.code_max <= kNarrowCodeMax)
-    dec.zero ? gemv_codes<M, true, true>(p, dec, r0, r1, scratch)
-             : gemv_codes<M, true, false>(p, dec, r0, r1, scratch);
+    dec.zero ? gemv_codes<M, true, true, false>(p, dec, r0, r1, scratch)
+             : gemv_codes<M, true, false, false>(p, dec, r0, r1, scratch);
   else
-    dec.zero ? gemv_codes<M, false, true>(p, dec, r0, r1, scratch)
-             : gemv_codes<M, false, false>(p, dec, r0, r1, scratch);
+    dec.zero ? gemv_codes<M, false, true, false>(p, dec, r0, r1, scratch)
+             : gemv_codes<M, false, false, false>(p, dec, r0, r1, scratch);
 }
 
 }  // namespace
@@ -223,12 +237,22 @@ size_t quant_gemv_prep_bytes(int64_t m, int64_t cols) {
 }
 
 void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
-                          int64_t i1, void* out) {
+                          int64_t i1, bool round_x, void* out) {
   (void)m;
   const PrepLayout L(cols);
-  const int zero = quant_decoder(type).zero;
-  for (int64_t i = i0; i < i1; ++i)
-    prepare_row(x + i * cols, cols, zero, static_cast<uint8_t*>(out) + i * L.stride);
+  const QuantDecoder& dec = quant_decoder(type);
+  if (!dec.codes) return;  // f32 values path: reads x directly
+  for (int64_t i = i0; i < i1; ++i) {
+    uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
+    if (round_x)
+      prepare_row<true>(x + i * cols, cols, dec.zero, row);
+    else
+      prepare_row<false>(x + i * cols, cols, dec.zero, row);
+  }
+}
+
+OperandRounding quant_gemv_fast_rounding(QuantType type) {
+  return quant_decoder(type).codes ? OperandRounding::kActivationLane8 : OperandRounding::kNone;
 }
 
 size_t quant_gemv_scratch_bytes(QuantType, int64_t cols, int64_t) {
@@ -269,8 +293,9 @@ const QuantKernelSet kAvx512Set = {
     "avx512-vnni",
     "avx512",
     kQuantGemvMaxM,
-    {quant_gemv, 16, quant_gemv_scratch_bytes, quant_gemv_prep_bytes, quant_gemv_prepare_x},
-    {quant_gemm, kQuantGemmRowGrain, quant_gemm_scratch_bytes, nullptr, nullptr},
+    {quant_gemv, 16, quant_gemv_scratch_bytes, quant_gemv_prep_bytes, quant_gemv_prepare_x,
+     quant_gemv_fast_rounding},
+    {quant_gemm, kQuantGemmRowGrain, quant_gemm_scratch_bytes, nullptr, nullptr, nullptr},
 };
 }  // namespace
 

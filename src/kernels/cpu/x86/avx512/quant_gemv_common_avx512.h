@@ -105,10 +105,27 @@ inline __m512 dot_chunk(__m512i cv, const __m512i (&d)[3], const __m512i* zc) {
 
 // One 64-column chunk c of R weight rows (codes cv[j], per-lane weight scales ws[j]) against M
 // prepared activation rows: acc[j][i] += (dot in integers) * ws[j] * sx.
-template <int M, int R, bool kNarrow, bool kZero>
+// kRound: the activations were prepared with one 8-bit digit (prepare_row_rounded): one
+// vpdpbusd per chunk, started at the digit's zero-point correction.
+template <int M, int R, bool kNarrow, bool kZero, bool kRound = false>
 inline void dot_rows_chunk(const __m512i (&cv)[R], const __m512 (&ws)[R],
                            const uint8_t* const* prep, const PrepLayout& L, int64_t c,
                            __m512 (&acc)[R][M]) {
+  if constexpr (kRound) {
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) {
+      const __m512i d0 =
+          _mm512_load_si512(reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64);
+      const __m512i z0 =
+          kZero ? _mm512_load_si512(prep[i] + L.zc_off + 256 * c) : _mm512_setzero_si512();
+      const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
+#pragma GCC unroll 4
+      for (int j = 0; j < R; ++j)
+        acc[j][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(z0, cv[j], d0)),
+                                    _mm512_mul_ps(ws[j], sx), acc[j][i]);
+    }
+    return;
+  }
 #pragma GCC unroll 4
   for (int i = 0; i < M; ++i) {
     const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64;

@@ -311,27 +311,27 @@ struct FusedQ6K {
 };
 
 // Chunk k of unit u for R rows and M activation rows.
-template <class T, int k, int M, int R>
+template <class T, int k, int M, int R, bool kRound>
 inline void dot_unit_chunk(const typename T::Unit (&units)[R], const uint8_t* const* prep,
                            const PrepLayout& L, int64_t c, __m512 (&acc)[R][M]) {
   __m512i cv[R];
   __m512 ws[R];
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j) T::template chunk<k>(units[j], cv[j], ws[j]);
-  dot_rows_chunk<M, R, T::kNarrow, (T::kZero != 0)>(cv, ws, prep, L, c, acc);
+  dot_rows_chunk<M, R, T::kNarrow, (T::kZero != 0), kRound>(cv, ws, prep, L, c, acc);
 }
 
-template <class T, int M, int R, int k = 0>
+template <class T, int M, int R, bool kRound, int k = 0>
 inline void dot_unit(const typename T::Unit (&units)[R], const uint8_t* const* prep,
                      const PrepLayout& L, int64_t c0, __m512 (&acc)[R][M]) {
   if constexpr (k < T::kChunks) {
-    dot_unit_chunk<T, k, M, R>(units, prep, L, c0 + k, acc);
-    dot_unit<T, M, R, k + 1>(units, prep, L, c0, acc);
+    dot_unit_chunk<T, k, M, R, kRound>(units, prep, L, c0 + k, acc);
+    dot_unit<T, M, R, kRound, k + 1>(units, prep, L, c0, acc);
   }
 }
 
 // Rows [r, r + R): every unit of the R rows, then y.
-template <class T, int M, int R>
+template <class T, int M, int R, bool kRound>
 void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* const* prep,
                 const PrepLayout& L) {
   const int64_t n_units = p.cols / T::kUnitCols;
@@ -351,7 +351,7 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
     typename T::Unit units[R];
 #pragma GCC unroll 4
     for (int j = 0; j < R; ++j) units[j] = T::load(row0 + j * p.row_bytes + u * T::kUnitBytes);
-    dot_unit<T, M, R>(units, prep, L, u * T::kChunks, acc);
+    dot_unit<T, M, R, kRound>(units, prep, L, u * T::kChunks, acc);
     if constexpr (T::kOffset) {
       static_assert(T::kUnitCols == 256, "one 16-group sum vector per unit");
 #pragma GCC unroll 4
@@ -371,25 +371,33 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
-template <class T, int M>
+template <class T, int M, bool kRound>
 void fused_m(const QuantProblem& p, int64_t r0, int64_t r1) {
   constexpr int R = M <= 2 ? 4 : 2;
   const PrepLayout L(p.cols);
   const uint8_t* prep[M];
   for (int i = 0; i < M; ++i) prep[i] = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
   int64_t r = r0;
-  for (; r + R <= r1; r += R) fused_rows<T, M, R>(p, r, r1, prep, L);
-  for (; r < r1; ++r) fused_rows<T, M, 1>(p, r, r1, prep, L);
+  for (; r + R <= r1; r += R) fused_rows<T, M, R, kRound>(p, r, r1, prep, L);
+  for (; r < r1; ++r) fused_rows<T, M, 1, kRound>(p, r, r1, prep, L);
+}
+
+template <class T, bool kRound>
+void fused_type_m(const QuantProblem& p, int64_t r0, int64_t r1) {
+  switch (p.m) {
+    case 1: fused_m<T, 1, kRound>(p, r0, r1); break;
+    case 2: fused_m<T, 2, kRound>(p, r0, r1); break;
+    case 3: fused_m<T, 3, kRound>(p, r0, r1); break;
+    default: fused_m<T, 4, kRound>(p, r0, r1); break;
+  }
 }
 
 template <class T>
 void fused_type(const QuantProblem& p, int64_t r0, int64_t r1) {
-  switch (p.m) {
-    case 1: fused_m<T, 1>(p, r0, r1); break;
-    case 2: fused_m<T, 2>(p, r0, r1); break;
-    case 3: fused_m<T, 3>(p, r0, r1); break;
-    default: fused_m<T, 4>(p, r0, r1); break;
-  }
+  if (p.round_x)
+    fused_type_m<T, true>(p, r0, r1);
+  else
+    fused_type_m<T, false>(p, r0, r1);
 }
 
 }  // namespace

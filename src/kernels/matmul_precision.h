@@ -1,0 +1,57 @@
+// How much activation rounding the matmul kernels may use (docs/quantization.md, "Matmul
+// precision").
+//
+//  * kExact: every path computes y against the exact dequantized weights and the f32
+//    activations with f32-grade error (relative L2 <= 1e-5).
+//  * kFast: quantized-weight kernels may round the activations (never the integer weight codes)
+//    where that is faster: the AVX-512 VNNI decode kernel rounds each 4-element lane of x to
+//    8 bits with its own scale (finer than ggml's 32- or 256-element q8 blocks), the AMX prefill
+//    kernel multiplies bf16-rounded weights by bf16-rounded activations (one tile product
+//    instead of three). The result is then the exact product of what was rounded, so tests
+//    check it against a reference fed the same rounded operands (matmul_quantized_rounding).
+//    Paths that gain nothing (scalar, AVX2, AVX-512 FMA prefill, fp8 decode) stay exact.
+//  * kAuto (default): kFast for quantized weights, whose own rounding (2^-3..2^-8 of a block's
+//    range) dwarfs the activation rounding (2^-8..2^-9 of a 4-element lane), kExact for
+//    f32/f16/bf16 weights.
+// The setting is process-wide, like the ISA cap (core/cpu_features.h).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace insitu {
+
+// What a kernel rounds before its (otherwise exact, f32-grade) product.
+enum class OperandRounding {
+  kNone,
+  // Activations: each aligned 4-element lane gets s = max|x| * (1 / 127.f) (f32), and x
+  // becomes nearbyint(x / s) * s (0 when s is 0). Weights exact.
+  kActivationLane8,
+  // Weights (dequantized to f32) and activations each rounded to bf16, nearest even.
+  kBf16,
+};
+
+enum class MatmulPrecision { kAuto, kExact, kFast };
+
+MatmulPrecision matmul_precision();
+// Returns the previous setting.
+// INSITU_MATMUL_PRECISION=auto|exact|fast in the environment sets the starting value.
+MatmulPrecision set_matmul_precision(MatmulPrecision p);
+
+std::string_view matmul_precision_name(MatmulPrecision p);
+// "auto", "exact", "fast" (case-sensitive); nullopt otherwise.
+std::optional<MatmulPrecision> parse_matmul_precision(std::string_view name);
+
+// Restores the previous setting on scope exit (tests, benchmarks).
+class MatmulPrecisionScope {
+ public:
+  explicit MatmulPrecisionScope(MatmulPrecision p) : prev_(set_matmul_precision(p)) {}
+  ~MatmulPrecisionScope() { set_matmul_precision(prev_); }
+  MatmulPrecisionScope(const MatmulPrecisionScope&) = delete;
+  MatmulPrecisionScope& operator=(const MatmulPrecisionScope&) = delete;
+
+ private:
+  MatmulPrecision prev_;
+};
+
+}  // namespace insitu
