@@ -3,11 +3,13 @@
 // second (compare with the read bandwidth of bench/roofline). GEMM (m = 512, prefill) is
 // compute bound: "GOP/s" counts 2 * m * rows * cols per second.
 // Decode streams weights from DRAM as a model does: several copies of the matrix (>= 640 MB in
-// all, beyond the last-level cache) are used in turn. The kernel is whatever active_isa()
+// all, beyond the last-level cache) are used in turn; INSITU_BENCH_HOT=1 keeps one copy, so a
+// matrix that fits in L2 measures the kernel's compute ceiling instead (docs/performance.md). The kernel is whatever active_isa()
 // selects; cap it with INSITU_FORCE_ISA=avx512 etc. Filter types with --benchmark_filter.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -58,7 +60,8 @@ const Weights& weights(QuantType t, int64_t rows, int64_t cols, bool decode) {
   quantize_rows(t, src.data(), block.data(), kDistinct, cols, nullptr, nullptr);
   Weights w;
   w.matrix_bytes = rows * row_bytes;
-  w.copies = decode ? static_cast<int>((kDecodeWorkingSet + w.matrix_bytes - 1) / w.matrix_bytes)
+  static const bool hot = std::getenv("INSITU_BENCH_HOT") != nullptr;
+  w.copies = decode && !hot ? static_cast<int>((kDecodeWorkingSet + w.matrix_bytes - 1) / w.matrix_bytes)
                     : 1;
   w.bytes.resize(w.matrix_bytes * w.copies);
   for (size_t off = 0; off < w.bytes.size(); off += block.size())

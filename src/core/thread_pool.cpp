@@ -120,18 +120,20 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t n_grains = (n + grain - 1) / grain;
-  const int64_t n_chunks = std::min<int64_t>(n_threads_, n_grains);
-  if (n_chunks <= 1) {
+  if (n_threads_ <= 1 || n_grains <= 1) {
     fn(0, n, 0);
     return;
   }
+  const int64_t n_chunks = std::min<int64_t>(int64_t{n_threads_} * kChunksPerThread, n_grains);
+  std::atomic<int64_t> next{0};
   run_on_all([&](int t) {
-    if (t >= n_chunks) return;
-    const int64_t g0 = n_grains * t / n_chunks;
-    const int64_t g1 = n_grains * (t + 1) / n_chunks;
-    const int64_t begin = g0 * grain;
-    const int64_t end = std::min(n, g1 * grain);
-    if (begin < end) fn(begin, end, t);
+    for (;;) {
+      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
+      if (c >= n_chunks) return;
+      const int64_t begin = n_grains * c / n_chunks * grain;
+      const int64_t end = std::min(n, n_grains * (c + 1) / n_chunks * grain);
+      if (begin < end) fn(begin, end, t);
+    }
   });
 }
 
