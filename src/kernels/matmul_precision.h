@@ -10,9 +10,11 @@
 //    instead of three). The result is then the exact product of what was rounded, so tests
 //    check it against a reference fed the same rounded operands (matmul_quantized_rounding).
 //    Paths that gain nothing (scalar, AVX2, AVX-512 FMA prefill, fp8 decode) stay exact.
-//  * kAuto (default): kFast for quantized weights, whose own rounding (2^-3..2^-8 of a block's
-//    range) dwarfs the activation rounding (2^-8..2^-9 of a 4-element lane), kExact for
-//    f32/f16/bf16 weights.
+//  * kAuto (default): kFast for quantized types below kAutoRoundMaxBits bits per weight, kExact
+//    for the rest (8-bit types, f32/f16/bf16). The rounding adds ~3e-3 relative L2 to a model's
+//    logits whatever the type; that is <= 20% of the error a <= 6.6-bit quantization causes
+//    itself (so <= 2% more total error, the two adding in quadrature), but 40% of an 8-bit
+//    one's (tests/model/isq_test.cpp measures both for every type).
 // The setting is process-wide, like the ISA cap (core/cpu_features.h).
 #pragma once
 
@@ -32,6 +34,7 @@ enum class OperandRounding {
 };
 
 enum class MatmulPrecision { kAuto, kExact, kFast };
+inline constexpr double kAutoRoundMaxBits = 7.0;
 
 MatmulPrecision matmul_precision();
 // Returns the previous setting.

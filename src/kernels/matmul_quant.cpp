@@ -24,9 +24,15 @@ const kernels::QuantKernelSet& quant_kernels_for(IsaLevel isa) {
   return kernels::quant_kernels_scalar();
 }
 
-// Quantized weights round only under kFast or kAuto (matmul_precision.h).
-bool rounding_allowed() {
-  return matmul_precision() != MatmulPrecision::kExact;
+// kFast always allows rounding; kAuto only below kAutoRoundMaxBits bits per weight
+// (matmul_precision.h).
+bool rounding_allowed(QuantType type) {
+  switch (matmul_precision()) {
+    case MatmulPrecision::kFast: return true;
+    case MatmulPrecision::kExact: return false;
+    case MatmulPrecision::kAuto: break;
+  }
+  return quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
 }
 
 const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, int64_t m) {
@@ -37,7 +43,7 @@ const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, int64_t m)
 
 OperandRounding matmul_quantized_rounding(QuantType type, int64_t m) {
   const kernels::QuantPath& path = path_for(quant_kernels_for(active_isa()), m);
-  if (!rounding_allowed() || !path.fast_rounding) return OperandRounding::kNone;
+  if (!rounding_allowed(type) || !path.fast_rounding) return OperandRounding::kNone;
   return path.fast_rounding(type);
 }
 
@@ -66,7 +72,7 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   p.x = x;
   p.m = m;
   p.y = y;
-  p.round_x = rounding_allowed();
+  p.round_x = rounding_allowed(w.type);
   if (path.prep_bytes) {
     void* prep = t_prep_scratch.get(path.prep_bytes(m, w.cols));
     if (m < 8) {

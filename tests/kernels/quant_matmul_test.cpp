@@ -1,6 +1,6 @@
 // Parity of every quantized matmul path (each ISA level the host supports, forced with
-// set_isa_cap; decode m <= 4 and prefill m > 4; matmul precision exact and auto) against
-// matmul_reference (double accumulation over the registry's dequantized weights). Under auto a
+// set_isa_cap; decode m <= 4 and prefill m > 4; matmul precision exact and fast) against
+// matmul_reference (double accumulation over the registry's dequantized weights). Under fast a
 // path may round its operands (kernels/matmul_precision.h): it is then held to the same bounds
 // against a double reference fed the operands rounded as matmul_quantized_rounding says, and
 // to kRoundedCond against the exact reference. Weights are made with the registry's
@@ -65,7 +65,7 @@ constexpr ErrorBound kBounds[] = {
     {QuantType::kMxfp4, 1e-6, 1e-5, "1.7e-07 / 1.8e-06 / 2.5e-06"},
 };
 
-// Rounded operands (precision auto/fast) against the exact product: cond bound for every type.
+// Rounded operands (precision fast) against the exact product: cond bound for every type.
 // Measured worst (QUANT_ERR "vs exact"): see the test output; lane-8 activation rounding and
 // bf16 weights x activations both stay near 2^-9 of the products' magnitude.
 constexpr double kRoundedCond = 4e-3;
@@ -244,7 +244,7 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
       // Plain relative L2 only where it is well conditioned: many outputs of zero-mean x.
       const bool l2_meaningful = kind != XKind::kPositive && s.m * s.rows >= 64;
       for (IsaLevel isa : host_levels()) {
-        for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kAuto}) {
+        for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
           IsaCapGuard cap(isa);
           MatmulPrecisionScope precision(prec);
           const OperandRounding rounding = matmul_quantized_rounding(type, s.m);
@@ -322,7 +322,7 @@ TEST_P(QuantMatmulTest, SpecialValues) {
           abs_dot[i * rows + r] += std::fabs(double(wrow[c]) * x[i * cols + c]);
     }
     for (IsaLevel isa : host_levels()) {
-      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kAuto}) {
+      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
         IsaCapGuard cap(isa);
         MatmulPrecisionScope precision(prec);
         const OperandRounding rounding = matmul_quantized_rounding(type, m);
@@ -369,7 +369,7 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
       const std::vector<float> x = activations(kind, m, cols, 100 + static_cast<uint32_t>(m));
       std::vector<float> ref(m * rows);
       matmul_reference(w.matrix(), x.data(), m, ref.data());
-      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kAuto}) {
+      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
         MatmulPrecisionScope precision(prec);
         const OperandRounding rounding = matmul_quantized_rounding(type, m);
         const std::vector<float> xr = round_activations(x, rounding);
@@ -384,6 +384,29 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
         EXPECT_LE(e.cond, bound.gemv_cond) << where;
         EXPECT_LE(e.elem, 4 * bound.gemv_cond) << where;
       }
+    }
+  }
+}
+
+// Auto rounds exactly where fast does for types below kAutoRoundMaxBits bits per weight, and
+// never for the others (8-bit types).
+TEST_P(QuantMatmulTest, AutoPrecisionRoundsOnlyBelowEightBits) {
+  const QuantType type = GetParam();
+  const bool low_bits = quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
+  for (IsaLevel isa : host_levels()) {
+    IsaCapGuard cap(isa);
+    for (int64_t m : {1, 4, 5, 512}) {
+      OperandRounding fast, automatic;
+      {
+        MatmulPrecisionScope p(MatmulPrecision::kFast);
+        fast = matmul_quantized_rounding(type, m);
+      }
+      {
+        MatmulPrecisionScope p(MatmulPrecision::kAuto);
+        automatic = matmul_quantized_rounding(type, m);
+      }
+      EXPECT_EQ(automatic, low_bits ? fast : OperandRounding::kNone)
+          << quant_info(type).name << " " << isa_name(isa) << " m " << m;
     }
   }
 }
