@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "kernels/matmul_precision.h"
 
 namespace insitu::cli {
 
@@ -30,6 +31,13 @@ void add_model_options(CLI::App& app, ModelOptions& o, bool with_context) {
                           "Hugging Face model directory, or hub id org/name[@revision]", &o.source);
   app.add_option("-t,--threads", o.threads, "worker threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+  // Process-wide, like the ISA cap: set as soon as the option is parsed (validated first).
+  app.add_option_function<std::string>(
+         "--matmul-precision",
+         [](const std::string& v) { set_matmul_precision(*parse_matmul_precision(v)); },
+         "activation rounding in quantized matmuls: auto (round below 7 bits per weight), "
+         "exact (f32-grade), fast (always round); see docs/quantization.md")
+      ->check(CLI::IsMember({"auto", "exact", "fast"}));
   if (with_context)
     app.add_option("-c,--ctx", o.context, "context length in tokens (default: model's, max 4096)")
         ->check(CLI::NonNegativeNumber);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include "../model/reference_logits.h"
 #include "cli_util.h"
@@ -71,6 +72,34 @@ TEST(Cli, BenchJsonHasLlamaBenchFields) {
   EXPECT_EQ(j[1]["n_gen"], 8);
   EXPECT_EQ(j[0]["type"], "bf16");  // unquantized: the checkpoint dtype
   EXPECT_GT(j[1]["avg_ts"].get<double>(), 0.0);
+}
+
+// --matmul-precision: exact and fast logits of a q4_0 model differ by the activation
+// rounding only (kernels/matmul_precision.h: ~3e-3 relative L2 on the demo model), auto equals
+// fast for q4_0, and bench reports the setting.
+TEST(Cli, MatmulPrecisionFlag) {
+  TempDir tmp;
+  const auto refs = read_json(shared_dir() + "/models/trained-llama-14m-refs/refs.json");
+  std::string ids;
+  for (const auto& id : refs["greedy"][0]["prompt_ids"])
+    ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  std::map<std::string, std::vector<float>> logits;
+  for (const char* p : {"exact", "fast", "auto"}) {
+    const std::string out = tmp.str() + "/" + p + ".f32";
+    const auto r = run_insitu("logits -t 2 -m " + demo() + " --isq q4_0 --matmul-precision " + p +
+                              " --ids " + ids + " -o " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    logits[p] = read_f32_file(out);
+  }
+  const double diff = relative_l2(logits["fast"], logits["exact"]);
+  EXPECT_GT(diff, 1e-5);  // the rounding is really on
+  EXPECT_LT(diff, 1e-2);
+  EXPECT_EQ(logits["auto"], logits["fast"]);
+  const auto r = run_insitu("bench -m " + demo() +
+                            " -p 8 -n 0 -r 1 -t 2 --isq q4_0 --matmul-precision exact --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('[')));
+  EXPECT_EQ(j[0]["matmul_precision"], "exact");
 }
 
 // --- bad input -------------------------------------------------------------------------------
@@ -182,6 +211,7 @@ TEST(CliBadInput, MissingModelDirectoryAndBadFlags) {
   expect_clean_failure("run -m /nonexistent/model --prompt hi", "/nonexistent/model");
   expect_clean_failure("logits -m " + demo() + " --ids 1,x -o /tmp/x.f32", "--ids");
   expect_clean_failure("bench -m " + demo() + " -r 0", "repetitions");
+  expect_clean_failure("bench -m " + demo() + " --matmul-precision half", "--matmul-precision");
   expect_clean_failure("frobnicate", "frobnicate");
 }
 

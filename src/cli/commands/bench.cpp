@@ -11,6 +11,7 @@
 #include "cli/common_options.h"
 #include "cli/quant_options.h"
 #include "core/cpu_features.h"
+#include "kernels/matmul_precision.h"
 #include "model/model.h"
 
 namespace insitu::cli {
@@ -104,7 +105,10 @@ int run(const BenchOptions& o) {
   const QuantLabel label = quant_label(*model, policy);
   const std::string name = std::filesystem::path(o.model.model).filename().string();
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  if (!o.json) std::printf("| model | type | threads | test | t/s |\n|---|---|---|---|---|\n");
+  if (!o.json)
+    std::printf(
+        "matmul precision: %s\n| model | type | threads | test | t/s |\n|---|---|---|---|---|\n",
+        std::string(matmul_precision_name(matmul_precision())).c_str());
   for (const auto& r : records) {
     if (r.samples.empty()) continue;
     double mean = 0, var = 0;
@@ -125,7 +129,8 @@ int run(const BenchOptions& o) {
                      {"avg_ts", mean},
                      {"stddev_ts", stddev},
                      {"samples_ts", r.samples},
-                     {"cpu_isa", std::string(isa_name(active_isa()))}});
+                     {"cpu_isa", std::string(isa_name(active_isa()))},
+                     {"matmul_precision", std::string(matmul_precision_name(matmul_precision()))}});
     } else {
       std::printf("| %s | %s | %d | %s | %.2f ± %.2f |\n", name.c_str(), label.table.c_str(),
                   threads, test.c_str(), mean, stddev);
