@@ -6,14 +6,13 @@
 
 #include "core/cpu_features.h"
 #include "core/error.h"
-#include "kernels/thread_scratch.h"
 #include "core/half.h"
 #include "kernels/cpu/dense_kernels.h"
 #include "kernels/matmul_quant.h"
+#include "kernels/thread_scratch.h"
 
 namespace insitu {
 namespace {
-
 
 thread_local kernels::ThreadScratch t_kernel_scratch;
 thread_local kernels::ThreadScratch t_prep_scratch;
@@ -28,15 +27,12 @@ const kernels::DenseKernelSet& dense_kernels_for(IsaLevel isa) {
   return kernels::dense_kernels_scalar();
 }
 
-
 }  // namespace
 
 void dequantize_row(const WeightMatrix& w, int64_t r, float* out) {
   const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes();
   switch (w.type) {
-    case QuantType::kF32:
-      std::copy_n(reinterpret_cast<const float*>(row), w.cols, out);
-      return;
+    case QuantType::kF32: std::copy_n(reinterpret_cast<const float*>(row), w.cols, out); return;
     case QuantType::kF16: {
       auto* p = reinterpret_cast<const uint16_t*>(row);
       for (int64_t c = 0; c < w.cols; ++c) out[c] = f16_to_f32(p[c]);
@@ -104,13 +100,12 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPo
   }
   if (ks.prepare_x) {
     void* prep = t_prep_scratch.get(ks.prep_bytes(m, w.cols));
-    pool.parallel_for(m, 16, [&](int64_t i0, int64_t i1, int) {
-      ks.prepare_x(x, m, w.cols, i0, i1, prep);
-    });
+    pool.parallel_for(
+        m, 16, [&](int64_t i0, int64_t i1, int) { ks.prepare_x(x, m, w.cols, i0, i1, prep); });
     p.xprep = prep;
   }
   const kernels::RowsFn fn = ks.gemm[t];
-  const size_t scratch_bytes = ks.gemm_scratch_bytes(t, w.cols);
+  const size_t scratch_bytes = ks.gemm_scratch_bytes(t, w.cols, m);
   pool.parallel_for(w.rows, ks.gemm_row_grain, [&](int64_t r0, int64_t r1, int) {
     fn(p, r0, r1, t_kernel_scratch.get(scratch_bytes));
   });

@@ -33,7 +33,7 @@ struct DenseProblem {
 };
 
 // Computes y[i, r] for every i < m and r in [r0, r1). `scratch` is this thread's private
-// buffer of at least gemm_scratch_bytes(type, cols) bytes, 64-byte aligned (GEMM only).
+// buffer of at least gemm_scratch_bytes(type, cols, m) bytes, 64-byte aligned (GEMM only).
 using RowsFn = void (*)(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch);
 
 struct DenseKernelSet {
@@ -42,7 +42,7 @@ struct DenseKernelSet {
   RowsFn gemm[kNumDenseTypes];
   // Thread chunks of GEMM rows are multiples of this (the kernel's register/tile block).
   int64_t gemm_row_grain;
-  size_t (*gemm_scratch_bytes)(int type, int64_t cols);
+  size_t (*gemm_scratch_bytes)(int type, int64_t cols, int64_t m);
   // Optional: activations are converted once per call into a shared buffer of
   // prep_bytes(m, cols) bytes (64-byte aligned); prepare_x fills activation rows [i0, i1).
   size_t (*prep_bytes)(int64_t m, int64_t cols);

@@ -50,7 +50,7 @@ void rows_scalar(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
   }
 }
 
-size_t no_scratch(int, int64_t) { return 0; }
+size_t no_scratch(int, int64_t, int64_t) { return 0; }
 
 const DenseKernelSet kScalarSet = {
     "scalar",

@@ -148,51 +148,30 @@ void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const uint16_t* x_hi = static_cast<const uint16_t*>(p.xprep);
   const uint16_t* x_lo = x_hi + m_pad * k_pad;
   uint16_t* stage = static_cast<uint16_t*>(scratch);
-  alignas(64) float ctmp[32 * 32];
-  std::memset(ctmp, 0, sizeof(ctmp));
+  auto* cbuf = reinterpret_cast<float*>(stage + static_cast<size_t>(S::kPlanes) * kNb * kKc);
 
   for (int64_t nb = r0; nb < r1; nb += kNb) {
     const int64_t nrows = r1 - nb < kNb ? r1 - nb : kNb;
     const int64_t nblk32 = (nrows + 31) / 32, nblk16 = 2 * nblk32;
+    const amx_common::CBlock cb{cbuf, nblk16};
     for (int64_t kc = 0; kc < k_pad; kc += kKc) {
       const int64_t kcl = k_pad - kc < kKc ? k_pad - kc : kKc, ksteps = kcl / 32;
       stage_weights<S>(p, nb, nrows, kc, kcl, nblk16, stage);
       const int64_t plane_u16 = nblk16 * ksteps * kTileU16;
       for (int64_t jb = 0; jb < m_pad; jb += 32) {
         const int64_t nact = m - jb < 32 ? m - jb : 32;
+        const int64_t a16 = jb / 16;
         for (int64_t rb = 0; rb < nblk32; ++rb) {
           const int64_t col0 = nb + rb * 32;
           const int64_t ncol = nb + nrows - col0 < 32 ? nb + nrows - col0 : 32;
-          const bool direct = nact == 32 && ncol == 32;
-          float* c = direct ? p.y + jb * p.rows + col0 : ctmp;
-          const int64_t ldc = direct ? p.rows : 32;
-          if (kc == 0) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
-          } else {
-            if (!direct)
-              for (int64_t i = 0; i < nact; ++i)
-                std::memcpy(ctmp + i * 32, p.y + (jb + i) * p.rows + col0, ncol * 4);
-            _tile_loadd(0, c, ldc * 4);
-            _tile_loadd(1, c + 16, ldc * 4);
-            _tile_loadd(2, c + 16 * ldc, ldc * 4);
-            _tile_loadd(3, c + 16 * ldc + 16, ldc * 4);
-          }
+          cb.begin(kc == 0, a16, rb);
           const uint16_t* b0 = stage + (2 * rb) * ksteps * kTileU16;
           const uint16_t* b1 = b0 + ksteps * kTileU16;
-          const int64_t rb16 = jb / 16, ks0 = kc / 32;
-          tile_block<S::kPlanes>(a_tile(x_hi, k_pad, rb16, ks0), a_tile(x_hi, k_pad, rb16 + 1, ks0),
-                                 a_tile(x_lo, k_pad, rb16, ks0), a_tile(x_lo, k_pad, rb16 + 1, ks0),
+          const int64_t ks0 = kc / 32;
+          tile_block<S::kPlanes>(a_tile(x_hi, k_pad, a16, ks0), a_tile(x_hi, k_pad, a16 + 1, ks0),
+                                 a_tile(x_lo, k_pad, a16, ks0), a_tile(x_lo, k_pad, a16 + 1, ks0),
                                  b0, b1, plane_u16, ksteps);
-          _tile_stored(0, c, ldc * 4);
-          _tile_stored(1, c + 16, ldc * 4);
-          _tile_stored(2, c + 16 * ldc, ldc * 4);
-          _tile_stored(3, c + 16 * ldc + 16, ldc * 4);
-          if (!direct)
-            for (int64_t i = 0; i < nact; ++i)
-              std::memcpy(p.y + (jb + i) * p.rows + col0, ctmp + i * 32, ncol * 4);
+          cb.end(kc + kcl >= k_pad, a16, rb, p.y, p.rows, col0, nact, ncol);
         }
       }
     }
@@ -200,9 +179,11 @@ void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
   _tile_release();
 }
 
-size_t scratch_bytes(int type, int64_t) {
+// Staged weight planes, then the row block's C tiles (amx_common::CBlock).
+size_t scratch_bytes(int type, int64_t, int64_t m) {
   const int planes = type == 2 ? 1 : 2;
-  return static_cast<size_t>(planes) * kNb * kKc * sizeof(uint16_t);
+  return static_cast<size_t>(planes) * kNb * kKc * sizeof(uint16_t) +
+         amx_common::c_buffer_bytes(m, kNb);
 }
 
 const DenseKernelSet kAmxSet = {

@@ -31,16 +31,9 @@ using amx_common::round_up;
 using amx_common::split_bf16;
 
 // Scratch: [2 planes][kNb / 16][kKc / 32] tiles, a [16][kKc] f32 decode buffer, then the
-// partial sums of the kNb-row block: [m_pad / 16][kNb / 16] f32 tiles of 16 x 16, contiguous.
-// Keeping them there between K chunks, instead of in y (rows of 4 * p.rows bytes: 16 rows of
-// a C tile on 16 pages, 4 KiB-aliased), took the C tile loads from ~27% of the GEMM's samples
-// to ~0.
+// row block's C tiles (amx_common::CBlock).
 constexpr size_t kStageBytes = 2 * kNb * kKc * sizeof(uint16_t);
 constexpr size_t kDecodeBytes = 16 * kKc * sizeof(float);
-constexpr int64_t kCTileF32 = 256;
-inline size_t c_bytes(int64_t m) {
-  return static_cast<size_t>(round_up(m, 32) / 16) * (kNb / 16) * kCTileF32 * sizeof(float);
-}
 
 // Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
 // tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
@@ -156,16 +149,13 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   auto* decode_buf = reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes);
   auto* cbuf =
       reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes + kDecodeBytes);
-  constexpr int64_t kCRow = 16 * sizeof(float);  // C tile row stride in cbuf
 
   for (int64_t nb = r0; nb < r1; nb += kNb) {
     const int64_t nrows = r1 - nb < kNb ? r1 - nb : kNb;
     const int64_t nblk32 = (nrows + 31) / 32, nblk16 = 2 * nblk32;
-    // C tile (activation row block a16, output column block b16) of this row block.
-    auto c_tile = [&](int64_t a16, int64_t b16) { return cbuf + (a16 * nblk16 + b16) * kCTileF32; };
+    const amx_common::CBlock cb{cbuf, nblk16};
     for (int64_t kc = 0; kc < K; kc += kKc) {
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, ksteps = kcl / 32;
-      const bool last = kc + kcl >= K;
       if (p.round_x)
         stage<true>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf);
       else
@@ -177,19 +167,7 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
         for (int64_t rb = 0; rb < nblk32; ++rb) {
           const int64_t col0 = nb + rb * 32;
           const int64_t ncol = nb + nrows - col0 < 32 ? nb + nrows - col0 : 32;
-          float* t[4] = {c_tile(a16, 2 * rb), c_tile(a16, 2 * rb + 1), c_tile(a16 + 1, 2 * rb),
-                         c_tile(a16 + 1, 2 * rb + 1)};
-          if (kc == 0) {
-            _tile_zero(0);
-            _tile_zero(1);
-            _tile_zero(2);
-            _tile_zero(3);
-          } else {
-            _tile_loadd(0, t[0], kCRow);
-            _tile_loadd(1, t[1], kCRow);
-            _tile_loadd(2, t[2], kCRow);
-            _tile_loadd(3, t[3], kCRow);
-          }
+          cb.begin(kc == 0, a16, rb);
           const uint16_t* b0 = stage_buf + (2 * rb) * ksteps * kTileU16;
           const uint16_t* b1 = b0 + ksteps * kTileU16;
           const int64_t ks0 = kc / 32;
@@ -199,27 +177,7 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
             tile_block(a_tile(x_hi, K, a16, ks0), a_tile(x_hi, K, a16 + 1, ks0),
                        a_tile(x_lo, K, a16, ks0), a_tile(x_lo, K, a16 + 1, ks0), b0, b1, plane_u16,
                        ksteps);
-          if (last && nact == 32 && ncol == 32) {  // full block: straight into y
-            float* c = p.y + jb * p.rows + col0;
-            const int64_t ldc = p.rows * 4;
-            _tile_stored(0, c, ldc);
-            _tile_stored(1, c + 16, ldc);
-            _tile_stored(2, c + 16 * p.rows, ldc);
-            _tile_stored(3, c + 16 * p.rows + 16, ldc);
-            continue;
-          }
-          _tile_stored(0, t[0], kCRow);
-          _tile_stored(1, t[1], kCRow);
-          _tile_stored(2, t[2], kCRow);
-          _tile_stored(3, t[3], kCRow);
-          if (last)  // partial block: the valid rows and columns only
-            for (int64_t i = 0; i < nact; ++i)
-              for (int64_t h = 0; h < 2; ++h) {
-                const int64_t n = ncol - 16 * h < 16 ? ncol - 16 * h : 16;
-                if (n > 0)
-                  std::memcpy(p.y + (jb + i) * p.rows + col0 + 16 * h,
-                              t[2 * (i / 16) + h] + (i % 16) * 16, n * sizeof(float));
-              }
+          cb.end(kc + kcl >= K, a16, rb, p.y, p.rows, col0, nact, ncol);
         }
       }
     }
@@ -228,7 +186,7 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
 }
 
 size_t scratch_bytes(QuantType, int64_t, int64_t m) {
-  return kStageBytes + kDecodeBytes + c_bytes(m);
+  return kStageBytes + kDecodeBytes + amx_common::c_buffer_bytes(m, kNb);
 }
 
 const QuantKernelSet kAmxSet = {

@@ -61,38 +61,38 @@ inline void gemv_block(const DenseProblem& p, int64_t r) {
   const int64_t K = p.cols;
   const int64_t kmain = K & ~int64_t{7};
   const uint8_t* wr[R];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < R; ++j) wr[j] = p.w + static_cast<size_t>(r + j) * p.row_bytes;
   __m256 acc[R][M];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) acc[j][i] = _mm256_setzero_ps();
   for (int64_t c = 0; c < kmain; c += 8) {
     __m256 xv[M];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) xv[i] = _mm256_loadu_ps(p.x + i * K + c);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
       const __m256 wv = L::load(wr[j], c);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int i = 0; i < M; ++i) acc[j][i] = _mm256_fmadd_ps(wv, xv[i], acc[j][i]);
     }
   }
   if (kmain < K) {
     __m256 xv[M];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) xv[i] = load_x_part(p.x + i * K + kmain, K - kmain);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
       const __m256 wv = L::load_part(wr[j], kmain, K - kmain);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int i = 0; i < M; ++i) acc[j][i] = _mm256_fmadd_ps(wv, xv[i], acc[j][i]);
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum(acc[j][i]);
 }
 
@@ -137,7 +137,7 @@ void pack_panel(const DenseProblem& p, int64_t r, int64_t nvalid, float* panel) 
     int64_t k = 0;
     for (; k + 8 <= K; k += 8) {
       _mm256_storeu_ps(col, L::load(wr, k));
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int u = 0; u < 8; ++u) panel[(k + u) * kNr + j] = col[u];
     }
     if (k < K) {
@@ -151,19 +151,19 @@ template <int MR>
 void micro_tile(const float* x, int64_t K, const float* panel, float* y, int64_t ldy,
                 int64_t nvalid) {
   __m256 c0[MR], c1[MR];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
     const __m256 b0 = _mm256_loadu_ps(panel + k * kNr);
     const __m256 b1 = _mm256_loadu_ps(panel + k * kNr + 8);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const __m256 a = _mm256_broadcast_ss(x + i * K + k);
       c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     if (nvalid == kNr) {
       _mm256_storeu_ps(y + i * ldy, c0[i]);
@@ -194,7 +194,9 @@ void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
   }
 }
 
-size_t scratch_bytes(int, int64_t cols) { return static_cast<size_t>(cols) * kNr * sizeof(float); }
+size_t scratch_bytes(int, int64_t cols, int64_t) {
+  return static_cast<size_t>(cols) * kNr * sizeof(float);
+}
 
 const DenseKernelSet kAvx2Set = {
     "avx2",
@@ -208,6 +210,8 @@ const DenseKernelSet kAvx2Set = {
 
 }  // namespace
 
-const DenseKernelSet& dense_kernels_avx2() { return kAvx2Set; }
+const DenseKernelSet& dense_kernels_avx2() {
+  return kAvx2Set;
+}
 
 }  // namespace insitu::kernels

@@ -26,7 +26,7 @@ void pack_panel(const DenseProblem& p, int64_t r, int64_t nvalid, float* panel) 
       const int64_t nc = K - c < 16 ? K - c : 16;
       const __mmask16 km = tail_mask16(nc);
       __m512i t[16];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int j = 0; j < 16; ++j) {
         const int64_t row = h * 16 + j;
         if (row < nvalid) {
@@ -37,31 +37,30 @@ void pack_panel(const DenseProblem& p, int64_t r, int64_t nvalid, float* panel) 
         }
       }
       transpose16x16_epi32(t);
-      for (int64_t u = 0; u < nc; ++u)
-        _mm512_storeu_si512(panel + (c + u) * kNr + h * 16, t[u]);
+      for (int64_t u = 0; u < nc; ++u) _mm512_storeu_si512(panel + (c + u) * kNr + h * 16, t[u]);
     }
   }
 }
 
 // xp: one packed activation block, xp[k * kMr + i].
 template <int MR>
-void micro_tile(const float* xp, int64_t K, const float* panel, float* y, int64_t ldy,
-                __mmask16 m0, __mmask16 m1) {
+void micro_tile(const float* xp, int64_t K, const float* panel, float* y, int64_t ldy, __mmask16 m0,
+                __mmask16 m1) {
   __m512 c0[MR], c1[MR];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
 #pragma GCC unroll 2
   for (int64_t k = 0; k < K; ++k) {
     const __m512 b0 = _mm512_loadu_ps(panel + k * kNr);
     const __m512 b1 = _mm512_loadu_ps(panel + k * kNr + 16);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const __m512 a = _mm512_set1_ps(xp[k * kMr + i]);
       c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     _mm512_mask_storeu_ps(y + i * ldy, m0, c0[i]);
     _mm512_mask_storeu_ps(y + i * ldy + 16, m1, c1[i]);
@@ -70,10 +69,9 @@ void micro_tile(const float* xp, int64_t K, const float* panel, float* y, int64_
 
 using MicroFn = void (*)(const float*, int64_t, const float*, float*, int64_t, __mmask16,
                          __mmask16);
-constexpr MicroFn kMicro[kMr + 1] = {nullptr,         micro_tile<1>,  micro_tile<2>,
-                                     micro_tile<3>,   micro_tile<4>,  micro_tile<5>,
-                                     micro_tile<6>,   micro_tile<7>,  micro_tile<8>,
-                                     micro_tile<9>,   micro_tile<10>, micro_tile<11>,
+constexpr MicroFn kMicro[kMr + 1] = {nullptr,       micro_tile<1>, micro_tile<2>,  micro_tile<3>,
+                                     micro_tile<4>, micro_tile<5>, micro_tile<6>,  micro_tile<7>,
+                                     micro_tile<8>, micro_tile<9>, micro_tile<10>, micro_tile<11>,
                                      micro_tile<12>};
 
 size_t prep_bytes(int64_t m, int64_t cols) {
@@ -113,13 +111,19 @@ void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
   }
 }
 
-void gemm_f32(const DenseProblem& p, int64_t r0, int64_t r1, void* s) { gemm<LoadF32>(p, r0, r1, s); }
-void gemm_f16(const DenseProblem& p, int64_t r0, int64_t r1, void* s) { gemm<LoadF16>(p, r0, r1, s); }
+void gemm_f32(const DenseProblem& p, int64_t r0, int64_t r1, void* s) {
+  gemm<LoadF32>(p, r0, r1, s);
+}
+void gemm_f16(const DenseProblem& p, int64_t r0, int64_t r1, void* s) {
+  gemm<LoadF16>(p, r0, r1, s);
+}
 void gemm_bf16(const DenseProblem& p, int64_t r0, int64_t r1, void* s) {
   gemm<LoadBF16>(p, r0, r1, s);
 }
 
-size_t scratch_bytes(int, int64_t cols) { return static_cast<size_t>(cols) * kNr * sizeof(float); }
+size_t scratch_bytes(int, int64_t cols, int64_t) {
+  return static_cast<size_t>(cols) * kNr * sizeof(float);
+}
 
 const DenseKernelSet kAvx512Set = {
     "avx512",
@@ -135,5 +139,7 @@ const DenseKernelSet kAvx512Set = {
 }  // namespace insitu::kernels::avx512
 
 namespace insitu::kernels {
-const DenseKernelSet& dense_kernels_avx512() { return avx512::kAvx512Set; }
+const DenseKernelSet& dense_kernels_avx512() {
+  return avx512::kAvx512Set;
+}
 }  // namespace insitu::kernels
