@@ -25,8 +25,8 @@ for t in "${types[@]}"; do
 import json, re, sys
 t, b0, b1, target = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 out = """$out"""
-mb = float(re.search(r"-> ([0-9.]+) MB loaded", out).group(1))
 recs = json.loads(out[out.index("["):])
+mb = recs[0]["model_size"] / 1e6
 pp = next(r for r in recs if r["n_prompt"] > 0)
 tg = next(r for r in recs if r["n_gen"] > 0)
 best, mean = max(tg["samples_ts"]), tg["avg_ts"]

@@ -66,7 +66,8 @@ TEST(Cli, BenchJsonHasLlamaBenchFields) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output.substr(r.output.find('[')));
   ASSERT_EQ(j.size(), 2u);
-  for (const char* k : {"n_prompt", "n_gen", "n_threads", "avg_ts", "stddev_ts", "type"})
+  for (const char* k :
+       {"n_prompt", "n_gen", "n_threads", "avg_ts", "stddev_ts", "type", "model_size"})
     EXPECT_TRUE(j[0].contains(k)) << k;
   EXPECT_EQ(j[0]["n_prompt"], 32);
   EXPECT_EQ(j[1]["n_gen"], 8);

@@ -123,6 +123,7 @@ int run(const BenchOptions& o) {
                      {"model_type", model->config().model_type},
                      {"type", label.type},
                      {"type_label", label.table},
+                     {"model_size", model->load_summary().loaded_bytes},  // as llama-bench
                      {"n_threads", threads},
                      {"n_prompt", r.n_prompt},
                      {"n_gen", r.n_gen},
