@@ -335,11 +335,13 @@ template <class T, int M, int R, bool kRound>
 void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* const* prep,
                 const PrepLayout& L) {
   const int64_t n_units = p.cols / T::kUnitCols;
-  // Prefetch the next row block while this one is computed (see Prefetcher).
+  // Software prefetch of the next row block while this one is computed: with each unit, the
+  // same unit of the next block's rows. Issued unconditionally (a line already requested costs
+  // one load slot): the byte-budget loop of Prefetcher branched unpredictably for units that
+  // are not a multiple of 64 bytes.
   const int ahead = r + R < r_end ? static_cast<int>(r_end - r - R < R ? r_end - r - R : R) : 0;
-  Prefetcher pf;
-  pf.start(p.w + static_cast<size_t>(r + R) * p.row_bytes, p.row_bytes, ahead, p.row_bytes,
-           n_units);
+  const uint8_t* next0 = p.w + static_cast<size_t>(r + R) * p.row_bytes;
+  constexpr int kLines = (T::kUnitBytes + 63) / 64 + (T::kUnitBytes % 64 != 0 ? 1 : 0);
   __m512 acc[R][M];
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
@@ -347,7 +349,14 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
     for (int i = 0; i < M; ++i) acc[j][i] = _mm512_setzero_ps();
   const uint8_t* row0 = p.w + static_cast<size_t>(r) * p.row_bytes;
   for (int64_t u = 0; u < n_units; ++u) {
-    pf.step();
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j)
+      if (j < ahead)
+#pragma GCC unroll 8
+        for (int l = 0; l < kLines; ++l)
+          _mm_prefetch(
+              reinterpret_cast<const char*>(next0 + j * p.row_bytes + u * T::kUnitBytes + 64 * l),
+              _MM_HINT_T0);
     typename T::Unit units[R];
 #pragma GCC unroll 4
     for (int j = 0; j < R; ++j) units[j] = T::load(row0 + j * p.row_bytes + u * T::kUnitBytes);
