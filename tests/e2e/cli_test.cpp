@@ -101,6 +101,13 @@ TEST(Cli, MatmulPrecisionFlag) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output.substr(r.output.find('[')));
   EXPECT_EQ(j[0]["matmul_precision"], "exact");
+  // A bad environment value is reported and ignored (auto), never fatal.
+  const auto env = run_insitu("bench -m " + demo() + " -p 8 -n 0 -r 1 -t 2 --isq q4_0 --json",
+                              "INSITU_MATMUL_PRECISION=bogus");
+  ASSERT_EQ(env.exit_code, 0) << env.output;
+  EXPECT_NE(env.output.find("INSITU_MATMUL_PRECISION=bogus"), std::string::npos) << env.output;
+  const auto je = nlohmann::json::parse(env.output.substr(env.output.find('[')));
+  EXPECT_EQ(je[0]["matmul_precision"], "auto");
 }
 
 // --- bad input -------------------------------------------------------------------------------

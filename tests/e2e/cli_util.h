@@ -17,8 +17,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CommandResult run_insitu(const std::string& args) {
-  const std::string cmd = insitu_bin() + " " + args + " 2>&1";
+// env: optional "NAME=value ..." assignments for the command's environment.
+inline CommandResult run_insitu(const std::string& args, const std::string& env = "") {
+  const std::string cmd = (env.empty() ? "" : env + " ") + insitu_bin() + " " + args + " 2>&1";
   CommandResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
