@@ -28,7 +28,9 @@ struct WeightMatrix {
 // host has AMX, else f32 FMA). Output rows are split evenly over `pool`. W is read in place:
 // no packed copy is kept; per-call staging buffers are thread-local to this library and reused
 // across calls. Accuracy: relative error vs matmul_reference ~1e-6 (AMX: < 1e-5 relative L2).
-// Other types dequantize rows through the quant registry.
+// Quantized types run the kernels of matmul_quant.h: f32-grade under MatmulPrecision::kExact;
+// under the default kAuto, types below 7 bits per weight round activations
+// (kernels/matmul_precision.h).
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool);
 
 // Reference path used by tests: scalar, single-threaded, double-free of any ISA.

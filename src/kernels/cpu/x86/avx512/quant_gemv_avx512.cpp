@@ -22,6 +22,10 @@
 //    offset * sum(x~), where x~ = xq * sx is the activation the codes were multiplied by, so the
 //    activation rounding error multiplies the true weights, never biased codes.
 // With T = 8.29e6 (23 bits): |x - x~| <= 6e-8 max|lane|, i.e. the result is f32-grade.
+// Rounded mode (QuantProblem::round_x, OperandRounding::kActivationLane8): T = 127, one digit,
+// so a = dp(-zero * S0, code, d0) is the whole integer part: one vpdpbusd per 64 codes.
+// Offsets still use sum(x~) of the same rounded x~, so the result is the exact product of the
+// dequantized weights with x~.
 // Measured errors per type: tests/kernels/quant_matmul_test.cpp.
 // fp8 (values not affine in a code) decodes to f32 and uses an FMA dot.
 #include <cstdlib>

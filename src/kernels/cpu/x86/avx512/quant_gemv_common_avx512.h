@@ -1,7 +1,7 @@
 // Pieces shared by the AVX-512 VNNI GEMV kernels (quant_gemv_avx512.cpp: decode-to-buffer path
 // for every type; quant_gemv_fused_avx512.cpp: register-decoding paths for the common types):
-// the prepared-activation layout, the three-digit integer dot of 64 codes, the spread-out
-// software prefetcher. The arithmetic scheme is described at the top of quant_gemv_avx512.cpp.
+// the prepared-activation layout, the three-digit integer dot of 64 codes (one digit in
+// rounded mode), the spread-out software prefetcher of the decode-to-buffer path. The arithmetic scheme is described at the top of quant_gemv_avx512.cpp.
 // Include only from AVX-512 translation units.
 #pragma once
 
