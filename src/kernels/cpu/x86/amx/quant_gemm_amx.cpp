@@ -92,37 +92,37 @@ OperandRounding fast_rounding(QuantType) {
 // C tiles 0..3 = [activation half a][output half b] at 2a + b; B tiles 4, 5; A tiles 6, 7.
 // xh0/xh1 (xl0/xl1): the A tiles of the two 16-row activation halves at the first K step;
 // consecutive K steps are consecutive tiles.
-// Rounded operands: y = w_hi x_hi, one tile product per K step and tile pair. (tile_block
-// below starts the same way but keeps the loaded tiles for its w_lo and x_lo products, 8 tile
-// loads per step instead of 12, so the two are not built from one step function.)
+
+// One K step of y += w_hi x_hi on the 2x2 C block (B tiles b0, b1; A tiles a0, a1). Leaves
+// the B tiles in 4, 5 and the A tiles in 6, 7 for tile_block's further products.
+inline void hi_step(const uint16_t* a0, const uint16_t* a1, const uint16_t* b0,
+                    const uint16_t* b1) {
+  _tile_loadd(4, b0, 64);
+  _tile_loadd(5, b1, 64);
+  _tile_loadd(6, a0, 64);
+  _tile_loadd(7, a1, 64);
+  _tile_dpbf16ps(0, 6, 4);
+  _tile_dpbf16ps(1, 6, 5);
+  _tile_dpbf16ps(2, 7, 4);
+  _tile_dpbf16ps(3, 7, 5);
+}
+
+// Rounded operands: y = w_hi x_hi, one tile product per K step and tile pair.
 inline void tile_block_hi(const uint16_t* xh0, const uint16_t* xh1, const uint16_t* b0,
                           const uint16_t* b1, int64_t ksteps) {
   for (int64_t ks = 0; ks < ksteps; ++ks) {
     const int64_t o = ks * kTileU16;
-    _tile_loadd(4, b0 + o, 64);
-    _tile_loadd(5, b1 + o, 64);
-    _tile_loadd(6, xh0 + o, 64);
-    _tile_loadd(7, xh1 + o, 64);
-    _tile_dpbf16ps(0, 6, 4);
-    _tile_dpbf16ps(1, 6, 5);
-    _tile_dpbf16ps(2, 7, 4);
-    _tile_dpbf16ps(3, 7, 5);
+    hi_step(xh0 + o, xh1 + o, b0 + o, b1 + o);
   }
 }
 
+// Exact: y = w_hi x_hi + w_lo x_hi + w_hi x_lo, reusing the loaded tiles (8 loads per step).
 inline void tile_block(const uint16_t* xh0, const uint16_t* xh1, const uint16_t* xl0,
                        const uint16_t* xl1, const uint16_t* b0, const uint16_t* b1,
                        int64_t plane_u16, int64_t ksteps) {
   for (int64_t ks = 0; ks < ksteps; ++ks) {
     const int64_t o = ks * kTileU16;
-    _tile_loadd(4, b0 + o, 64);
-    _tile_loadd(5, b1 + o, 64);
-    _tile_loadd(6, xh0 + o, 64);
-    _tile_loadd(7, xh1 + o, 64);
-    _tile_dpbf16ps(0, 6, 4);
-    _tile_dpbf16ps(1, 6, 5);
-    _tile_dpbf16ps(2, 7, 4);
-    _tile_dpbf16ps(3, 7, 5);
+    hi_step(xh0 + o, xh1 + o, b0 + o, b1 + o);
     _tile_loadd(4, b0 + plane_u16 + o, 64);  // w_lo x x_hi
     _tile_loadd(5, b1 + plane_u16 + o, 64);
     _tile_dpbf16ps(0, 6, 4);
