@@ -1,6 +1,6 @@
 // Pieces shared by the AMX-BF16 GEMMs (dense_gemm_amx.cpp, quant_gemm_amx.cpp): the tile
-// configuration, the f32 -> bf16 hi/lo split, and the activation planes laid out as ready-made
-// A tiles. Include only from AMX translation units.
+// configuration, the f32 -> bf16 hi/lo split, the activation planes laid out as ready-made
+// A tiles, and the per-thread C-tile buffer (CBlock). Include only from AMX translation units.
 #pragma once
 
 #include <cstdint>
