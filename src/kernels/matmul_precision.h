@@ -29,6 +29,11 @@ enum class OperandRounding {
   // Activations: each aligned 4-element lane gets s = max|x| * (1 / 127.f) (f32), and x
   // becomes nearbyint(x / s) * s (0 when s is 0). Weights exact.
   kActivationLane8,
+  // Activations: as kActivationLane8, but the 16 elements {128b + 32g + 4l + i : g, i < 4} of
+  // each 128-element block b and lane l < 8 share one s = max|x| * (1 / 127.f). The four lanes
+  // a group joins are the ones q2_K and q3_K pack into one byte (one code per 32-element
+  // plane), so the decode kernel can sum a whole 256-element block in integers.
+  kActivationGroup16Stride32,
   // Weights (dequantized to f32) and activations each rounded to bf16, nearest even.
   kBf16,
 };

@@ -106,6 +106,53 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   }
 }
 
+// Grouped rounding (OperandRounding::kActivationGroup16Stride32; cols a multiple of 256): the
+// 16 elements {128b + 32g + 4l + i : g, i < 4} share one scale. Digit slot (chunk) 4u + g of
+// unit u (256 columns) holds at byte p the element 256u + 128(p / 32) + 32g + p % 32, the order
+// of q2_K's and q3_K's code planes (qs[32h + l] >> 2g), so one lane of the four slots is one
+// group. Every slot of the unit gets the group scales; the unit's zero-point correction,
+// -zero * (sum of the group's 16 digits), sits in slot 4u. Group sums of x~ stay in natural
+// 16-column order.
+void prepare_row_grouped(const float* x, int64_t cols, int zero, uint8_t* out) {
+  const PrepLayout L(cols);
+  auto* digits = reinterpret_cast<int8_t*>(out);
+  auto* sx = reinterpret_cast<float*>(out + L.sx_off);
+  auto* zc = reinterpret_cast<int32_t*>(out + L.zc_off);
+  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
+  std::memset(sums, 0, L.groups * 4);
+  const __m512 inv_max = _mm512_set1_ps(1.f / 127.f);
+  const __m512i negz = _mm512_set1_epi32(-zero);
+  for (int64_t u = 0; u < cols / 256; ++u)
+    for (int p = 0; p < 64; p += 16) {  // byte p of each slot: 16 elements of every plane
+      const float* base = x + 256 * u + 128 * (p / 32) + p % 32;
+      __m512 v[4];
+      __m512 a = _mm512_setzero_ps();
+      for (int g = 0; g < 4; ++g) {
+        v[g] = _mm512_loadu_ps(base + 32 * g);
+        a = _mm512_max_ps(a, _mm512_abs_ps(v[g]));
+      }
+      a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
+      a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
+      const __m512 s = _mm512_mul_ps(a, inv_max);
+      const __mmask16 nz = _mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_GT_OQ);
+      const __m128 s4 = _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s));
+      __m512i qsum = _mm512_setzero_si512();
+      for (int g = 0; g < 4; ++g) {
+        const __m512i q = _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v[g], s));
+        const int64_t slot = 4 * u + g;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + slot * kParts * 64 + p),
+                         _mm512_cvtepi32_epi8(q));
+        _mm_storeu_ps(sx + 16 * slot + p / 4, s4);
+        sums[16 * u + 8 * (p / 32) + 2 * g + (p % 32) / 16] =
+            _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), s));
+        qsum = _mm512_add_epi32(qsum, q);
+      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(zc + 4 * u * 64 + p / 4),
+                       _mm512_castsi512_si128(_mm512_maskz_compress_epi32(
+                           0x1111, _mm512_mullo_epi32(lane_sums(qsum), negz))));
+    }
+}
+
 // Dots R decoded rows (buffer rows of kRowBuf bytes) with M prepared activation rows over
 // chunks [c0, c1) (global 64-column chunk indices; the buffer holds chunk c0 first), adding
 // into acc[j][i].
@@ -248,15 +295,29 @@ void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t col
   if (!dec.codes) return;  // f32 values path: reads x directly
   for (int64_t i = i0; i < i1; ++i) {
     uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
-    if (round_x)
+    if (round_x && quant_gemv_fast_rounding(type) == OperandRounding::kActivationGroup16Stride32)
+      prepare_row_grouped(x + i * cols, cols, dec.zero, row);
+    else if (round_x)
       prepare_row<true>(x + i * cols, cols, dec.zero, row);
     else
       prepare_row<false>(x + i * cols, cols, dec.zero, row);
   }
 }
 
+namespace {
+// INSITU_GEMV_GENERAL=1 forces the decode-to-buffer path (A/B benchmarks of the fused one).
+bool force_general_path() {
+  static const bool force = std::getenv("INSITU_GEMV_GENERAL") != nullptr;
+  return force;
+}
+}  // namespace
+
 OperandRounding quant_gemv_fast_rounding(QuantType type) {
-  return quant_decoder(type).codes ? OperandRounding::kActivationLane8 : OperandRounding::kNone;
+  if (!quant_decoder(type).codes) return OperandRounding::kNone;
+  const OperandRounding grouped = quant_gemv_fused_grouped_rounding(type);
+  return grouped != OperandRounding::kNone && !force_general_path()
+             ? grouped
+             : OperandRounding::kActivationLane8;
 }
 
 size_t quant_gemv_scratch_bytes(QuantType, int64_t cols, int64_t) {
@@ -270,9 +331,7 @@ void quant_gemv(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   auto* s = static_cast<uint8_t*>(scratch);
   const PrepLayout L(p.cols);
   QuantProblem q = p;
-  // INSITU_GEMV_GENERAL=1 forces the decode-to-buffer path (A/B benchmarks of the fused one).
-  static const bool force_general = std::getenv("INSITU_GEMV_GENERAL") != nullptr;
-  const bool use_fused = !force_general && quant_gemv_fused_supported(p.type, p.cols);
+  const bool use_fused = !force_general_path() && quant_gemv_fused_supported(p.type, p.cols);
   // Groups of up to 4 activation rows (the dispatcher sends at most 4; any m is correct).
   for (int64_t i0 = 0; i0 < p.m; i0 += 4) {
     q.x = p.x + i0 * p.cols;

@@ -9,6 +9,8 @@
 #include "kernels/cpu/x86/avx512/quant_gemv_fused_avx512.h"
 
 #include <array>
+#include <cstdlib>
+#include <string_view>
 
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
 #include "kernels/cpu/x86/kquant_scales_x86.h"
@@ -70,7 +72,7 @@ inline __m512 two_block_scales(__m512i raw, const std::array<uint8_t, 64>& index
 // the high nibble of qs[l - 16]; value = (code - 8) * d.
 struct FusedQ4_0 {
   static constexpr int kUnitCols = 64, kUnitBytes = 36, kChunks = 1, kZero = 8;
-  static constexpr bool kNarrow = true, kOffset = false;
+  static constexpr bool kNarrow = true, kOffset = false, kGrouped = false;
   static constexpr auto kCodeIdx = two_block_nibble_index(2, 20);
   static constexpr auto kScaleIdx = two_block_scale_index(18);
   struct Unit {
@@ -90,7 +92,7 @@ struct FusedQ4_0 {
 template <int kBlockBytes, int kQs>
 struct FusedQ8Legacy {
   static constexpr int kUnitCols = 64, kUnitBytes = 2 * kBlockBytes, kChunks = 1, kZero = 128;
-  static constexpr bool kNarrow = false, kOffset = false;
+  static constexpr bool kNarrow = false, kOffset = false, kGrouped = false;
   static_assert(kBlockBytes + 2 <= 64, "both scales within the first 64 bytes");
   static constexpr auto kScaleIdx = two_block_scale_index(kBlockBytes);
   struct Unit {
@@ -114,7 +116,7 @@ using FusedQ8_1 = FusedQ8Legacy<36, 4>;
 // little-endian word qh for element l; value = (code - 16) * d.
 struct FusedQ5_0 {
   static constexpr int kUnitCols = 64, kUnitBytes = 44, kChunks = 1, kZero = 16;
-  static constexpr bool kNarrow = true, kOffset = false;
+  static constexpr bool kNarrow = true, kOffset = false, kGrouped = false;
   static constexpr auto kCodeIdx = two_block_nibble_index(6, 28);
   static constexpr auto kScaleIdx = two_block_scale_index(22);
   struct Unit {
@@ -140,7 +142,7 @@ struct FusedQ5_0 {
 // q8_K: f32 d | int8 qs[256] | bsums; code = q + 128, one scale for the block.
 struct FusedQ8K {
   static constexpr int kUnitCols = 256, kUnitBytes = 292, kChunks = 4, kZero = 128;
-  static constexpr bool kNarrow = false, kOffset = false;
+  static constexpr bool kNarrow = false, kOffset = false, kGrouped = false;
   struct Unit {
     const uint8_t* p;
     __m512 d;
@@ -164,7 +166,7 @@ struct FusedQ8K {
 // nibbles of qs[32k..32k+31]) and 2k + 1 (their high nibbles).
 struct FusedQ4K {
   static constexpr int kUnitCols = 256, kUnitBytes = 144, kChunks = 4, kZero = 0;
-  static constexpr bool kNarrow = true, kOffset = true;
+  static constexpr bool kNarrow = true, kOffset = true, kGrouped = false;
   struct Unit {
     const uint8_t* qs;
     __m512 sm;  // lanes 0..7: d * sc_j; lanes 8..15: -dmin * m_j
@@ -202,7 +204,7 @@ struct FusedQ4K {
 // bit, bit 2k (first 32 elements of chunk k) or 2k + 1 (last 32) of qh[l].
 struct FusedQ5K {
   static constexpr int kUnitCols = 256, kUnitBytes = 176, kChunks = 4, kZero = 0;
-  static constexpr bool kNarrow = true, kOffset = true;
+  static constexpr bool kNarrow = true, kOffset = true, kGrouped = false;
   struct Unit {
     const uint8_t* p;
     __m512 sm;
@@ -225,7 +227,7 @@ struct FusedQ5K {
 // with sixteen 6-bit scales (one per 16 elements).
 struct FusedQ3K {
   static constexpr int kUnitCols = 256, kUnitBytes = 110, kChunks = 4, kZero = 4;
-  static constexpr bool kNarrow = true, kOffset = false;
+  static constexpr bool kNarrow = true, kOffset = false, kGrouped = false;
   struct Unit {
     const uint8_t* p;
     __m512 sc;
@@ -254,7 +256,7 @@ struct FusedQ3K {
 // group j (16 elements) has scale d * (scales[j] & 15) and offset -dmin * (scales[j] >> 4).
 struct FusedQ2K {
   static constexpr int kUnitCols = 256, kUnitBytes = 84, kChunks = 4, kZero = 0;
-  static constexpr bool kNarrow = true, kOffset = true;
+  static constexpr bool kNarrow = true, kOffset = true, kGrouped = false;
   struct Unit {
     const uint8_t* p;
     __m512 sc, off;
@@ -284,7 +286,7 @@ struct FusedQ2K {
 // is half k / 2, quarters 2(k & 1) and 2(k & 1) + 1.
 struct FusedQ6K {
   static constexpr int kUnitCols = 256, kUnitBytes = 210, kChunks = 4, kZero = 32;
-  static constexpr bool kNarrow = true, kOffset = false;
+  static constexpr bool kNarrow = true, kOffset = false, kGrouped = false;
   struct Unit {
     const uint8_t* p;
     __m512 sc;  // d * scale per 16-element group
@@ -309,6 +311,99 @@ struct FusedQ6K {
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
+
+// Grouped rounded mode (OperandRounding::kActivationGroup16Stride32, prepare_row_grouped): the
+// four 64-byte digit slots of a unit share their lane scales, so a unit is summed in int32 and
+// converted once. The weight operand of each vpdpbusd must then carry the sub-block scale
+// itself: weights<g>() returns slot g's 64 bytes as scale * code.
+
+// vpermb index base of q2_K's plane g: byte p (element 128(p / 32) + 32g + p % 32) belongs to
+// 16-element group 8(p / 32) + 2g + (p % 32) / 16, whose four products sit at 4 * group.
+template <int g>
+constexpr std::array<uint8_t, 64> q2k_group_index() {
+  std::array<uint8_t, 64> a{};
+  for (int p = 0; p < 64; ++p)
+    a[p] = static_cast<uint8_t>(4 * (8 * (p / 32) + 2 * g + p % 32 / 16));
+  return a;
+}
+
+// q2_K, grouped: a 64-entry table holds code * scale (<= 45) for the 16 groups' 4 codes; the
+// index of each weight is 4 * group | code, one ternary-logic op from the packed byte.
+struct GroupedQ2K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 84, kChunks = 4, kZero = 0;
+  static constexpr bool kOffset = true, kGrouped = true;
+  static constexpr bool kNegOffset = true;  // offsets() holds +dmin * m: subtracted
+  struct Unit {
+    __m512i qs, table;
+    __m512 off, d;
+  };
+  static Unit load(const uint8_t* p) {
+    const __m512i s = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    // d, dmin in every even, odd lane: a broadcast load and one conversion instead of two
+    // scalar f16 conversions and broadcasts.
+    uint32_t dd;
+    __builtin_memcpy(&dd, p + 80, 4);
+    const __m512 dpair = _mm512_cvtph_ps(_mm256_set1_epi32(static_cast<int>(dd)));
+    // Dword j = scale_j * (0, 1, 2, 3) in its bytes.
+    const __m512i table = _mm512_mullo_epi32(_mm512_and_si512(s, _mm512_set1_epi32(15)),
+                                             _mm512_set1_epi32(0x03020100));
+    return {_mm512_loadu_si512(p + 16), table,
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(s, 4)), _mm512_movehdup_ps(dpair)),
+            _mm512_moveldup_ps(dpair)};
+  }
+  template <int g>
+  static __m512i weights(const Unit& u) {
+    static constexpr auto kIdx = q2k_group_index<g>();
+    // Plane g to the low bits: a byte-granular bit select (port 5) rather than a word shift
+    // (port 0, which the vpdpbusd also needs).
+    const __m512i planes =
+        g == 0 ? u.qs
+               : _mm512_multishift_epi64_epi8(
+                     _mm512_set1_epi64(0x3830282018100800ll + 0x0202020202020202ll * g), u.qs);
+    // (planes & 3) | group index
+    const __m512i idx =
+        _mm512_ternarylogic_epi32(planes, _mm512_set1_epi8(3), bytes_index(kIdx), 0xEA);
+    return _mm512_permutexvar_epi8(idx, u.table);
+  }
+  static __m512 offsets(const Unit& u) { return u.off; }
+  static __m512 scale(const Unit& u) { return u.d; }
+};
+
+// Unit u of R rows against M activation rows prepared by prepare_row_grouped.
+template <class T, int M, int R>
+inline void grouped_unit(const typename T::Unit (&units)[R], const uint8_t* const* prep,
+                         const PrepLayout& L, int64_t u, __m512 (&acc)[R][M]) {
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j) {
+    const __m512i w[4] = {T::template weights<0>(units[j]), T::template weights<1>(units[j]),
+                          T::template weights<2>(units[j]), T::template weights<3>(units[j])};
+    const __m512 d = T::scale(units[j]);
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) {
+      const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + 4 * u * kParts * 64;
+      // Two dependency chains of two vpdpbusd each rather than one of four.
+      __m512i a = T::kZero != 0 ? _mm512_load_si512(prep[i] + L.zc_off + 4 * 256 * u)
+                                : _mm512_setzero_si512();
+      __m512i b = _mm512_setzero_si512();
+      a = _mm512_dpbusd_epi32(a, w[0], _mm512_load_si512(xd));
+      b = _mm512_dpbusd_epi32(b, w[1], _mm512_load_si512(xd + kParts * 64));
+      a = _mm512_dpbusd_epi32(a, w[2], _mm512_load_si512(xd + 2 * kParts * 64));
+      b = _mm512_dpbusd_epi32(b, w[3], _mm512_load_si512(xd + 3 * kParts * 64));
+      a = _mm512_add_epi32(a, b);
+      const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 64 * u);
+      acc[j][i] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), sx), d, acc[j][i]);
+    }
+  }
+}
+
+// T::offsets() holds the negated offsets (T::kNegOffset, saving a negation per unit).
+template <class T>
+constexpr bool neg_offset() {
+  if constexpr (requires { T::kNegOffset; })
+    return T::kNegOffset;
+  else
+    return false;
+}
 
 // Chunk k of unit u for R rows and M activation rows.
 template <class T, int k, int M, int R, bool kRound>
@@ -363,17 +458,22 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
     typename T::Unit units[R];
 #pragma GCC unroll 4
     for (int j = 0; j < R; ++j) units[j] = T::load(row0 + j * p.row_bytes + u * T::kUnitBytes);
-    dot_unit<T, M, R, kRound>(units, prep, L, u * T::kChunks, acc);
+    if constexpr (T::kGrouped)
+      grouped_unit<T, M, R>(units, prep, L, u, acc);
+    else
+      dot_unit<T, M, R, kRound>(units, prep, L, u * T::kChunks, acc);
     if constexpr (T::kOffset) {
       static_assert(T::kUnitCols == 256, "one 16-group sum vector per unit");
 #pragma GCC unroll 4
       for (int j = 0; j < R; ++j) {
         const __m512 off = T::offsets(units[j]);
 #pragma GCC unroll 4
-        for (int i = 0; i < M; ++i)
-          acc[j][i] = _mm512_fmadd_ps(
-              off, _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sum_off) + 16 * u),
-              acc[j][i]);
+        for (int i = 0; i < M; ++i) {
+          const __m512 sums =
+              _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sum_off) + 16 * u);
+          acc[j][i] = neg_offset<T>() ? _mm512_fnmadd_ps(off, sums, acc[j][i])
+                                      : _mm512_fmadd_ps(off, sums, acc[j][i]);
+        }
       }
     }
   }
@@ -406,7 +506,9 @@ void fused_type_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 
 template <class T>
 void fused_type(const QuantProblem& p, int64_t r0, int64_t r1) {
-  if (p.round_x)
+  if constexpr (T::kGrouped)  // only ever called in rounded mode
+    fused_type_m<T, true>(p, r0, r1);
+  else if (p.round_x)
     fused_type_m<T, true>(p, r0, r1);
   else
     fused_type_m<T, false>(p, r0, r1);
@@ -430,7 +532,21 @@ bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
   }
 }
 
+OperandRounding quant_gemv_fused_grouped_rounding(QuantType type) {
+  // INSITU_GEMV_GROUPED=0 keeps the per-lane rounding (A/B benchmarks of the grouped kernels).
+  static const bool off = [] {
+    const char* e = std::getenv("INSITU_GEMV_GROUPED");
+    return e != nullptr && std::string_view(e) == "0";
+  }();
+  if (off) return OperandRounding::kNone;
+  return type == QuantType::kQ2K ? OperandRounding::kActivationGroup16Stride32
+                                 : OperandRounding::kNone;
+}
+
 void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
+  const auto grouped = [](const QuantProblem& q) {
+    return q.round_x && quant_gemv_fused_grouped_rounding(q.type) != OperandRounding::kNone;
+  };
   switch (p.type) {
     case QuantType::kQ4_0: fused_type<FusedQ4_0>(p, r0, r1); break;
     case QuantType::kQ8_0: fused_type<FusedQ8_0>(p, r0, r1); break;
@@ -439,7 +555,9 @@ void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
     case QuantType::kQ8K: fused_type<FusedQ8K>(p, r0, r1); break;
     case QuantType::kQ4K: fused_type<FusedQ4K>(p, r0, r1); break;
     case QuantType::kQ6K: fused_type<FusedQ6K>(p, r0, r1); break;
-    case QuantType::kQ2K: fused_type<FusedQ2K>(p, r0, r1); break;
+    case QuantType::kQ2K:
+      grouped(p) ? fused_type<GroupedQ2K>(p, r0, r1) : fused_type<FusedQ2K>(p, r0, r1);
+      break;
     case QuantType::kQ3K: fused_type<FusedQ3K>(p, r0, r1); break;
     case QuantType::kQ5K: fused_type<FusedQ5K>(p, r0, r1); break;
     default: break;
