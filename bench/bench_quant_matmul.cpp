@@ -4,8 +4,9 @@
 // compute bound: "GOP/s" counts 2 * m * rows * cols per second.
 // Decode streams weights from DRAM as a model does: several copies of the matrix (>= 640 MB in
 // all, beyond the last-level cache) are used in turn; INSITU_BENCH_HOT=1 keeps one copy, so a
-// matrix that fits in L2 measures the kernel's compute ceiling instead (docs/performance.md). The kernel is whatever active_isa()
-// selects; cap it with INSITU_FORCE_ISA=avx512 etc. Filter types with --benchmark_filter.
+// matrix that fits in L2 measures the kernel's compute ceiling instead (docs/performance.md). The
+// kernel is whatever active_isa() selects; cap it with INSITU_FORCE_ISA=avx512 etc. Filter types
+// with --benchmark_filter.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -29,9 +30,12 @@ constexpr int64_t kShapes[][2] = {
     {8192, 2048},    // gate_proj / up_proj
     {2048, 8192},    // down_proj
     {128256, 2048},  // lm_head
+    // Not a model shape: long rows that still fit in L2 (<= 2.2 MB at 8.5 bits per weight), for
+    // the GEMV compute ceiling with INSITU_BENCH_HOT=1 (1 thread; decode only).
+    {256, 8192},
 };
 // The types users run (every shape) and the rest (gate/up and down shapes only).
-constexpr QuantType kMainTypes[] = {QuantType::kQ4K, QuantType::kQ6K, QuantType::kQ8_0,
+constexpr QuantType kMainTypes[] = {QuantType::kQ4K,  QuantType::kQ6K, QuantType::kQ8_0,
                                     QuantType::kQ4_0, QuantType::kQ5K, QuantType::kQ3K,
                                     QuantType::kQ2K};
 constexpr size_t kDecodeWorkingSet = size_t{640} << 20;
@@ -61,8 +65,9 @@ const Weights& weights(QuantType t, int64_t rows, int64_t cols, bool decode) {
   Weights w;
   w.matrix_bytes = rows * row_bytes;
   static const bool hot = std::getenv("INSITU_BENCH_HOT") != nullptr;
-  w.copies = decode && !hot ? static_cast<int>((kDecodeWorkingSet + w.matrix_bytes - 1) / w.matrix_bytes)
-                    : 1;
+  w.copies = decode && !hot
+                 ? static_cast<int>((kDecodeWorkingSet + w.matrix_bytes - 1) / w.matrix_bytes)
+                 : 1;
   w.bytes.resize(w.matrix_bytes * w.copies);
   for (size_t off = 0; off < w.bytes.size(); off += block.size())
     std::memcpy(w.bytes.data() + off, block.data(), std::min(block.size(), w.bytes.size() - off));
@@ -105,8 +110,8 @@ void BM_QuantMatmul(benchmark::State& state) {
   state.counters["GOP/s"] =
       benchmark::Counter(calls * 2.0 * m * rows * cols / 1e9, benchmark::Counter::kIsRate);
   state.SetLabel(std::string(quant_info(type).name) + " " + std::to_string(rows) + "x" +
-                 std::to_string(cols) + " m=" + std::to_string(m) + " t=" +
-                 std::to_string(threads) + " " + matmul_quantized_kernel_name(m));
+                 std::to_string(cols) + " m=" + std::to_string(m) +
+                 " t=" + std::to_string(threads) + " " + matmul_quantized_kernel_name(m));
 }
 
 void add(const char* name, QuantType t, int shape, int64_t m, int threads) {
@@ -120,8 +125,8 @@ void add(const char* name, QuantType t, int shape, int64_t m, int threads) {
 void register_all() {
   for (const auto& info : all_quant_types()) {
     if (quant_is_dense(info.type)) continue;
-    const bool main = std::find(std::begin(kMainTypes), std::end(kMainTypes), info.type) !=
-                      std::end(kMainTypes);
+    const bool main =
+        std::find(std::begin(kMainTypes), std::end(kMainTypes), info.type) != std::end(kMainTypes);
     const std::string gemv = "gemv/" + std::string(info.name);
     const std::string gemm = "gemm/" + std::string(info.name);
     for (int s = 0; s < 5; ++s) {
@@ -131,6 +136,7 @@ void register_all() {
         if (s < 4) add(gemm.c_str(), info.type, s, 512, threads);  // no lm_head over a prompt
       }
     }
+    add(gemv.c_str(), info.type, 5, 1, 1);
   }
 }
 

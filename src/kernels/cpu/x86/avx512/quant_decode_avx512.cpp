@@ -6,8 +6,8 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
-#include "kernels/cpu/x86/kquant_scales_x86.h"
 #include "quant/fp8/fp8.h"
 
 namespace insitu::kernels::avx512 {
@@ -29,12 +29,18 @@ inline __m128i load128(const uint8_t* p) {
 inline __m256i load256(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
-inline void store128(uint8_t* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+inline void store128(uint8_t* p, __m128i v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+}
 inline void store256(uint8_t* p, __m256i v) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
 }
-inline __m256i srli16(__m256i v, int n) { return _mm256_srli_epi16(v, n); }
-inline __m256i and8(__m256i v, char mask) { return _mm256_and_si256(v, _mm256_set1_epi8(mask)); }
+inline __m256i srli16(__m256i v, int n) {
+  return _mm256_srli_epi16(v, n);
+}
+inline __m256i and8(__m256i v, char mask) {
+  return _mm256_and_si256(v, _mm256_set1_epi8(mask));
+}
 
 // `n` groups sharing one (scale, offset).
 inline void fill_groups(float* scale, float* offset, int n, float s, float o) {
@@ -77,8 +83,7 @@ void blk_q4_1(const uint8_t* b, uint8_t* c, float* s, float* o) {
 inline __m256i q5_codes(const uint8_t* qh_bytes, const uint8_t* qs) {
   uint32_t qh;
   std::memcpy(&qh, qh_bytes, 4);
-  return _mm256_or_si256(split_nibbles_lo_hi(qs),
-                         _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(16)));
+  return _mm256_or_si256(split_nibbles_lo_hi(qs), _mm256_maskz_mov_epi8(qh, _mm256_set1_epi8(16)));
 }
 void blk_q5_0(const uint8_t* b, uint8_t* c, float* s, float*) {
   store256(c, q5_codes(b + 2, b + 6));
@@ -130,7 +135,7 @@ void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float*) {
       store256(c + 128 * h + 32 * g, _mm256_or_si256(lo, hb));
     }
   }
-  const __m128i packed = q3k_scale_bytes(b + 96);  // offset 32
+  const __m128i packed = q3k_scale_bytes_vbmi(b + 96);  // offset 32
   const __m512i q = _mm512_sub_epi32(_mm512_cvtepu8_epi32(packed), _mm512_set1_epi32(32));
   _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(q)));
 }
@@ -141,7 +146,7 @@ void blk_q3k(const uint8_t* b, uint8_t* c, float* s, float*) {
 // widened so each sub-block's (d * scale, -dmin * min) covers its two 16-groups.
 inline void k4_scales(const uint8_t* b, float* s, float* o) {
   const float d = half_at(b), dmin = half_at(b + 2);
-  const __m128i packed = k4_scale_min_bytes(b + 4);
+  const __m128i packed = k4_scale_min_bytes_vbmi(b + 4);
   // Lane 2g and 2g + 1 of each 16-lane vector take sub-block g's byte.
   const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   const __m512i all = _mm512_cvtepu8_epi32(packed);  // 8 scales then 8 mins
@@ -357,20 +362,26 @@ void values_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
       const __m512i c = _mm512_cvtepu8_epi32(load128(codes + 16 * g));
       const __m512 q = _mm512_cvtepi32_ps(_mm512_sub_epi32(c, _mm512_set1_epi32(kZero)));
       const __m512 sv = _mm512_set1_ps(scale[g]);
-      _mm512_storeu_ps(out + 16 * g, kOffset
-                                         ? _mm512_fmadd_ps(q, sv, _mm512_set1_ps(offset[g]))
-                                         : _mm512_mul_ps(q, sv));
+      _mm512_storeu_ps(out + 16 * g, kOffset ? _mm512_fmadd_ps(q, sv, _mm512_set1_ps(offset[g]))
+                                             : _mm512_mul_ps(q, sv));
     }
   }
 }
 
 template <BlockFn F, int kBlock, int kBytes, int kZero, int kCodeMax, bool kOffset>
 constexpr QuantDecoder code_decoder() {
-  return {kBlock, kBytes, kZero, codes_rows<F, kBlock, kBytes>,
-          values_rows<F, kBlock, kBytes, kZero, kOffset>, kCodeMax, kOffset};
+  return {kBlock,
+          kBytes,
+          kZero,
+          codes_rows<F, kBlock, kBytes>,
+          values_rows<F, kBlock, kBytes, kZero, kOffset>,
+          kCodeMax,
+          kOffset};
 }
 
-constexpr int afq_bytes(int bits) { return 4 + 64 * bits / 8; }
+constexpr int afq_bytes(int bits) {
+  return 4 + 64 * bits / 8;
+}
 
 }  // namespace
 
@@ -393,12 +404,12 @@ const QuantDecoder& quant_decoder(QuantType t) {
   static constexpr QuantDecoder kAfq4 = code_decoder<blk_afq<4>, 64, afq_bytes(4), 0, 15, true>();
   static constexpr QuantDecoder kAfq6 = code_decoder<blk_afq<6>, 64, afq_bytes(6), 0, 63, true>();
   static constexpr QuantDecoder kAfq8 = code_decoder<blk_afq<8>, 64, afq_bytes(8), 0, 255, true>();
-  static constexpr QuantDecoder kHqq4 = {64, 40, 0, codes_rows<blk_hqq4, 64, 40>,
-                                         values_hqq<blk_hqq4, 40>, 15, true};
-  static constexpr QuantDecoder kHqq8 = {64, 72, 0, codes_rows<blk_hqq8, 64, 72>,
-                                         values_hqq<blk_hqq8, 72>, 255, true};
-  static constexpr QuantDecoder kFp8 = {fp8::kFp8Block, sizeof(fp8::BlockFp8), 0, nullptr,
-                                        values_fp8,          0,     true};
+  static constexpr QuantDecoder kHqq4 = {
+      64, 40, 0, codes_rows<blk_hqq4, 64, 40>, values_hqq<blk_hqq4, 40>, 15, true};
+  static constexpr QuantDecoder kHqq8 = {
+      64, 72, 0, codes_rows<blk_hqq8, 64, 72>, values_hqq<blk_hqq8, 72>, 255, true};
+  static constexpr QuantDecoder kFp8 = {
+      fp8::kFp8Block, sizeof(fp8::BlockFp8), 0, nullptr, values_fp8, 0, true};
   static constexpr QuantDecoder kF8Q8 = code_decoder<blk_f8q8, 32, 33, 128, 255, false>();
   static constexpr QuantDecoder kMxfp4 = code_decoder<blk_mxfp4, 32, 17, 12, 24, false>();
   static constexpr QuantDecoder kNone = {1, 0, 0, nullptr, nullptr, 0, false};

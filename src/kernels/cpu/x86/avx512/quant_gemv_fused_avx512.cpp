@@ -12,8 +12,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
-#include "kernels/cpu/x86/kquant_scales_x86.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
@@ -172,7 +172,7 @@ struct FusedQ4K {
     __m512 sm;  // lanes 0..7: d * sc_j; lanes 8..15: -dmin * m_j
   };
   static Unit load(const uint8_t* p) {
-    const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k4_scale_min_bytes(p + 4)));
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k4_scale_min_bytes_vbmi(p + 4)));
     uint16_t dh[2];  // d, dmin
     __builtin_memcpy(dh, p, 4);
     // Lanes 0..7 scale by d, lanes 8..15 by -dmin.
@@ -234,7 +234,7 @@ struct FusedQ3K {
   };
   static Unit load(const uint8_t* p) {
     const __m512i q =
-        _mm512_sub_epi32(_mm512_cvtepu8_epi32(q3k_scale_bytes(p + 96)), _mm512_set1_epi32(32));
+        _mm512_sub_epi32(_mm512_cvtepu8_epi32(q3k_scale_bytes_vbmi(p + 96)), _mm512_set1_epi32(32));
     uint16_t dh;
     __builtin_memcpy(&dh, p + 108, 2);
     return {p, _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(_cvtsh_ss(dh)))};
@@ -301,13 +301,26 @@ struct FusedQ6K {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     constexpr int h = k / 2, s = k & 1;
+    // Low nibbles in bits 0..3 (junk above), the two high bits of quarter 2s + p / 32 moved
+    // to bits 4..5 by a byte-granular bit select (port 5, beside the port-0 vpdpbusd); one
+    // bitwise select and one mask merge them.
+    static constexpr auto kHighShift = high_shift(s);
     const __m512i ql = _mm512_loadu_si512(u.p + 64 * h);
-    const __m512i lo = _mm512_and_si512(_mm512_srli_epi16(ql, 4 * s), _mm512_set1_epi8(0x0F));
-    // Quarters 2s and 2s + 1 take qh bits 4s and 4s + 2.
-    const __m512i hb = _mm512_and_si512(
-        srl_halves<4 * s, 4 * s + 2>(broadcast32(u.p + 128 + 32 * h)), _mm512_set1_epi8(3));
-    cv = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
+    const __m512i lo = s == 0 ? ql : _mm512_srli_epi16(ql, 4);
+    const __m512i hb =
+        _mm512_multishift_epi64_epi8(bytes_index(kHighShift), broadcast32(u.p + 128 + 32 * h));
+    // 0x0F ? lo : hb, bitwise
+    cv = _mm512_and_si512(_mm512_ternarylogic_epi32(_mm512_set1_epi8(0x0F), lo, hb, 0xCA),
+                          _mm512_set1_epi8(0x3F));
     ws = per_group<k>(u.sc);
+  }
+  // vpmultishiftqb control: output byte p takes the 8 bits of its qword starting 4 below bit
+  // 2q of its own byte (q = 2s + p / 32), so those two bits land in bits 4..5.
+  static constexpr std::array<uint8_t, 64> high_shift(int s) {
+    std::array<uint8_t, 64> a{};
+    for (int p = 0; p < 64; ++p)
+      a[p] = static_cast<uint8_t>((8 * (p % 8) + 2 * (2 * s + p / 32) - 4) & 63);
+    return a;
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
