@@ -31,14 +31,19 @@ inline __m512 per_group(__m512 v) {
                         4 * k + 3),
       v);
 }
-// Each 16-bit word of the first 32 bytes shifted right by a, of the last 32 bytes by b.
-template <int a, int b>
-inline __m512i srl_halves(__m512i v) {
-  return _mm512_srlv_epi16(
-      v, _mm512_setr_epi32(a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001,
-                           a * 0x10001, a * 0x10001, a * 0x10001, b * 0x10001, b * 0x10001,
-                           b * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001,
-                           b * 0x10001));
+// vgf2p8affineqb matrix that moves bits [from, from + n) of every byte to [to, to + n) and
+// clears the rest: output bit i is the parity of (row 7 - i) AND the byte, so row 7 - i holds
+// the one input bit it copies. One instruction replaces a shift and a mask (and a second shift
+// when a bit must move left).
+constexpr uint64_t gf2_move(int from, int n, int to) {
+  uint64_t m = 0;
+  for (int b = 0; b < n; ++b) m |= (uint64_t{1} << (from + b)) << (8 * (7 - (to + b)));
+  return m;
+}
+// Bit field moved with matrix a in bytes 0..31 (qwords 0..3) and with b in bytes 32..63.
+inline __m512i gf2_halves(__m512i v, uint64_t a, uint64_t b) {
+  const auto ia = static_cast<long long>(a), ib = static_cast<long long>(b);
+  return _mm512_gf2p8affine_epi64_epi8(v, _mm512_setr_epi64(ia, ia, ia, ia, ib, ib, ib, ib), 0);
 }
 inline __m512i broadcast32(const uint8_t* p) {
   return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -60,9 +65,9 @@ constexpr std::array<uint8_t, 64> two_block_nibble_index(int qs0, int qs1) {
 }
 // Low nibbles from the first 16 bytes of each 32-byte half, high nibbles from the second 16.
 inline __m512i split_nibbles(__m512i v) {
-  const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0,
-                                          0, 0x40004, 0x40004, 0x40004, 0x40004);
-  return _mm512_and_si512(_mm512_srlv_epi16(v, shift), _mm512_set1_epi8(0x0F));
+  constexpr auto lo = static_cast<long long>(gf2_move(0, 4, 0)),
+                 hi = static_cast<long long>(gf2_move(4, 4, 0));
+  return _mm512_gf2p8affine_epi64_epi8(v, _mm512_setr_epi64(lo, lo, hi, hi, lo, lo, hi, hi), 0);
 }
 inline __m512 two_block_scales(__m512i raw, const std::array<uint8_t, 64>& index) {
   return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(index), raw)));
@@ -182,7 +187,7 @@ struct FusedQ4K {
   }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
-    cv = _mm512_and_si512(srl_halves<0, 4>(broadcast32(u.qs + 32 * k)), _mm512_set1_epi8(0x0F));
+    cv = gf2_halves(broadcast32(u.qs + 32 * k), gf2_move(0, 4, 0), gf2_move(4, 4, 0));
     ws = sub_block_scales<k>(u);
   }
   // Lanes 0..7 of chunk k: sub-block 2k's scale; lanes 8..15: sub-block 2k + 1's.
@@ -213,10 +218,10 @@ struct FusedQ5K {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     const __m512i lo =
-        _mm512_and_si512(srl_halves<0, 4>(broadcast32(u.p + 48 + 32 * k)), _mm512_set1_epi8(0x0F));
+        gf2_halves(broadcast32(u.p + 48 + 32 * k), gf2_move(0, 4, 0), gf2_move(4, 4, 0));
     const __m512i hb =
-        _mm512_and_si512(srl_halves<2 * k, 2 * k + 1>(broadcast32(u.p + 16)), _mm512_set1_epi8(1));
-    cv = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 4));
+        gf2_halves(broadcast32(u.p + 16), gf2_move(2 * k, 1, 4), gf2_move(2 * k + 1, 1, 4));
+    cv = _mm512_or_si512(lo, hb);
     ws = FusedQ4K::sub_block_scales<k>({nullptr, u.sm});
   }
   static __m512 offsets(const Unit& u) { return FusedQ4K::offsets({nullptr, u.sm}); }
@@ -242,11 +247,11 @@ struct FusedQ3K {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     constexpr int h = k / 2, g0 = 2 * (k & 1), g1 = g0 + 1;
-    const __m512i lo = _mm512_and_si512(srl_halves<2 * g0, 2 * g1>(broadcast32(u.p + 32 + 32 * h)),
-                                        _mm512_set1_epi8(3));
+    const __m512i lo =
+        gf2_halves(broadcast32(u.p + 32 + 32 * h), gf2_move(2 * g0, 2, 0), gf2_move(2 * g1, 2, 0));
     const __m512i hb =
-        _mm512_and_si512(srl_halves<4 * h + g0, 4 * h + g1>(broadcast32(u.p)), _mm512_set1_epi8(1));
-    cv = _mm512_or_si512(lo, _mm512_slli_epi16(hb, 2));
+        gf2_halves(broadcast32(u.p), gf2_move(4 * h + g0, 1, 2), gf2_move(4 * h + g1, 1, 2));
+    cv = _mm512_or_si512(lo, hb);
     ws = per_group<k>(u.sc);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
@@ -273,8 +278,7 @@ struct FusedQ2K {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     constexpr int c = k / 2, g0 = 2 * (k & 1), g1 = g0 + 1;
-    cv = _mm512_and_si512(srl_halves<2 * g0, 2 * g1>(broadcast32(u.p + 16 + 32 * c)),
-                          _mm512_set1_epi8(3));
+    cv = gf2_halves(broadcast32(u.p + 16 + 32 * c), gf2_move(2 * g0, 2, 0), gf2_move(2 * g1, 2, 0));
     ws = per_group<k>(u.sc);
   }
   static __m512 offsets(const Unit& u) { return u.off; }
@@ -301,17 +305,17 @@ struct FusedQ6K {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     constexpr int h = k / 2, s = k & 1;
-    // Low nibbles in bits 0..3 (junk above), the two high bits of quarter 2s + p / 32 moved
-    // to bits 4..5 by a byte-granular bit select (port 5, beside the port-0 vpdpbusd); one
-    // bitwise select and one mask merge them.
+    // Nibble s of ql moved to bits 0..3 by a GF(2) affine op (port 0); the two high bits of
+    // quarter 2s + p / 32 of qh to bits 4..5 by a byte-granular bit select (port 5), junk
+    // above them masked by the merge.
     static constexpr auto kHighShift = high_shift(s);
-    const __m512i ql = _mm512_loadu_si512(u.p + 64 * h);
-    const __m512i lo = s == 0 ? ql : _mm512_srli_epi16(ql, 4);
+    const __m512i lo = _mm512_gf2p8affine_epi64_epi8(
+        _mm512_loadu_si512(u.p + 64 * h),
+        _mm512_set1_epi64(static_cast<long long>(gf2_move(4 * s, 4, 0))), 0);
     const __m512i hb =
         _mm512_multishift_epi64_epi8(bytes_index(kHighShift), broadcast32(u.p + 128 + 32 * h));
-    // 0x0F ? lo : hb, bitwise
-    cv = _mm512_and_si512(_mm512_ternarylogic_epi32(_mm512_set1_epi8(0x0F), lo, hb, 0xCA),
-                          _mm512_set1_epi8(0x3F));
+    // lo | (hb & 0x30)
+    cv = _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x30), 0xF8);
     ws = per_group<k>(u.sc);
   }
   // vpmultishiftqb control: output byte p takes the 8 bits of its qword starting 4 below bit
