@@ -139,16 +139,18 @@ float round_bf16(float f) {
 std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
   if (r == OperandRounding::kBf16)
     for (auto& v : x) v = round_bf16(v);
-  if (r == OperandRounding::kActivationGroup16Stride32) {  // cols is then a multiple of 128
-    for (size_t b = 0; b < x.size(); b += 128)
-      for (size_t l = 0; l < 32; l += 4) {
+  if (r == OperandRounding::kActivationGroup16Stride32) {  // cols is then a multiple of 256
+    const size_t stride = 32;
+    for (size_t b = 0; b < x.size(); b += 4 * stride)
+      for (size_t l = 0; l < stride; l += 4) {
         float amax = 0;
         for (size_t g = 0; g < 4; ++g)
-          for (size_t k = 0; k < 4; ++k) amax = std::max(amax, std::fabs(x[b + 32 * g + l + k]));
+          for (size_t k = 0; k < 4; ++k)
+            amax = std::max(amax, std::fabs(x[b + stride * g + l + k]));
         const float s = amax * (1.f / 127.f);
         for (size_t g = 0; g < 4; ++g)
           for (size_t k = 0; k < 4; ++k) {
-            float& v = x[b + 32 * g + l + k];
+            float& v = x[b + stride * g + l + k];
             v = s > 0 ? static_cast<float>(std::nearbyint(v / s) * double(s)) : 0.f;
           }
       }

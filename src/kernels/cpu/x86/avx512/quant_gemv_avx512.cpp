@@ -106,14 +106,16 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   }
 }
 
-// Grouped rounding (OperandRounding::kActivationGroup16Stride32; cols a multiple of 256): the
-// 16 elements {128b + 32g + 4l + i : g, i < 4} share one scale. Digit slot (chunk) 4u + g of
-// unit u (256 columns) holds at byte p the element 256u + 128(p / 32) + 32g + p % 32, the order
-// of q2_K's and q3_K's code planes (qs[32h + l] >> 2g), so one lane of the four slots is one
-// group. Every slot of the unit gets the group scales; the unit's zero-point correction,
+// Grouped rounding (OperandRounding::kActivationGroup16Stride32, S = 32; cols a multiple of
+// 256): the 16 elements {4Sb + Sg + 4l + i : g, i < 4} share one scale. Digit slot (chunk)
+// 4u + g of unit u (256 columns) holds at byte p the element 256u + 4S(p / S) + p % S + Sg,
+// the order of q2_K's code planes (qs[32h + l] >> 2g), so one lane of the four slots is one
+// group.
+// Every slot of the unit gets the group scales; the unit's zero-point correction,
 // -zero * (sum of the group's 16 digits), sits in slot 4u. Group sums of x~ stay in natural
 // 16-column order.
 void prepare_row_grouped(const float* x, int64_t cols, int zero, uint8_t* out) {
+  constexpr int stride = 32;
   const PrepLayout L(cols);
   auto* digits = reinterpret_cast<int8_t*>(out);
   auto* sx = reinterpret_cast<float*>(out + L.sx_off);
@@ -124,11 +126,12 @@ void prepare_row_grouped(const float* x, int64_t cols, int zero, uint8_t* out) {
   const __m512i negz = _mm512_set1_epi32(-zero);
   for (int64_t u = 0; u < cols / 256; ++u)
     for (int p = 0; p < 64; p += 16) {  // byte p of each slot: 16 elements of every plane
-      const float* base = x + 256 * u + 128 * (p / 32) + p % 32;
+      const int64_t first = 4 * stride * (p / stride) + p % stride;  // element of slot 0
+      const float* base = x + 256 * u + first;
       __m512 v[4];
       __m512 a = _mm512_setzero_ps();
       for (int g = 0; g < 4; ++g) {
-        v[g] = _mm512_loadu_ps(base + 32 * g);
+        v[g] = _mm512_loadu_ps(base + stride * g);
         a = _mm512_max_ps(a, _mm512_abs_ps(v[g]));
       }
       a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
@@ -143,7 +146,7 @@ void prepare_row_grouped(const float* x, int64_t cols, int zero, uint8_t* out) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + slot * kParts * 64 + p),
                          _mm512_cvtepi32_epi8(q));
         _mm_storeu_ps(sx + 16 * slot + p / 4, s4);
-        sums[16 * u + 8 * (p / 32) + 2 * g + (p % 32) / 16] =
+        sums[16 * u + (first + stride * g) / 16] =
             _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), s));
         qsum = _mm512_add_epi32(qsum, q);
       }

@@ -304,19 +304,24 @@ struct FusedQ6K {
   }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    cv = codes<k>(u.p);
+    ws = per_group<k>(u.sc);
+  }
+  // Chunk k's 64 codes (0..63) in column order.
+  template <int k>
+  static __m512i codes(const uint8_t* p) {
     constexpr int h = k / 2, s = k & 1;
     // Nibble s of ql moved to bits 0..3 by a GF(2) affine op (port 0); the two high bits of
     // quarter 2s + p / 32 of qh to bits 4..5 by a byte-granular bit select (port 5), junk
     // above them masked by the merge.
     static constexpr auto kHighShift = high_shift(s);
     const __m512i lo = _mm512_gf2p8affine_epi64_epi8(
-        _mm512_loadu_si512(u.p + 64 * h),
+        _mm512_loadu_si512(p + 64 * h),
         _mm512_set1_epi64(static_cast<long long>(gf2_move(4 * s, 4, 0))), 0);
     const __m512i hb =
-        _mm512_multishift_epi64_epi8(bytes_index(kHighShift), broadcast32(u.p + 128 + 32 * h));
+        _mm512_multishift_epi64_epi8(bytes_index(kHighShift), broadcast32(p + 128 + 32 * h));
     // lo | (hb & 0x30)
-    cv = _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x30), 0xF8);
-    ws = per_group<k>(u.sc);
+    return _mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0x30), 0xF8);
   }
   // vpmultishiftqb control: output byte p takes the 8 bits of its qword starting 4 below bit
   // 2q of its own byte (q = 2s + p / 32), so those two bits land in bits 4..5.
@@ -329,10 +334,10 @@ struct FusedQ6K {
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
 
-// Grouped rounded mode (OperandRounding::kActivationGroup16Stride32, prepare_row_grouped): the
-// four 64-byte digit slots of a unit share their lane scales, so a unit is summed in int32 and
-// converted once. The weight operand of each vpdpbusd must then carry the sub-block scale
-// itself: weights<g>() returns slot g's 64 bytes as scale * code.
+// Grouped rounded mode (OperandRounding::kActivationGroup16Stride32, prepare_row_grouped): the four
+// 64-byte digit slots of a unit share their lane scales, so a unit is summed in int32 and converted
+// once. The integer dot of each slot must then carry the sub-block scales itself: operand<g>()
+// prepares slot g's weights, accumulate() adds their dot with the slot's digits, scales included.
 
 // vpermb index base of q2_K's plane g: byte p (element 128(p / 32) + 32g + p % 32) belongs to
 // 16-element group 8(p / 32) + 2g + (p % 32) / 16, whose four products sit at 4 * group.
@@ -368,8 +373,9 @@ struct GroupedQ2K {
             _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(s, 4)), _mm512_movehdup_ps(dpair)),
             _mm512_moveldup_ps(dpair)};
   }
+  using Operand = __m512i;  // scale * code per byte
   template <int g>
-  static __m512i weights(const Unit& u) {
+  static __m512i operand(const Unit& u) {
     static constexpr auto kIdx = q2k_group_index<g>();
     // Plane g to the low bits: a byte-granular bit select (port 5) rather than a word shift
     // (port 0, which the vpdpbusd also needs).
@@ -382,6 +388,9 @@ struct GroupedQ2K {
         _mm512_ternarylogic_epi32(planes, _mm512_set1_epi8(3), bytes_index(kIdx), 0xEA);
     return _mm512_permutexvar_epi8(idx, u.table);
   }
+  static __m512i accumulate(__m512i a, __m512i w, __m512i xd) {
+    return _mm512_dpbusd_epi32(a, w, xd);
+  }
   static __m512 offsets(const Unit& u) { return u.off; }
   static __m512 scale(const Unit& u) { return u.d; }
 };
@@ -392,8 +401,9 @@ inline void grouped_unit(const typename T::Unit (&units)[R], const uint8_t* cons
                          const PrepLayout& L, int64_t u, __m512 (&acc)[R][M]) {
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j) {
-    const __m512i w[4] = {T::template weights<0>(units[j]), T::template weights<1>(units[j]),
-                          T::template weights<2>(units[j]), T::template weights<3>(units[j])};
+    const typename T::Operand w[4] = {
+        T::template operand<0>(units[j]), T::template operand<1>(units[j]),
+        T::template operand<2>(units[j]), T::template operand<3>(units[j])};
     const __m512 d = T::scale(units[j]);
 #pragma GCC unroll 4
     for (int i = 0; i < M; ++i) {
@@ -402,10 +412,10 @@ inline void grouped_unit(const typename T::Unit (&units)[R], const uint8_t* cons
       __m512i a = T::kZero != 0 ? _mm512_load_si512(prep[i] + L.zc_off + 4 * 256 * u)
                                 : _mm512_setzero_si512();
       __m512i b = _mm512_setzero_si512();
-      a = _mm512_dpbusd_epi32(a, w[0], _mm512_load_si512(xd));
-      b = _mm512_dpbusd_epi32(b, w[1], _mm512_load_si512(xd + kParts * 64));
-      a = _mm512_dpbusd_epi32(a, w[2], _mm512_load_si512(xd + 2 * kParts * 64));
-      b = _mm512_dpbusd_epi32(b, w[3], _mm512_load_si512(xd + 3 * kParts * 64));
+      a = T::accumulate(a, w[0], _mm512_load_si512(xd));
+      b = T::accumulate(b, w[1], _mm512_load_si512(xd + kParts * 64));
+      a = T::accumulate(a, w[2], _mm512_load_si512(xd + 2 * kParts * 64));
+      b = T::accumulate(b, w[3], _mm512_load_si512(xd + 3 * kParts * 64));
       a = _mm512_add_epi32(a, b);
       const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 64 * u);
       acc[j][i] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), sx), d, acc[j][i]);
@@ -556,8 +566,10 @@ OperandRounding quant_gemv_fused_grouped_rounding(QuantType type) {
     return e != nullptr && std::string_view(e) == "0";
   }();
   if (off) return OperandRounding::kNone;
-  return type == QuantType::kQ2K ? OperandRounding::kActivationGroup16Stride32
-                                 : OperandRounding::kNone;
+  switch (type) {
+    case QuantType::kQ2K: return OperandRounding::kActivationGroup16Stride32;
+    default: return OperandRounding::kNone;
+  }
 }
 
 void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
