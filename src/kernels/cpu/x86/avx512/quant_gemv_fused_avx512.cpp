@@ -178,11 +178,17 @@ struct FusedQ4K {
   };
   static Unit load(const uint8_t* p) {
     const __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(k4_scale_min_bytes_vbmi(p + 4)));
-    uint16_t dh[2];  // d, dmin
-    __builtin_memcpy(dh, p, 4);
-    // Lanes 0..7 scale by d, lanes 8..15 by -dmin.
-    const __m512 dsel = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(_cvtsh_ss(dh[0])),
-                                             _mm512_set1_ps(-_cvtsh_ss(dh[1])));
+    // Lanes 0..7 scale by d, lanes 8..15 by -dmin: both f16 converted at once from one
+    // broadcast dword (d, dmin alternate), then spread and the upper half negated.
+    uint32_t dd;
+    __builtin_memcpy(&dd, p, 4);
+    const __m512 dpair = _mm512_cvtph_ps(_mm256_set1_epi32(static_cast<int>(dd)));
+    const __m512 dsel =
+        _mm512_xor_ps(_mm512_permutexvar_ps(
+                          _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), dpair),
+                      _mm512_castsi512_ps(_mm512_setr_epi32(
+                          0, 0, 0, 0, 0, 0, 0, 0, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN,
+                          INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN)));
     return {p + 16, _mm512_mul_ps(f, dsel)};
   }
   template <int k>
