@@ -229,13 +229,16 @@ std::vector<QuantType> quant_types() {
 }
 
 // (rows, blocks per row, m): every rows value in {1, 3, 17, 100, 257}, 1..5, 7 and 9 blocks,
-// every m in {1, 2, 3, 4, 5, 16, 31, 64, 100, 512}.
+// every m in {1, 2, 3, 4, 5, 16, 31, 64, 100, 512}. The last two also give the register-decoding
+// GEMV units of several blocks (q4_0: 4 blocks) whole rows at m = 1 and 3, with a row
+// remainder after the 4- and 2-row blocks.
 struct Shape {
   int64_t rows, blocks, m;
 };
 constexpr Shape kShapes[] = {
-    {1, 1, 1},  {3, 2, 2},    {17, 3, 3},   {100, 4, 4},   {257, 5, 1}, {17, 7, 5},  {100, 1, 16},
-    {3, 9, 31}, {257, 2, 64}, {17, 5, 100}, {100, 3, 512}, {1, 4, 512}, {257, 9, 4}, {3, 1, 100},
+    {1, 1, 1},    {3, 2, 2},   {17, 3, 3},   {100, 4, 4},  {257, 5, 1},   {17, 7, 5},
+    {100, 1, 16}, {3, 9, 31},  {257, 2, 64}, {17, 5, 100}, {100, 3, 512}, {1, 4, 512},
+    {257, 9, 4},  {3, 1, 100}, {5, 8, 1},    {7, 4, 3},
 };
 
 class QuantMatmulTest : public ::testing::TestWithParam<QuantType> {};

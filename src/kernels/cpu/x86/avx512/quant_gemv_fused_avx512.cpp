@@ -73,21 +73,37 @@ inline __m512 two_block_scales(__m512i raw, const std::array<uint8_t, 64>& index
   return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(bytes_index(index), raw)));
 }
 
-// q4_0: two blocks of (f16 d | qs[16]); element l < 16 is the low nibble of qs[l], l >= 16
-// the high nibble of qs[l - 16]; value = (code - 8) * d.
+// q4_0: four blocks of (f16 d | qs[16]) per unit, two 64-column chunks; element l < 16 of a
+// block is the low nibble of qs[l], l >= 16 the high nibble of qs[l - 16]; value =
+// (code - 8) * d. Four blocks rather than two so that their scales come from one 64-byte load,
+// one byte permute and one 4-wide f16 conversion (the second chunk's codes straddle the 64-byte
+// load and come from a two-register vpermi2b).
 struct FusedQ4_0 {
-  static constexpr int kUnitCols = 64, kUnitBytes = 36, kChunks = 1, kZero = 8;
+  static constexpr int kUnitCols = 128, kUnitBytes = 72, kChunks = 2, kZero = 8;
   static constexpr bool kNarrow = true, kOffset = false, kGrouped = false;
-  static constexpr auto kCodeIdx = two_block_nibble_index(2, 20);
-  static constexpr auto kScaleIdx = two_block_scale_index(18);
+  static constexpr auto kCodeIdx0 = two_block_nibble_index(2, 20);
+  static constexpr auto kCodeIdx1 = two_block_nibble_index(38, 56);  // >= 64: second register
+  static constexpr std::array<uint8_t, 64> kScaleIdx = {0, 1, 18, 19, 36, 37, 54, 55};
   struct Unit {
-    __m512i raw;
+    __m512i raw0, raw1;
+    __m512 d;  // lanes 0..3: the blocks' scales
   };
-  static Unit load(const uint8_t* p) { return {_mm512_maskz_loadu_epi8((1ull << 36) - 1, p)}; }
+  static Unit load(const uint8_t* p) {
+    const __m512i raw0 = _mm512_loadu_si512(p);
+    const __m128i d16 =
+        _mm512_castsi512_si128(_mm512_permutexvar_epi8(bytes_index(kScaleIdx), raw0));
+    return {raw0, _mm512_maskz_loadu_epi8(0xFF, p + 64), _mm512_zextps128_ps512(_mm_cvtph_ps(d16))};
+  }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
-    cv = split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), u.raw));
-    ws = two_block_scales(u.raw, kScaleIdx);
+    if constexpr (k == 0)
+      cv = split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx0), u.raw0));
+    else
+      cv = split_nibbles(_mm512_permutex2var_epi8(u.raw0, bytes_index(kCodeIdx1), u.raw1));
+    ws = _mm512_permutexvar_ps(_mm512_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k,
+                                                 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1,
+                                                 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1),
+                               u.d);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
@@ -551,7 +567,7 @@ void fused_type(const QuantProblem& p, int64_t r0, int64_t r1) {
 
 bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
   switch (type) {
-    case QuantType::kQ4_0:
+    case QuantType::kQ4_0: return cols % 128 == 0;
     case QuantType::kQ5_0:
     case QuantType::kQ8_0:
     case QuantType::kQ8_1: return cols % 64 == 0;
