@@ -19,6 +19,7 @@ import sys
 # differ for q4_0 (64 columns, 36 bytes per unit before it).
 KERNELS = [
     ("GroupedQ2K, 1, 4, true", 256, 84),
+    ("GroupedQ3K, 1, 4, true", 256, 110),
     ("FusedQ2K, 1, 4, true", 256, 84),
     ("FusedQ3K, 1, 4, true", 256, 110),
     ("FusedQ4K, 1, 4, true", 256, 144),

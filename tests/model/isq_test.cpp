@@ -29,6 +29,18 @@ std::vector<float> logits_of(Model& m, const std::vector<int32_t>& ids) {
   return out;
 }
 
+// The same logits computed one token at a time, so every matmul takes the decode (GEMV) path
+// with its own activation rounding, where logits_of exercises the prefill (GEMM) kernels.
+std::vector<float> decode_logits_of(Model& m, const std::vector<int32_t>& ids) {
+  const int64_t vocab = m.config().vocab_size;
+  std::vector<float> out(ids.size() * vocab);
+  KvCache cache = m.make_cache(static_cast<int64_t>(ids.size()));
+  for (size_t i = 0; i < ids.size(); ++i)
+    m.forward(std::span<const int32_t>(&ids[i], 1), static_cast<int64_t>(i), cache,
+              out.data() + i * vocab, true);
+  return out;
+}
+
 LoadOptions isq(QuantType t) {
   LoadOptions o;
   o.n_threads = 2;
@@ -60,26 +72,32 @@ TEST(Isq, KernelsAddNoErrorOfTheirOwn) {
   for (const auto& row : all_quant_types()) {
     if (quant_is_dense(row.type)) continue;
     auto m = Model::load(demo(), isq(row.type));
-    std::vector<float> exact, rounded;
-    {
-      MatmulPrecisionScope p(MatmulPrecision::kExact);
-      exact = logits_of(*m, ids);
-    }
-    {
+    // [0] prefill (all tokens at once: GEMM kernels), [1] decode (one token at a time: GEMV).
+    std::vector<float> exact[2], rounded[2];
+    for (int path = 0; path < 2; ++path) {
+      const auto run = [&] { return path == 0 ? logits_of(*m, ids) : decode_logits_of(*m, ids); };
+      {
+        MatmulPrecisionScope p(MatmulPrecision::kExact);
+        exact[path] = run();
+      }
       MatmulPrecisionScope p(MatmulPrecision::kAuto);
-      rounded = logits_of(*m, ids);
+      rounded[path] = run();
     }
     m->dequantize_weights();
     const auto reference = logits_of(*m, ids);
-    const double err = test::relative_l2(exact, reference);
-    const double rounding_err = test::relative_l2(rounded, reference);
     const double quant_err = test::relative_l2(reference, original);
-    EXPECT_LE(err, 1e-4) << row.name;
-    EXPECT_LE(rounding_err, kRoundingShareOfQuantError * quant_err) << row.name;
+    double err[2], rounding_err[2];
+    for (int path = 0; path < 2; ++path) {
+      err[path] = test::relative_l2(exact[path], reference);
+      rounding_err[path] = test::relative_l2(rounded[path], reference);
+      EXPECT_LE(err[path], 1e-4) << row.name << (path == 0 ? " prefill" : " decode");
+      EXPECT_LE(rounding_err[path], kRoundingShareOfQuantError * quant_err)
+          << row.name << (path == 0 ? " prefill" : " decode");
+    }
     std::printf(
-        "%-6s vs dequantized f32: exact kernels %.2e, auto kernels %.2e (quantization itself "
-        "%.2e)\n",
-        std::string(row.name).c_str(), err, rounding_err, quant_err);
+        "%-6s vs dequantized f32: exact kernels %.2e / %.2e, auto kernels %.2e / %.2e "
+        "(prefill / decode; quantization itself %.2e)\n",
+        std::string(row.name).c_str(), err[0], err[1], rounding_err[0], rounding_err[1], quant_err);
   }
 }
 

@@ -299,7 +299,7 @@ void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t col
   for (int64_t i = i0; i < i1; ++i) {
     uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
     if (round_x && quant_gemv_fast_rounding(type) == OperandRounding::kActivationGroup16Stride32)
-      prepare_row_grouped(x + i * cols, cols, dec.zero, row);
+      prepare_row_grouped(x + i * cols, cols, quant_gemv_fused_grouped_zero(type), row);
     else if (round_x)
       prepare_row<true>(x + i * cols, cols, dec.zero, row);
     else

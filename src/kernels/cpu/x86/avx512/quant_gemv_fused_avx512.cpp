@@ -417,6 +417,72 @@ struct GroupedQ2K {
   static __m512 scale(const Unit& u) { return u.d; }
 };
 
+// q3_K, grouped: same planes as q2_K (element 128h + 32g + l: bits 2g of qs[32h + l], bit
+// 4h + g of hmask[l] adds 4). A slot's 64 weights belong to 4 of the 16 groups, so slots 2P and
+// 2P + 1 share one 64-entry table of 8 groups x 8 codes, indexed 8 * local group | code. The
+// signed products (scale - 32) * (code - 4) in [-124, 128] are stored + 127 as bytes; the +127
+// is taken back by the activation side's zero-point correction (-127 * digit sums).
+struct GroupedQ3K {
+  static constexpr int kUnitCols = 256, kUnitBytes = 110, kChunks = 4, kZero = 127;
+  static constexpr bool kOffset = false, kGrouped = true;
+  using Operand = __m512i;
+  struct Unit {
+    const uint8_t* p;
+    __m512i table[2];  // slots 0, 1 and slots 2, 3
+    __m512 d;
+  };
+  // Table P, local group lg (dwords 2lg, 2lg + 1 = codes 0..3, 4..7): group 8(lg / 4) + 4P +
+  // lg % 4.
+  static constexpr std::array<int, 16> table_groups(int P) {
+    std::array<int, 16> a{};
+    for (int i = 0; i < 16; ++i) a[i] = 8 * (i / 8) + 4 * P + (i / 2) % 4;
+    return a;
+  }
+  // Byte p of slot g: local group 4(p / 32) + 2(g % 2) + (p % 32) / 16, shifted to bits 3..5.
+  static constexpr std::array<uint8_t, 64> local_group_bits(int g) {
+    std::array<uint8_t, 64> a{};
+    for (int p = 0; p < 64; ++p)
+      a[p] = static_cast<uint8_t>(8 * (4 * (p / 32) + 2 * (g % 2) + p % 32 / 16));
+    return a;
+  }
+  static Unit load(const uint8_t* p) {
+    const __m512i sc = _mm512_cvtepu8_epi32(q3k_scale_bytes_vbmi(p + 96));
+    uint16_t dh;
+    __builtin_memcpy(&dh, p + 108, 2);
+    // Bytes c of each 8-byte entry: (c - 4) * sc + 255 - 32c = (c - 4)(sc - 32) + 127, in
+    // [3, 255]; as dwords sc * K1 + K0 with no carries between the bytes.
+    constexpr auto k1lo = static_cast<int>(0xFEFDFCFCu);  // sum (c - 4) 256^c, c < 4
+    constexpr int k1hi = 0x03020100, k0lo = static_cast<int>(0x9FBFDFFFu), k0hi = 0x1F3F5F7F;
+    const __m512i mul = _mm512_setr_epi32(k1lo, k1hi, k1lo, k1hi, k1lo, k1hi, k1lo, k1hi, k1lo,
+                                          k1hi, k1lo, k1hi, k1lo, k1hi, k1lo, k1hi);
+    const __m512i add = _mm512_setr_epi32(k0lo, k0hi, k0lo, k0hi, k0lo, k0hi, k0lo, k0hi, k0lo,
+                                          k0hi, k0lo, k0hi, k0lo, k0hi, k0lo, k0hi);
+    static constexpr auto kG0 = table_groups(0), kG1 = table_groups(1);
+    Unit u;
+    u.p = p;
+    u.table[0] = _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_permutexvar_epi32(_mm512_loadu_si512(kG0.data()), sc), mul), add);
+    u.table[1] = _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_permutexvar_epi32(_mm512_loadu_si512(kG1.data()), sc), mul), add);
+    u.d = _mm512_cvtph_ps(_mm256_set1_epi16(static_cast<short>(dh)));
+    return u;
+  }
+  template <int g>
+  static __m512i operand(const Unit& u) {
+    static constexpr auto kLg = local_group_bits(g);
+    const __m512i lo = _mm512_gf2p8affine_epi64_epi8(
+        _mm512_loadu_si512(u.p + 32),
+        _mm512_set1_epi64(static_cast<long long>(gf2_move(2 * g, 2, 0))), 0);
+    const __m512i hb = gf2_halves(broadcast32(u.p), gf2_move(g, 1, 2), gf2_move(4 + g, 1, 2));
+    const __m512i idx = _mm512_ternarylogic_epi32(lo, hb, bytes_index(kLg), 0xFE);  // a | b | c
+    return _mm512_permutexvar_epi8(idx, u.table[g / 2]);
+  }
+  static __m512i accumulate(__m512i a, __m512i w, __m512i xd) {
+    return _mm512_dpbusd_epi32(a, w, xd);
+  }
+  static __m512 scale(const Unit& u) { return u.d; }
+};
+
 // Unit u of R rows against M activation rows prepared by prepare_row_grouped.
 template <class T, int M, int R>
 inline void grouped_unit(const typename T::Unit (&units)[R], const uint8_t* const* prep,
@@ -581,6 +647,10 @@ bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
   }
 }
 
+int quant_gemv_fused_grouped_zero(QuantType type) {
+  return type == QuantType::kQ3K ? GroupedQ3K::kZero : 0;
+}
+
 OperandRounding quant_gemv_fused_grouped_rounding(QuantType type) {
   // INSITU_GEMV_GROUPED=0 keeps the per-lane rounding (A/B benchmarks of the grouped kernels).
   static const bool off = [] {
@@ -589,7 +659,8 @@ OperandRounding quant_gemv_fused_grouped_rounding(QuantType type) {
   }();
   if (off) return OperandRounding::kNone;
   switch (type) {
-    case QuantType::kQ2K: return OperandRounding::kActivationGroup16Stride32;
+    case QuantType::kQ2K:
+    case QuantType::kQ3K: return OperandRounding::kActivationGroup16Stride32;
     default: return OperandRounding::kNone;
   }
 }
@@ -609,7 +680,9 @@ void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
     case QuantType::kQ2K:
       grouped(p) ? fused_type<GroupedQ2K>(p, r0, r1) : fused_type<FusedQ2K>(p, r0, r1);
       break;
-    case QuantType::kQ3K: fused_type<FusedQ3K>(p, r0, r1); break;
+    case QuantType::kQ3K:
+      grouped(p) ? fused_type<GroupedQ3K>(p, r0, r1) : fused_type<FusedQ3K>(p, r0, r1);
+      break;
     case QuantType::kQ5K: fused_type<FusedQ5K>(p, r0, r1); break;
     default: break;
   }

@@ -21,6 +21,8 @@ bool quant_gemv_fused_supported(QuantType type, int64_t cols);
 // The rounding the fused path applies to `type` in rounded mode when it is not the general
 // path's kActivationLane8 (activations then prepared by prepare_row_grouped), else kNone.
 OperandRounding quant_gemv_fused_grouped_rounding(QuantType type);
+// The integer zero point the grouped kernel of `type` expects prepare_row_grouped to correct for.
+int quant_gemv_fused_grouped_zero(QuantType type);
 // Rows [r0, r1) for p.m <= 4 activation rows already prepared into p.xprep (the general
 // path's layout). Requires quant_gemv_fused_supported(p.type, p.cols).
 void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1);
