@@ -5,8 +5,8 @@
 //    activations with f32-grade error (relative L2 <= 1e-5).
 //  * kFast: quantized-weight kernels may round the activations (never the integer weight codes)
 //    where that is faster: the AVX-512 VNNI decode kernel rounds each 4-element lane of x to
-//    8 bits with its own scale (finer than ggml's 32- or 256-element q8 blocks; for q2_K one
-//    scale per 16-element group, so that a 256-block sums in integers), the AMX prefill
+//    8 bits with its own scale (finer than ggml's 32- or 256-element q8 blocks; for q2_K and q3_K
+//    one scale per 16-element group, so that a 256-block sums in integers), the AMX prefill
 //    kernel multiplies bf16-rounded weights by bf16-rounded activations (one tile product
 //    instead of three). The result is then the exact product of what was rounded, so tests
 //    check it against a reference fed the same rounded operands (matmul_quantized_rounding).
