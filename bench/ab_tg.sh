@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Interleaved end-to-end A/B of decode speed on a shared host: runs `insitu bench` of binary A and
+# binary B in turn, ROUNDS times per type, and prints each type's best tok/s for both (a slow
+# run is only ever the neighbours, so the best of alternated runs compares the binaries fairly).
+# Usage: bench/ab_tg.sh MODEL_DIR BIN_A BIN_B ROUNDS TYPE...
+#   e.g. bench/ab_tg.sh /tmp/llama1b-bf16 /tmp/base/build-base/src/insitu build-perf/src/insitu 2 q2k q4k
+set -euo pipefail
+model=$1 a=$2 b=$3 rounds=$4
+shift 4
+best() {  # best generation tok/s of one run
+  "$1" bench -m "$model" -t 2 -p 0 -n 64 -r 3 --isq "$2" --json 2>/dev/null |
+    python3 -c 'import json,sys; s=sys.stdin.read(); r=json.loads(s[s.index("["):]); print(max(r[0]["samples_ts"]))'
+}
+echo "| type | A best tok/s | B best tok/s | B/A |"
+echo "|---|---:|---:|---:|"
+for t in "$@"; do
+  ba=0 bb=0
+  for _ in $(seq "$rounds"); do
+    ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
+    bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))")
+  done
+  python3 -c "print(f'| $t | {$ba:.1f} | {$bb:.1f} | {$bb/$ba:.2f} |')"
+done
