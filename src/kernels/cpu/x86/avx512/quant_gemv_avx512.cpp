@@ -53,16 +53,27 @@ inline __m512i lane_sums(__m512i v) {
   return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
 }
 
+// The parts of one prepared activation row (PrepLayout), group sums zeroed.
+struct PrepRow {
+  int8_t* digits;
+  float* sx;
+  int32_t* zc;
+  float* sums;
+  PrepRow(uint8_t* out, const PrepLayout& L)
+      : digits(reinterpret_cast<int8_t*>(out)),
+        sx(reinterpret_cast<float*>(out + L.sx_off)),
+        zc(reinterpret_cast<int32_t*>(out + L.zc_off)),
+        sums(reinterpret_cast<float*>(out + L.sum_off)) {
+    std::memset(sums, 0, L.groups * 4);
+  }
+};
+
 // kRound (OperandRounding::kActivationLane8): one digit, xq = round(x / sx) with
 // sx = max|lane| / 127, stored in digit slot 0 with its zero-point correction in slot 0.
 template <bool kRound>
 void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   const PrepLayout L(cols);
-  auto* digits = reinterpret_cast<int8_t*>(out);
-  auto* sx = reinterpret_cast<float*>(out + L.sx_off);
-  auto* zc = reinterpret_cast<int32_t*>(out + L.zc_off);
-  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
-  std::memset(sums, 0, L.groups * 4);
+  const auto [digits, sx, zc, sums] = PrepRow(out, L);
   const __m512 inv_max = _mm512_set1_ps(kRound ? 1.f / 127.f : 1.f / kXMax);
   const __m512i negz = _mm512_set1_epi32(-zero);
   for (int64_t c = 0; c < L.k64; c += 16) {
@@ -117,11 +128,7 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
 void prepare_row_grouped(const float* x, int64_t cols, int zero, uint8_t* out) {
   constexpr int stride = 32;
   const PrepLayout L(cols);
-  auto* digits = reinterpret_cast<int8_t*>(out);
-  auto* sx = reinterpret_cast<float*>(out + L.sx_off);
-  auto* zc = reinterpret_cast<int32_t*>(out + L.zc_off);
-  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
-  std::memset(sums, 0, L.groups * 4);
+  const auto [digits, sx, zc, sums] = PrepRow(out, L);
   const __m512 inv_max = _mm512_set1_ps(1.f / 127.f);
   const __m512i negz = _mm512_set1_epi32(-zero);
   for (int64_t u = 0; u < cols / 256; ++u)
