@@ -1,10 +1,13 @@
-// Register-decoding GEMV (see quant_gemv_fused_avx512.h). Per type, a "unit" is the smallest
-// whole number of blocks spanning a multiple of 64 columns (q4_0 / q5_0 / q8_0 / q8_1: two
-// 32-element blocks; K-quants: one 256-element block). load() reads a unit of one row and builds
-// what every chunk of it shares (scale vectors); chunk<k>() returns chunk k's 64 codes in natural
-// column order and its per-lane weight scales (lane l covers columns 4l..4l+3 of the chunk);
-// offsets() returns one offset per 16-column group of the unit (types with per-block minimums). Bit
-// layouts: quant/ggml/blocks.h; each decoder is checked against the reference dequantizer by
+// Register-decoding GEMV (see quant_gemv_fused_avx512.h). Per type, a "unit" is a whole number
+// of blocks spanning a multiple of 64 columns (q5_0 / q8_0 / q8_1: two 32-element blocks; q4_0:
+// four; K-quants: one 256-element block). load() reads a unit of one row and builds what every
+// chunk of it shares (scale vectors); chunk<k>() returns chunk k's 64 codes in natural column
+// order and its per-lane weight scales (lane l covers columns 4l..4l+3 of the chunk); offsets()
+// returns one offset per 16-column group of the unit (types with per-block minimums). Grouped
+// units (q2k, q3k in rounded mode, kGrouped) instead return per-slot operands that carry the
+// sub-block scales, summed over the unit in int32 (see "Grouped rounded mode" below). Bit fields
+// are moved by GF(2) affine byte ops (gf2_move) and byte permutes. Bit layouts:
+// quant/ggml/blocks.h; each decoder is checked against the reference dequantizer by
 // tests/kernels/quant_matmul_test.cpp at every ISA level.
 #include "kernels/cpu/x86/avx512/quant_gemv_fused_avx512.h"
 

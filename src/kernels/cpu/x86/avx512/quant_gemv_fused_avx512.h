@@ -4,10 +4,11 @@
 // The general path (quant_gemv_avx512.cpp) decodes every type into a buffer of u8 codes and one
 // (scale, offset) pair per 16 elements, then dots the buffer; for these types the store and
 // reload of that buffer and the per-block scalar scale handling cost as much as the dot itself.
-// Here each 64-column chunk is decoded straight into registers (byte permutes, variable shifts)
-// with the per-lane weight scales built by vector ops, then fed to the same three-digit integer
-// dot (quant_gemv_common_avx512.h), so results are identical in kind and error to the general
-// path. Call only when active_isa() >= kAvx512.
+// Here each 64-column chunk is decoded straight into registers (byte permutes, GF(2) affine bit
+// moves) with the per-lane weight scales built by vector ops, then fed to the same integer dot
+// (quant_gemv_common_avx512.h), so results are identical in kind and error to the general path;
+// in rounded mode q2k and q3k use their own activation grouping (quant_gemv_fused_grouped_
+// rounding). Call only when active_isa() >= kAvx512.
 #pragma once
 
 #include <cstdint>
