@@ -499,15 +499,12 @@ inline void grouped_unit(const typename T::Unit (&units)[R], const uint8_t* cons
 #pragma GCC unroll 4
     for (int i = 0; i < M; ++i) {
       const int8_t* xd = reinterpret_cast<const int8_t*>(prep[i]) + 4 * u * kParts * 64;
-      // Two dependency chains of two vpdpbusd each rather than one of four.
+      // One chain of four vpdpbusd: its latency is hidden by the other rows of the block.
       __m512i a = T::kZero != 0 ? _mm512_load_si512(prep[i] + L.zc_off + 4 * 256 * u)
                                 : _mm512_setzero_si512();
-      __m512i b = _mm512_setzero_si512();
-      a = T::accumulate(a, w[0], _mm512_load_si512(xd));
-      b = T::accumulate(b, w[1], _mm512_load_si512(xd + kParts * 64));
-      a = T::accumulate(a, w[2], _mm512_load_si512(xd + 2 * kParts * 64));
-      b = T::accumulate(b, w[3], _mm512_load_si512(xd + 3 * kParts * 64));
-      a = _mm512_add_epi32(a, b);
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g)
+        a = T::accumulate(a, w[g], _mm512_load_si512(xd + g * kParts * 64));
       const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 64 * u);
       acc[j][i] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), sx), d, acc[j][i]);
     }
