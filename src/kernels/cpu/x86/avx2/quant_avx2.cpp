@@ -15,6 +15,7 @@
 
 #include "kernels/cpu/quant_kernels.h"
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
+#include "kernels/cpu/x86/avx2/quant_gemv_int_avx2.h"
 
 namespace insitu::kernels {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 constexpr int64_t kTileRows = 16;  // prefill tile
 constexpr int64_t kGemvRows = 4;   // decode rows per pass
 constexpr int64_t kGemvMaxM = 4;
-constexpr int64_t kSegCols = 1024;  // decode column segment: 4 rows x 4 KiB f32
+constexpr int64_t kSegCols = 1024;        // decode column segment: 4 rows x 4 KiB f32
 constexpr int64_t kPrefillSegCols = 256;  // prefill column segment: 16 rows x 1 KiB f32
 constexpr int64_t kXBlock = 8;            // prefill activation rows per sweep
 
@@ -52,8 +53,7 @@ inline void dot_seg(const float* x, const float* w, int64_t ws, int64_t n, __m25
   for (int64_t c = 0; c < n; c += 8) {
     const __m256 xv = _mm256_loadu_ps(x + c);
 #pragma GCC unroll 4
-    for (int j = 0; j < R; ++j)
-      a[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w + j * ws + c), a[j]);
+    for (int j = 0; j < R; ++j) a[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w + j * ws + c), a[j]);
   }
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j) acc[j] = a[j];
@@ -69,6 +69,10 @@ void dot_seg_n(int nr, const float* x, const float* w, int64_t ws, int64_t n, __
 }
 
 void gemv_rows(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
+  if (p.round_x && avx2::quant_gemv_int_supported(p.type)) {
+    avx2::quant_gemv_int(p, r0, r1);
+    return;
+  }
   const avx2::DequantBlocksFn dequant = avx2::avx2_dequantizer(p.type);
   const int64_t block = quant_info(p.type).block_size;
   const int64_t K = p.cols, nblocks = K / block, sb_max = seg_blocks(p.type);
@@ -91,9 +95,23 @@ void gemv_rows(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   }
 }
 
+// Rounded mode (integer GEMV, quant_gemv_int_avx2.h) for the types that have it; the
+// dequantizing path reads x directly.
+size_t gemv_prep_bytes(int64_t m, int64_t cols) {
+  return avx2::quant_gemv_int_prep_bytes(m, cols);
+}
+void gemv_prepare_x(QuantType type, const float* x, int64_t, int64_t cols, int64_t i0, int64_t i1,
+                    bool round_x, void* out) {
+  if (round_x && avx2::quant_gemv_int_supported(type))
+    avx2::quant_gemv_int_prepare(type, x, cols, i0, i1, out);
+}
+OperandRounding gemv_fast_rounding(QuantType type) {
+  return avx2::quant_gemv_int_supported(type) ? OperandRounding::kActivationLane8
+                                              : OperandRounding::kNone;
+}
+
 size_t gemv_scratch(QuantType t, int64_t, int64_t) {
-  return static_cast<size_t>(kGemvRows * seg_blocks(t) * quant_info(t).block_size) *
-         sizeof(float);
+  return static_cast<size_t>(kGemvRows * seg_blocks(t) * quant_info(t).block_size) * sizeof(float);
 }
 
 // ---- prefill ----------------------------------------------------------------------------------
@@ -160,8 +178,8 @@ void gemm_rows(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
     const int nr = static_cast<int>(std::min(kTileRows, r1 - rt));
     for (int64_t b0 = 0, s = 0; b0 < nblocks; b0 += sb_max, ++s)
       for (int j = 0; j < nr; ++j)
-        dequant(p.w + static_cast<size_t>(rt + j) * p.row_bytes, b0,
-                std::min(sb_max, nblocks - b0), tile + s * seg_floats + j * ws);
+        dequant(p.w + static_cast<size_t>(rt + j) * p.row_bytes, b0, std::min(sb_max, nblocks - b0),
+                tile + s * seg_floats + j * ws);
     for (int64_t i0 = 0; i0 < p.m; i0 += kXBlock) {
       const int na = static_cast<int>(std::min(kXBlock, p.m - i0));
       for (int a = 0; a < na; ++a)
@@ -194,15 +212,17 @@ size_t gemm_scratch(QuantType t, int64_t cols, int64_t) {
 }
 
 const QuantKernelSet kAvx2Set = {
-    "avx2-dequantize-tile",  // decode tiles are 4 rows x kSegCols
+    "avx2-dequantize-tile",  // decode tiles are 4 rows x kSegCols (or the integer GEMV, rounded)
     "avx2-dequantize-tile",
     kGemvMaxM,
-    {gemv_rows, kGemvRows, gemv_scratch, nullptr, nullptr, nullptr},
+    {gemv_rows, kGemvRows, gemv_scratch, gemv_prep_bytes, gemv_prepare_x, gemv_fast_rounding},
     {gemm_rows, kTileRows, gemm_scratch, nullptr, nullptr, nullptr},
 };
 
 }  // namespace
 
-const QuantKernelSet& quant_kernels_avx2() { return kAvx2Set; }
+const QuantKernelSet& quant_kernels_avx2() {
+  return kAvx2Set;
+}
 
 }  // namespace insitu::kernels

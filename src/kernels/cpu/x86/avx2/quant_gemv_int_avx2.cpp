@@ -1,0 +1,265 @@
+// Integer decode GEMV for AVX2 (see quant_gemv_int_avx2.h).
+//
+// Per 32 columns and weight row: the codes (u8, column order) times the activation digits (s8)
+// by vpmaddubsw (16-bit sums of pairs, |sum| <= 2 * 15 * 127) and vpmaddwd by ones (one int32
+// per 4-column lane), plus the lane's zero-point correction (-zero * digit sum, exact in
+// int32), converted and multiplied by weight scale x lane scale into an f32 accumulator. q4_K's
+// minimums use the sums of the rounded activations, so the result is the exact product of the
+// dequantized weights with the rounded activations (held to f32-grade bounds against that
+// product by tests/kernels/quant_matmul_test.cpp at the AVX2 level).
+#include "kernels/cpu/x86/avx2/quant_gemv_int_avx2.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/cpu/x86/kquant_scales_x86.h"
+
+namespace insitu::kernels::avx2 {
+namespace {
+
+constexpr int kRows = 4;  // weight rows per pass
+
+struct Layout {
+  int64_t sx_off, zc_off, sum_off, stride;
+  explicit Layout(int64_t cols) {
+    sx_off = cols;
+    zc_off = sx_off + cols;
+    sum_off = zc_off + cols;
+    stride = (sum_off + cols / 8 + 31) / 32 * 32;
+  }
+};
+
+int zero_point(QuantType type) {
+  switch (type) {
+    case QuantType::kQ4_0: return 8;
+    case QuantType::kQ6K: return 32;
+    default: return 0;
+  }
+}
+
+float f16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// Codes of 16 packed bytes in column order: low nibbles (columns 0..15), then high nibbles.
+inline __m256i nibbles(const uint8_t* q16) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q16));
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), mask), _mm_and_si128(v, mask));
+}
+
+// sum over the 32 columns at c of (code + correction) * digit * lane scale, times w_scale.
+struct Act {
+  const int8_t* digits;
+  const float* sx;
+  const int32_t* zc;
+  const float* sums32;
+};
+
+inline __m256 lanes(__m256i codes, const Act& a, int64_t c) {
+  const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.digits + c));
+  __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(codes, d), _mm256_set1_epi16(1));
+  s = _mm256_add_epi32(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.zc + c / 4)));
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(a.sx + c / 4));
+}
+
+inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// q4_0: blocks of (f16 d | qs[16]), value = (code - 8) * d.
+template <int M>
+void rows_q4_0(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+  __m256 acc[kRows][M];
+  for (int j = 0; j < kRows; ++j)
+    for (int i = 0; i < M; ++i) acc[j][i] = _mm256_setzero_ps();
+  const int64_t nb = p.cols / 32;
+  for (int j = 0; j < nr; ++j) {
+    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + 18 * b;
+      const __m256i codes = nibbles(blk + 2);
+      const __m256 d = _mm256_set1_ps(f16(blk));
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i)
+        acc[j][i] = _mm256_fmadd_ps(lanes(codes, act[i], 32 * b), d, acc[j][i]);
+    }
+  }
+  for (int j = 0; j < nr; ++j)
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[j][i]);
+}
+
+// q4_K: f16 d | f16 dmin | scales[12] | qs[128]; sub-block s (32 columns) = low (s even) or high
+// (s odd) nibbles of qs[32(s / 2)..+31], value = d * sc_s * code - dmin * m_s.
+template <int M>
+void rows_q4k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+  const int64_t nb = p.cols / 256;
+  const __m256i mask = _mm256_set1_epi8(0x0F);
+  for (int j = 0; j < nr; ++j) {
+    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    __m256 acc[M], mins[M];
+    for (int i = 0; i < M; ++i) acc[i] = mins[i] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + 144 * b;
+      const __m128i sm = k4_scale_min_bytes(blk + 4);  // sc0..sc7 | m0..m7
+      alignas(32) float sc[8];
+      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)),
+                                        _mm256_set1_ps(f16(blk))));
+      const __m256 m =
+          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
+                        _mm256_set1_ps(f16(blk + 2)));
+      for (int h = 0; h < 4; ++h) {
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * h));
+        const __m256i lo = _mm256_and_si256(q, mask);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+        const __m256 s_lo = _mm256_set1_ps(sc[2 * h]), s_hi = _mm256_set1_ps(sc[2 * h + 1]);
+        const int64_t c = 256 * b + 64 * h;
+#pragma GCC unroll 4
+        for (int i = 0; i < M; ++i) {
+          acc[i] = _mm256_fmadd_ps(lanes(lo, act[i], c), s_lo, acc[i]);
+          acc[i] = _mm256_fmadd_ps(lanes(hi, act[i], c + 32), s_hi, acc[i]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i)
+        mins[i] = _mm256_fmadd_ps(m, _mm256_loadu_ps(act[i].sums32 + 8 * b), mins[i]);
+    }
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]) - hsum8(mins[i]);
+  }
+}
+
+// q6_K: ql[128] | qh[64] | int8 scales[16] | f16 d; element 128h + 32q + l has low bits from
+// ql[64h + 32(q & 1) + l] (low nibble for q < 2, high for q >= 2) and high bits
+// (qh[32h + l] >> 2q) & 3; value = d * scale[e / 16] * (code - 32).
+template <int M>
+void rows_q6k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+  const int64_t nb = p.cols / 256;
+  const __m256i mask4 = _mm256_set1_epi8(0x0F), mask2 = _mm256_set1_epi8(0x30);
+  for (int j = 0; j < nr; ++j) {
+    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    __m256 acc[M];
+    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + 210 * b;
+      alignas(32) float sc[16];
+      const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
+      const __m256 d = _mm256_set1_ps(f16(blk + 208));
+      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8)), d));
+      _mm256_store_ps(
+          sc + 8,
+          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s8, 8))), d));
+      for (int h = 0; h < 2; ++h) {
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h));
+        for (int q = 0; q < 4; ++q) {
+          const __m256i ql =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32 * (q & 1)));
+          const __m256i lo = _mm256_and_si256(q < 2 ? ql : _mm256_srli_epi16(ql, 4), mask4);
+          // bits 2q, 2q + 1 of qh to bits 4, 5
+          const __m256i hi = _mm256_and_si256(
+              2 * q >= 4 ? _mm256_srli_epi16(qh, 2 * q - 4) : _mm256_slli_epi16(qh, 4 - 2 * q),
+              mask2);
+          const __m256i codes = _mm256_or_si256(lo, hi);
+          const int g = 8 * h + 2 * q;  // groups g (columns 0..15) and g + 1
+          const __m256 ws = _mm256_set_m128(_mm_set1_ps(sc[g + 1]), _mm_set1_ps(sc[g]));
+          const int64_t c = 256 * b + 128 * h + 32 * q;
+#pragma GCC unroll 4
+          for (int i = 0; i < M; ++i) acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], c), ws, acc[i]);
+        }
+      }
+    }
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]);
+  }
+}
+
+template <int M>
+void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
+  const Layout L(p.cols);
+  Act act[M];
+  for (int i = 0; i < M; ++i) {
+    const auto* base = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
+    act[i] = {reinterpret_cast<const int8_t*>(base),
+              reinterpret_cast<const float*>(base + L.sx_off),
+              reinterpret_cast<const int32_t*>(base + L.zc_off),
+              reinterpret_cast<const float*>(base + L.sum_off)};
+  }
+  for (int64_t r = r0; r < r1; r += kRows) {
+    const int nr = static_cast<int>(r1 - r < kRows ? r1 - r : kRows);
+    switch (p.type) {
+      case QuantType::kQ4_0: rows_q4_0<M>(p, r, nr, act); break;
+      case QuantType::kQ4K: rows_q4k<M>(p, r, nr, act); break;
+      default: rows_q6k<M>(p, r, nr, act); break;
+    }
+  }
+}
+
+}  // namespace
+
+bool quant_gemv_int_supported(QuantType type) {
+  return type == QuantType::kQ4_0 || type == QuantType::kQ4K || type == QuantType::kQ6K;
+}
+
+size_t quant_gemv_int_prep_bytes(int64_t m, int64_t cols) {
+  return static_cast<size_t>(m * Layout(cols).stride);
+}
+
+void quant_gemv_int_prepare(QuantType type, const float* x, int64_t cols, int64_t i0, int64_t i1,
+                            void* out) {
+  const Layout L(cols);
+  const __m256i negz = _mm256_set1_epi32(-zero_point(type));
+  const __m256 inv_max = _mm256_set1_ps(1.f / 127.f);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  // Lanes 0 and 4 (one per 4-element lane) to the bottom.
+  const __m256i pick04 = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4);
+  for (int64_t i = i0; i < i1; ++i) {
+    auto* base = static_cast<uint8_t*>(out) + i * L.stride;
+    auto* digits = reinterpret_cast<int8_t*>(base);
+    auto* sx = reinterpret_cast<float*>(base + L.sx_off);
+    auto* zc = reinterpret_cast<int32_t*>(base + L.zc_off);
+    auto* sums = reinterpret_cast<float*>(base + L.sum_off);
+    const float* xr = x + i * cols;
+    // The same rounding as the AVX-512 kernel and OperandRounding::kActivationLane8:
+    // s = max|lane| * (1 / 127.f), q = nearbyint(x / s) (0 where s is 0).
+    for (int64_t c = 0; c < cols; c += 32) {
+      __m256 xsum = _mm256_setzero_ps();
+      for (int64_t l = c; l < c + 32; l += 8) {
+        const __m256 v = _mm256_loadu_ps(xr + l);
+        __m256 a = _mm256_and_ps(v, abs_mask);
+        a = _mm256_max_ps(a, _mm256_permute_ps(a, 0xB1));
+        a = _mm256_max_ps(a, _mm256_permute_ps(a, 0x4E));
+        const __m256 sv = _mm256_mul_ps(a, inv_max);
+        const __m256 nz = _mm256_cmp_ps(sv, _mm256_setzero_ps(), _CMP_GT_OQ);
+        const __m256i q =
+            _mm256_and_si256(_mm256_cvtps_epi32(_mm256_div_ps(v, sv)), _mm256_castps_si256(nz));
+        xsum = _mm256_add_ps(xsum, _mm256_mul_ps(_mm256_cvtepi32_ps(q), sv));
+        // int32 -> int8 (|q| <= 127): bytes 0..3 of each 128-bit half.
+        const __m256i q8 = _mm256_packs_epi16(_mm256_packs_epi32(q, q), _mm256_setzero_si256());
+        const __m256i q8lo = _mm256_permutevar8x32_epi32(q8, pick04);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(digits + l), _mm256_castsi256_si128(q8lo));
+        _mm_storel_pi(reinterpret_cast<__m64*>(sx + l / 4),
+                      _mm256_castps256_ps128(_mm256_permutevar8x32_ps(sv, pick04)));
+        __m256i t = _mm256_add_epi32(q, _mm256_shuffle_epi32(q, 0xB1));
+        t = _mm256_mullo_epi32(_mm256_add_epi32(t, _mm256_shuffle_epi32(t, 0x4E)), negz);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(zc + l / 4),
+                         _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(t, pick04)));
+      }
+      sums[c / 32] = hsum8(xsum);
+    }
+  }
+}
+
+void quant_gemv_int(const QuantProblem& p, int64_t r0, int64_t r1) {
+  switch (p.m) {
+    case 1: gemv_m<1>(p, r0, r1); break;
+    case 2: gemv_m<2>(p, r0, r1); break;
+    case 3: gemv_m<3>(p, r0, r1); break;
+    default: gemv_m<4>(p, r0, r1); break;
+  }
+}
+
+}  // namespace insitu::kernels::avx2
