@@ -10,7 +10,9 @@
 //    kernel multiplies bf16-rounded weights by bf16-rounded activations (one tile product
 //    instead of three). The result is then the exact product of what was rounded, so tests
 //    check it against a reference fed the same rounded operands (matmul_quantized_rounding).
-//    Paths that gain nothing (scalar, AVX2, AVX-512 FMA prefill, fp8 decode) stay exact.
+//    The AVX2 decode kernel rounds like the AVX-512 one for q4_0, q4_K and q6_K (integer dot
+//    instead of dequantizing). Paths that gain nothing (scalar, the other AVX2 paths, AVX-512
+//    FMA prefill, fp8 decode) stay exact.
 //  * kAuto (default): kFast for quantized types below kAutoRoundMaxBits bits per weight, kExact
 //    for the rest (8-bit types, f32/f16/bf16). The rounding adds ~3e-3 relative L2 to a model's
 //    logits whatever the type; that is <= 20% of the error a <= 6.6-bit quantization causes
