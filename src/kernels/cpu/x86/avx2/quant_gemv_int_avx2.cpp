@@ -95,10 +95,19 @@ void rows_q4_0(const QuantProblem& p, int64_t r, int nr, const Act* act) {
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[j][i]);
 }
 
-// q4_K: f16 d | f16 dmin | scales[12] | qs[128]; sub-block s (32 columns) = low (s even) or high
-// (s odd) nibbles of qs[32(s / 2)..+31], value = d * sc_s * code - dmin * m_s.
-template <int M>
-void rows_q4k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+// Bit k of every byte moved to bit 4 (the 5th code bit), other bits cleared.
+inline __m256i bit_to_4(__m256i v, int k) {
+  const __m256i m = _mm256_set1_epi8(0x10);
+  return _mm256_and_si256(k <= 4 ? _mm256_slli_epi16(v, 4 - k) : _mm256_srli_epi16(v, k - 4), m);
+}
+
+// q4_K: f16 d | f16 dmin | scales[12] | qs[128]; q5_K (kFive): f16 d | f16 dmin | scales[12] |
+// qh[32] | qs[128]. Sub-block s (32 columns) = low (s even) or high (s odd) nibbles of
+// qs[32(s / 2)..+31], plus for q5_K bit s of qh[l] as the 5th bit; value = d * sc_s * code -
+// dmin * m_s.
+template <int M, bool kFive>
+void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+  constexpr int64_t kBlockBytes = kFive ? 176 : 144, kQs = kFive ? 48 : 16;
   const int64_t nb = p.cols / 256;
   const __m256i mask = _mm256_set1_epi8(0x0F);
   for (int j = 0; j < nr; ++j) {
@@ -106,7 +115,7 @@ void rows_q4k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
     __m256 acc[M], mins[M];
     for (int i = 0; i < M; ++i) acc[i] = mins[i] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = row + 144 * b;
+      const uint8_t* blk = row + kBlockBytes * b;
       const __m128i sm = k4_scale_min_bytes(blk + 4);  // sc0..sc7 | m0..m7
       alignas(32) float sc[8];
       _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)),
@@ -114,10 +123,16 @@ void rows_q4k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
       const __m256 m =
           _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
                         _mm256_set1_ps(f16(blk + 2)));
+      const __m256i qh =
+          kFive ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)) : __m256i{};
       for (int h = 0; h < 4; ++h) {
-        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * h));
-        const __m256i lo = _mm256_and_si256(q, mask);
-        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQs + 32 * h));
+        __m256i lo = _mm256_and_si256(q, mask);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+        if constexpr (kFive) {
+          lo = _mm256_or_si256(lo, bit_to_4(qh, 2 * h));
+          hi = _mm256_or_si256(hi, bit_to_4(qh, 2 * h + 1));
+        }
         const __m256 s_lo = _mm256_set1_ps(sc[2 * h]), s_hi = _mm256_set1_ps(sc[2 * h + 1]);
         const int64_t c = 256 * b + 64 * h;
 #pragma GCC unroll 4
@@ -192,7 +207,8 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
     const int nr = static_cast<int>(r1 - r < kRows ? r1 - r : kRows);
     switch (p.type) {
       case QuantType::kQ4_0: rows_q4_0<M>(p, r, nr, act); break;
-      case QuantType::kQ4K: rows_q4k<M>(p, r, nr, act); break;
+      case QuantType::kQ4K: rows_q45k<M, false>(p, r, nr, act); break;
+      case QuantType::kQ5K: rows_q45k<M, true>(p, r, nr, act); break;
       default: rows_q6k<M>(p, r, nr, act); break;
     }
   }
@@ -201,7 +217,8 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 }  // namespace
 
 bool quant_gemv_int_supported(QuantType type) {
-  return type == QuantType::kQ4_0 || type == QuantType::kQ4K || type == QuantType::kQ6K;
+  return type == QuantType::kQ4_0 || type == QuantType::kQ4K || type == QuantType::kQ5K ||
+         type == QuantType::kQ6K;
 }
 
 size_t quant_gemv_int_prep_bytes(int64_t m, int64_t cols) {
