@@ -33,6 +33,7 @@ struct Layout {
 int zero_point(QuantType type) {
   switch (type) {
     case QuantType::kQ4_0: return 8;
+    case QuantType::kQ3K: return 4;
     case QuantType::kQ6K: return 32;
     default: return 0;
   }
@@ -149,6 +150,47 @@ void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
   }
 }
 
+// q3_K: hmask[32] | qs[64] | scales[12] | f16 d; element 128h + 32g + l: low 2 bits
+// (qs[32h + l] >> 2g) & 3, bit 4h + g of hmask[l] adds 4; value = d * (sc - 32) * (code - 4)
+// with sixteen 6-bit scales, one per 16 columns.
+template <int M>
+void rows_q3k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+  const int64_t nb = p.cols / 256;
+  const __m256i mask2 = _mm256_set1_epi8(0x03), mask_b2 = _mm256_set1_epi8(0x04);
+  for (int j = 0; j < nr; ++j) {
+    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    __m256 acc[M];
+    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + 110 * b;
+      alignas(32) float sc[16];
+      const __m128i s8 = _mm_sub_epi8(q3k_scale_bytes(blk + 96), _mm_set1_epi8(32));
+      const __m256 d = _mm256_set1_ps(f16(blk + 108));
+      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8)), d));
+      _mm256_store_ps(
+          sc + 8,
+          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s8, 8))), d));
+      const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk));
+      for (int h = 0; h < 2; ++h) {
+        const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 + 32 * h));
+        for (int g = 0; g < 4; ++g) {
+          const int k = 4 * h + g;  // hmask bit, moved to bit 2
+          const __m256i hb = _mm256_and_si256(
+              k <= 2 ? _mm256_slli_epi16(hm, 2 - k) : _mm256_srli_epi16(hm, k - 2), mask_b2);
+          const __m256i codes =
+              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), mask2), hb);
+          const int grp = 8 * h + 2 * g;
+          const __m256 ws = _mm256_set_m128(_mm_set1_ps(sc[grp + 1]), _mm_set1_ps(sc[grp]));
+          const int64_t c = 256 * b + 128 * h + 32 * g;
+#pragma GCC unroll 4
+          for (int i = 0; i < M; ++i) acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], c), ws, acc[i]);
+        }
+      }
+    }
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]);
+  }
+}
+
 // q6_K: ql[128] | qh[64] | int8 scales[16] | f16 d; element 128h + 32q + l has low bits from
 // ql[64h + 32(q & 1) + l] (low nibble for q < 2, high for q >= 2) and high bits
 // (qh[32h + l] >> 2q) & 3; value = d * scale[e / 16] * (code - 32).
@@ -209,6 +251,7 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
       case QuantType::kQ4_0: rows_q4_0<M>(p, r, nr, act); break;
       case QuantType::kQ4K: rows_q45k<M, false>(p, r, nr, act); break;
       case QuantType::kQ5K: rows_q45k<M, true>(p, r, nr, act); break;
+      case QuantType::kQ3K: rows_q3k<M>(p, r, nr, act); break;
       default: rows_q6k<M>(p, r, nr, act); break;
     }
   }
@@ -217,8 +260,8 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 }  // namespace
 
 bool quant_gemv_int_supported(QuantType type) {
-  return type == QuantType::kQ4_0 || type == QuantType::kQ4K || type == QuantType::kQ5K ||
-         type == QuantType::kQ6K;
+  return type == QuantType::kQ4_0 || type == QuantType::kQ3K || type == QuantType::kQ4K ||
+         type == QuantType::kQ5K || type == QuantType::kQ6K;
 }
 
 size_t quant_gemv_int_prep_bytes(int64_t m, int64_t cols) {

@@ -1,7 +1,7 @@
 // Integer decode GEMV for AVX2 hosts (no AVX-512) in rounded mode: the activations are rounded
 // per 4-element lane to 8 bits (OperandRounding::kActivationLane8, as the AVX-512 kernel does)
 // and each 32 weight codes meet them in vpmaddubsw + vpmaddwd, one int32 per lane, instead of
-// being dequantized to f32 for FMAs. q4_0, q4_K, q5_K and q6_K (the common types below 8 bits, and
+// being dequantized to f32 for FMAs. q4_0, q3_K..q6_K (the common types below 8 bits, and
 // the output matrix of the 2- to 4-bit mixes; codes <= 63 keep the 16-bit pair sums of
 // vpmaddubsw below 2 * 63 * 127); other types and exact mode keep the dequantizing path of
 // quant_avx2.cpp. Call only when active_isa() >= kAvx2.
