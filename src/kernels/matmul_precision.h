@@ -10,7 +10,7 @@
 //    kernel multiplies bf16-rounded weights by bf16-rounded activations (one tile product
 //    instead of three). The result is then the exact product of what was rounded, so tests
 //    check it against a reference fed the same rounded operands (matmul_quantized_rounding).
-//    The AVX2 decode kernel rounds like the AVX-512 one for q4_0 and q3_K..q6_K (integer dot
+//    The AVX2 decode kernel rounds like the AVX-512 one for q4_0 and q2_K..q6_K (integer dot
 //    instead of dequantizing). Paths that gain nothing (scalar, the other AVX2 paths, AVX-512
 //    FMA prefill, fp8 decode) stay exact.
 //  * kAuto (default): kFast for quantized types below kAutoRoundMaxBits bits per weight, kExact

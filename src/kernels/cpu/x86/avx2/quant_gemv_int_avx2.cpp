@@ -26,7 +26,7 @@ struct Layout {
     sx_off = cols;
     zc_off = sx_off + cols;
     sum_off = zc_off + cols;
-    stride = (sum_off + cols / 8 + 31) / 32 * 32;
+    stride = (sum_off + cols / 4 + 31) / 32 * 32;
   }
 };
 
@@ -57,7 +57,7 @@ struct Act {
   const int8_t* digits;
   const float* sx;
   const int32_t* zc;
-  const float* sums32;
+  const float* sums16;  // sums of the rounded x per 16 columns
 };
 
 inline __m256 lanes(__m256i codes, const Act& a, int64_t c) {
@@ -65,6 +65,12 @@ inline __m256 lanes(__m256i codes, const Act& a, int64_t c) {
   __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(codes, d), _mm256_set1_epi16(1));
   s = _mm256_add_epi32(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.zc + c / 4)));
   return _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(a.sx + c / 4));
+}
+
+// The eight 32-column sums of a 256-column block from its sixteen 16-column sums.
+inline __m256 sums32(const float* s16) {
+  const __m256 h = _mm256_hadd_ps(_mm256_loadu_ps(s16), _mm256_loadu_ps(s16 + 8));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8));
 }
 
 inline float hsum8(__m256 v) {
@@ -144,7 +150,54 @@ void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
       }
 #pragma GCC unroll 4
       for (int i = 0; i < M; ++i)
-        mins[i] = _mm256_fmadd_ps(m, _mm256_loadu_ps(act[i].sums32 + 8 * b), mins[i]);
+        mins[i] = _mm256_fmadd_ps(m, sums32(act[i].sums16 + 16 * b), mins[i]);
+    }
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]) - hsum8(mins[i]);
+  }
+}
+
+// q2_K: scales[16] | qs[64] | f16 d | f16 dmin; element 128c + 32g + l =
+// (qs[32c + l] >> 2g) & 3; group j (16 columns) has scale d * (scales[j] & 15) and minimum
+// dmin * (scales[j] >> 4).
+template <int M>
+void rows_q2k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+  const int64_t nb = p.cols / 256;
+  const __m256i mask2 = _mm256_set1_epi8(0x03);
+  for (int j = 0; j < nr; ++j) {
+    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    __m256 acc[M], mins[M];
+    for (int i = 0; i < M; ++i) acc[i] = mins[i] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = row + 84 * b;
+      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));
+      const __m128i lo4 = _mm_and_si128(raw, _mm_set1_epi8(0x0F));
+      const __m128i hi4 = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0F));
+      const __m256 d = _mm256_set1_ps(f16(blk + 80)), dmin = _mm256_set1_ps(f16(blk + 82));
+      alignas(32) float sc[16];
+      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo4)), d));
+      _mm256_store_ps(
+          sc + 8,
+          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo4, 8))), d));
+      const __m256 m0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi4)), dmin);
+      const __m256 m1 =
+          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi4, 8))), dmin);
+      for (int c = 0; c < 2; ++c) {
+        const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * c));
+        for (int g = 0; g < 4; ++g) {
+          const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), mask2);
+          const int grp = 8 * c + 2 * g;
+          const __m256 ws = _mm256_set_m128(_mm_set1_ps(sc[grp + 1]), _mm_set1_ps(sc[grp]));
+          const int64_t col = 256 * b + 128 * c + 32 * g;
+#pragma GCC unroll 4
+          for (int i = 0; i < M; ++i)
+            acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], col), ws, acc[i]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i) {
+        mins[i] = _mm256_fmadd_ps(m0, _mm256_loadu_ps(act[i].sums16 + 16 * b), mins[i]);
+        mins[i] = _mm256_fmadd_ps(m1, _mm256_loadu_ps(act[i].sums16 + 16 * b + 8), mins[i]);
+      }
     }
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]) - hsum8(mins[i]);
   }
@@ -252,6 +305,7 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
       case QuantType::kQ4K: rows_q45k<M, false>(p, r, nr, act); break;
       case QuantType::kQ5K: rows_q45k<M, true>(p, r, nr, act); break;
       case QuantType::kQ3K: rows_q3k<M>(p, r, nr, act); break;
+      case QuantType::kQ2K: rows_q2k<M>(p, r, nr, act); break;
       default: rows_q6k<M>(p, r, nr, act); break;
     }
   }
@@ -260,8 +314,8 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 }  // namespace
 
 bool quant_gemv_int_supported(QuantType type) {
-  return type == QuantType::kQ4_0 || type == QuantType::kQ3K || type == QuantType::kQ4K ||
-         type == QuantType::kQ5K || type == QuantType::kQ6K;
+  return type == QuantType::kQ4_0 || type == QuantType::kQ2K || type == QuantType::kQ3K ||
+         type == QuantType::kQ4K || type == QuantType::kQ5K || type == QuantType::kQ6K;
 }
 
 size_t quant_gemv_int_prep_bytes(int64_t m, int64_t cols) {
@@ -285,9 +339,9 @@ void quant_gemv_int_prepare(QuantType type, const float* x, int64_t cols, int64_
     const float* xr = x + i * cols;
     // The same rounding as the AVX-512 kernel and OperandRounding::kActivationLane8:
     // s = max|lane| * (1 / 127.f), q = nearbyint(x / s) (0 where s is 0).
-    for (int64_t c = 0; c < cols; c += 32) {
+    for (int64_t c = 0; c < cols; c += 16) {
       __m256 xsum = _mm256_setzero_ps();
-      for (int64_t l = c; l < c + 32; l += 8) {
+      for (int64_t l = c; l < c + 16; l += 8) {
         const __m256 v = _mm256_loadu_ps(xr + l);
         __m256 a = _mm256_and_ps(v, abs_mask);
         a = _mm256_max_ps(a, _mm256_permute_ps(a, 0xB1));
@@ -308,7 +362,7 @@ void quant_gemv_int_prepare(QuantType type, const float* x, int64_t cols, int64_
         _mm_storel_epi64(reinterpret_cast<__m128i*>(zc + l / 4),
                          _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(t, pick04)));
       }
-      sums[c / 32] = hsum8(xsum);
+      sums[c / 16] = hsum8(xsum);
     }
   }
 }
