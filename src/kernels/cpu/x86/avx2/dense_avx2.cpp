@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/dense_kernels.h"
+#include "kernels/cpu/x86/avx2/simd256.h"
 
 namespace insitu::kernels {
 namespace {
@@ -48,13 +49,6 @@ inline __m256 load_x_part(const float* x, int64_t n) {
   return _mm256_loadu_ps(buf);
 }
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // ---- GEMV: R weight rows x M activation rows, 8 columns per step.
 template <int M, int R, class L>
 inline void gemv_block(const DenseProblem& p, int64_t r) {
@@ -93,7 +87,7 @@ inline void gemv_block(const DenseProblem& p, int64_t r) {
 #pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
 #pragma GCC unroll 16
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum(acc[j][i]);
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[j][i]);
 }
 
 template <int M, class L>

@@ -16,6 +16,7 @@
 #include "kernels/cpu/quant_kernels.h"
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
 #include "kernels/cpu/x86/avx2/quant_gemv_int_avx2.h"
+#include "kernels/cpu/x86/avx2/simd256.h"
 
 namespace insitu::kernels {
 namespace {
@@ -29,12 +30,6 @@ constexpr int64_t kXBlock = 8;            // prefill activation rows per sweep
 
 // The register blocks below are small fixed-size loops over __m256 arrays: without full
 // unrolling GCC -O2 keeps the arrays in memory (a load/FMA/store per lane group).
-inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Block-aligned decode segment: whole blocks, about kSegCols columns.
 int64_t seg_blocks(QuantType t) {

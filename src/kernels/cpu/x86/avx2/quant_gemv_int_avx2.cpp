@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "kernels/cpu/x86/avx2/simd256.h"
 #include "kernels/cpu/x86/kquant_scales_x86.h"
 
 namespace insitu::kernels::avx2 {
@@ -67,39 +68,59 @@ inline __m256 lanes(__m256i codes, const Act& a, int64_t c) {
   return _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(a.sx + c / 4));
 }
 
-// The eight 32-column sums of a 256-column block from its sixteen 16-column sums.
-inline __m256 sums32(const float* s16) {
-  const __m256 h = _mm256_hadd_ps(_mm256_loadu_ps(s16), _mm256_loadu_ps(s16 + 8));
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8));
+// acc[i] += the 32 columns at col of codes times activation row i, times ws (per lane).
+template <int M>
+inline void add_columns(__m256i codes, __m256 ws, const Act* act, int64_t col, __m256 (&acc)[M]) {
+#pragma GCC unroll 4
+  for (int i = 0; i < M; ++i) acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], col), ws, acc[i]);
 }
 
-inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+// Sixteen signed bytes (per-16-column group scales or minimums) times d, into out[16].
+inline void scaled16(__m128i v8, __m256 d, float* out) {
+  _mm256_store_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v8)), d));
+  _mm256_store_ps(
+      out + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v8, 8))), d));
+}
+
+// Lane weights of 32 columns made of two 16-column groups with scales s[0], s[1].
+inline __m256 two_groups(const float* s) {
+  return _mm256_set_m128(_mm_set1_ps(s[1]), _mm_set1_ps(s[0]));
+}
+
+// For each of the nr rows from r: block(blk, b, acc) adds block b (at blk) of the row to one
+// accumulator per activation row, then y gets their sums.
+template <int M, class Block>
+void rows_by_block(const QuantProblem& p, int64_t r, int nr, int64_t block_cols,
+                   int64_t block_bytes, Block&& block) {
+  const int64_t nb = p.cols / block_cols;
+  for (int j = 0; j < nr; ++j) {
+    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+    __m256 acc[M];
+    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) block(row + block_bytes * b, b, acc);
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]);
+  }
+}
+
+// acc[i] -= the minimums (one per 16 columns of block b, times dmin) times activation row i's
+// 16-column sums.
+template <int M>
+inline void sub_minimums(const float* mn16, const Act* act, int64_t b, __m256 (&acc)[M]) {
+#pragma GCC unroll 4
+  for (int i = 0; i < M; ++i) {
+    acc[i] =
+        _mm256_fnmadd_ps(_mm256_load_ps(mn16), _mm256_loadu_ps(act[i].sums16 + 16 * b), acc[i]);
+    acc[i] = _mm256_fnmadd_ps(_mm256_load_ps(mn16 + 8), _mm256_loadu_ps(act[i].sums16 + 16 * b + 8),
+                              acc[i]);
+  }
 }
 
 // q4_0: blocks of (f16 d | qs[16]), value = (code - 8) * d.
 template <int M>
 void rows_q4_0(const QuantProblem& p, int64_t r, int nr, const Act* act) {
-  __m256 acc[kRows][M];
-  for (int j = 0; j < kRows; ++j)
-    for (int i = 0; i < M; ++i) acc[j][i] = _mm256_setzero_ps();
-  const int64_t nb = p.cols / 32;
-  for (int j = 0; j < nr; ++j) {
-    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = row + 18 * b;
-      const __m256i codes = nibbles(blk + 2);
-      const __m256 d = _mm256_set1_ps(f16(blk));
-#pragma GCC unroll 4
-      for (int i = 0; i < M; ++i)
-        acc[j][i] = _mm256_fmadd_ps(lanes(codes, act[i], 32 * b), d, acc[j][i]);
-    }
-  }
-  for (int j = 0; j < nr; ++j)
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[j][i]);
+  rows_by_block<M>(p, r, nr, 32, 18, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    add_columns<M>(nibbles(blk + 2), _mm256_set1_ps(f16(blk)), act, 32 * b, acc);
+  });
 }
 
 // Bit k of every byte moved to bit 4 (the 5th code bit), other bits cleared.
@@ -114,46 +135,32 @@ inline __m256i bit_to_4(__m256i v, int k) {
 // dmin * m_s.
 template <int M, bool kFive>
 void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
-  constexpr int64_t kBlockBytes = kFive ? 176 : 144, kQs = kFive ? 48 : 16;
-  const int64_t nb = p.cols / 256;
+  constexpr int64_t kQs = kFive ? 48 : 16;
   const __m256i mask = _mm256_set1_epi8(0x0F);
-  for (int j = 0; j < nr; ++j) {
-    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    __m256 acc[M], mins[M];
-    for (int i = 0; i < M; ++i) acc[i] = mins[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = row + kBlockBytes * b;
-      const __m128i sm = k4_scale_min_bytes(blk + 4);  // sc0..sc7 | m0..m7
-      alignas(32) float sc[8];
-      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)),
-                                        _mm256_set1_ps(f16(blk))));
-      const __m256 m =
-          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
-                        _mm256_set1_ps(f16(blk + 2)));
-      const __m256i qh =
-          kFive ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)) : __m256i{};
-      for (int h = 0; h < 4; ++h) {
-        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQs + 32 * h));
-        __m256i lo = _mm256_and_si256(q, mask);
-        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
-        if constexpr (kFive) {
-          lo = _mm256_or_si256(lo, bit_to_4(qh, 2 * h));
-          hi = _mm256_or_si256(hi, bit_to_4(qh, 2 * h + 1));
+  rows_by_block<M>(
+      p, r, nr, 256, kFive ? 176 : 144, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+        const __m128i sm = k4_scale_min_bytes(blk + 4);  // sc0..sc7 | m0..m7 (all < 64)
+        // Scale and minimum per 32-column sub-block, each repeated for its two 16-column groups.
+        const __m128i rep2 = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        alignas(32) float sc[16], mn[16];
+        scaled16(_mm_shuffle_epi8(sm, rep2), _mm256_set1_ps(f16(blk)), sc);
+        scaled16(_mm_shuffle_epi8(_mm_srli_si128(sm, 8), rep2), _mm256_set1_ps(f16(blk + 2)), mn);
+        const __m256i qh =
+            kFive ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16)) : __m256i{};
+        for (int h = 0; h < 4; ++h) {
+          const __m256i q =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQs + 32 * h));
+          __m256i lo = _mm256_and_si256(q, mask);
+          __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+          if constexpr (kFive) {
+            lo = _mm256_or_si256(lo, bit_to_4(qh, 2 * h));
+            hi = _mm256_or_si256(hi, bit_to_4(qh, 2 * h + 1));
+          }
+          add_columns<M>(lo, _mm256_set1_ps(sc[4 * h]), act, 256 * b + 64 * h, acc);
+          add_columns<M>(hi, _mm256_set1_ps(sc[4 * h + 2]), act, 256 * b + 64 * h + 32, acc);
         }
-        const __m256 s_lo = _mm256_set1_ps(sc[2 * h]), s_hi = _mm256_set1_ps(sc[2 * h + 1]);
-        const int64_t c = 256 * b + 64 * h;
-#pragma GCC unroll 4
-        for (int i = 0; i < M; ++i) {
-          acc[i] = _mm256_fmadd_ps(lanes(lo, act[i], c), s_lo, acc[i]);
-          acc[i] = _mm256_fmadd_ps(lanes(hi, act[i], c + 32), s_hi, acc[i]);
-        }
-      }
-#pragma GCC unroll 4
-      for (int i = 0; i < M; ++i)
-        mins[i] = _mm256_fmadd_ps(m, sums32(act[i].sums16 + 16 * b), mins[i]);
-    }
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]) - hsum8(mins[i]);
-  }
+        sub_minimums<M>(mn, act, b, acc);
+      });
 }
 
 // q2_K: scales[16] | qs[64] | f16 d | f16 dmin; element 128c + 32g + l =
@@ -161,46 +168,21 @@ void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
 // dmin * (scales[j] >> 4).
 template <int M>
 void rows_q2k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
-  const int64_t nb = p.cols / 256;
   const __m256i mask2 = _mm256_set1_epi8(0x03);
-  for (int j = 0; j < nr; ++j) {
-    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    __m256 acc[M], mins[M];
-    for (int i = 0; i < M; ++i) acc[i] = mins[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = row + 84 * b;
-      const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));
-      const __m128i lo4 = _mm_and_si128(raw, _mm_set1_epi8(0x0F));
-      const __m128i hi4 = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0F));
-      const __m256 d = _mm256_set1_ps(f16(blk + 80)), dmin = _mm256_set1_ps(f16(blk + 82));
-      alignas(32) float sc[16];
-      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo4)), d));
-      _mm256_store_ps(
-          sc + 8,
-          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo4, 8))), d));
-      const __m256 m0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi4)), dmin);
-      const __m256 m1 =
-          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi4, 8))), dmin);
-      for (int c = 0; c < 2; ++c) {
-        const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * c));
-        for (int g = 0; g < 4; ++g) {
-          const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), mask2);
-          const int grp = 8 * c + 2 * g;
-          const __m256 ws = _mm256_set_m128(_mm_set1_ps(sc[grp + 1]), _mm_set1_ps(sc[grp]));
-          const int64_t col = 256 * b + 128 * c + 32 * g;
-#pragma GCC unroll 4
-          for (int i = 0; i < M; ++i)
-            acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], col), ws, acc[i]);
-        }
-      }
-#pragma GCC unroll 4
-      for (int i = 0; i < M; ++i) {
-        mins[i] = _mm256_fmadd_ps(m0, _mm256_loadu_ps(act[i].sums16 + 16 * b), mins[i]);
-        mins[i] = _mm256_fmadd_ps(m1, _mm256_loadu_ps(act[i].sums16 + 16 * b + 8), mins[i]);
-      }
+  rows_by_block<M>(p, r, nr, 256, 84, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));
+    alignas(32) float sc[16], mn[16];
+    scaled16(_mm_and_si128(raw, _mm_set1_epi8(0x0F)), _mm256_set1_ps(f16(blk + 80)), sc);
+    scaled16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0F)),
+             _mm256_set1_ps(f16(blk + 82)), mn);
+    for (int c = 0; c < 2; ++c) {
+      const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * c));
+      for (int g = 0; g < 4; ++g)
+        add_columns<M>(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), mask2),
+                       two_groups(sc + 8 * c + 2 * g), act, 256 * b + 128 * c + 32 * g, acc);
     }
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]) - hsum8(mins[i]);
-  }
+    sub_minimums<M>(mn, act, b, acc);
+  });
 }
 
 // q3_K: hmask[32] | qs[64] | scales[12] | f16 d; element 128h + 32g + l: low 2 bits
@@ -208,40 +190,24 @@ void rows_q2k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
 // with sixteen 6-bit scales, one per 16 columns.
 template <int M>
 void rows_q3k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
-  const int64_t nb = p.cols / 256;
   const __m256i mask2 = _mm256_set1_epi8(0x03), mask_b2 = _mm256_set1_epi8(0x04);
-  for (int j = 0; j < nr; ++j) {
-    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    __m256 acc[M];
-    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = row + 110 * b;
-      alignas(32) float sc[16];
-      const __m128i s8 = _mm_sub_epi8(q3k_scale_bytes(blk + 96), _mm_set1_epi8(32));
-      const __m256 d = _mm256_set1_ps(f16(blk + 108));
-      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8)), d));
-      _mm256_store_ps(
-          sc + 8,
-          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s8, 8))), d));
-      const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk));
-      for (int h = 0; h < 2; ++h) {
-        const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 + 32 * h));
-        for (int g = 0; g < 4; ++g) {
-          const int k = 4 * h + g;  // hmask bit, moved to bit 2
-          const __m256i hb = _mm256_and_si256(
-              k <= 2 ? _mm256_slli_epi16(hm, 2 - k) : _mm256_srli_epi16(hm, k - 2), mask_b2);
-          const __m256i codes =
-              _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), mask2), hb);
-          const int grp = 8 * h + 2 * g;
-          const __m256 ws = _mm256_set_m128(_mm_set1_ps(sc[grp + 1]), _mm_set1_ps(sc[grp]));
-          const int64_t c = 256 * b + 128 * h + 32 * g;
-#pragma GCC unroll 4
-          for (int i = 0; i < M; ++i) acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], c), ws, acc[i]);
-        }
+  rows_by_block<M>(p, r, nr, 256, 110, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    alignas(32) float sc[16];
+    scaled16(_mm_sub_epi8(q3k_scale_bytes(blk + 96), _mm_set1_epi8(32)),
+             _mm256_set1_ps(f16(blk + 108)), sc);
+    const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk));
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 32 + 32 * h));
+      for (int g = 0; g < 4; ++g) {
+        const int k = 4 * h + g;  // hmask bit, moved to bit 2
+        const __m256i hb = _mm256_and_si256(
+            k <= 2 ? _mm256_slli_epi16(hm, 2 - k) : _mm256_srli_epi16(hm, k - 2), mask_b2);
+        const __m256i codes =
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * g), mask2), hb);
+        add_columns<M>(codes, two_groups(sc + 8 * h + 2 * g), act, 256 * b + 128 * h + 32 * g, acc);
       }
     }
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]);
-  }
+  });
 }
 
 // q6_K: ql[128] | qh[64] | int8 scales[16] | f16 d; element 128h + 32q + l has low bits from
@@ -249,42 +215,26 @@ void rows_q3k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
 // (qh[32h + l] >> 2q) & 3; value = d * scale[e / 16] * (code - 32).
 template <int M>
 void rows_q6k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
-  const int64_t nb = p.cols / 256;
   const __m256i mask4 = _mm256_set1_epi8(0x0F), mask2 = _mm256_set1_epi8(0x30);
-  for (int j = 0; j < nr; ++j) {
-    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    __m256 acc[M];
-    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = row + 210 * b;
-      alignas(32) float sc[16];
-      const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
-      const __m256 d = _mm256_set1_ps(f16(blk + 208));
-      _mm256_store_ps(sc, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8)), d));
-      _mm256_store_ps(
-          sc + 8,
-          _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(s8, 8))), d));
-      for (int h = 0; h < 2; ++h) {
-        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h));
-        for (int q = 0; q < 4; ++q) {
-          const __m256i ql =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32 * (q & 1)));
-          const __m256i lo = _mm256_and_si256(q < 2 ? ql : _mm256_srli_epi16(ql, 4), mask4);
-          // bits 2q, 2q + 1 of qh to bits 4, 5
-          const __m256i hi = _mm256_and_si256(
-              2 * q >= 4 ? _mm256_srli_epi16(qh, 2 * q - 4) : _mm256_slli_epi16(qh, 4 - 2 * q),
-              mask2);
-          const __m256i codes = _mm256_or_si256(lo, hi);
-          const int g = 8 * h + 2 * q;  // groups g (columns 0..15) and g + 1
-          const __m256 ws = _mm256_set_m128(_mm_set1_ps(sc[g + 1]), _mm_set1_ps(sc[g]));
-          const int64_t c = 256 * b + 128 * h + 32 * q;
-#pragma GCC unroll 4
-          for (int i = 0; i < M; ++i) acc[i] = _mm256_fmadd_ps(lanes(codes, act[i], c), ws, acc[i]);
-        }
+  rows_by_block<M>(p, r, nr, 256, 210, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    alignas(32) float sc[16];
+    scaled16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)),
+             _mm256_set1_ps(f16(blk + 208)), sc);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h));
+      for (int q = 0; q < 4; ++q) {
+        const __m256i ql =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32 * (q & 1)));
+        const __m256i lo = _mm256_and_si256(q < 2 ? ql : _mm256_srli_epi16(ql, 4), mask4);
+        // bits 2q, 2q + 1 of qh to bits 4, 5
+        const __m256i hi = _mm256_and_si256(
+            2 * q >= 4 ? _mm256_srli_epi16(qh, 2 * q - 4) : _mm256_slli_epi16(qh, 4 - 2 * q),
+            mask2);
+        add_columns<M>(_mm256_or_si256(lo, hi), two_groups(sc + 8 * h + 2 * q), act,
+                       256 * b + 128 * h + 32 * q, acc);
       }
     }
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]);
-  }
+  });
 }
 
 template <int M>

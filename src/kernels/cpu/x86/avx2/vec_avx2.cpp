@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/vec_kernels.h"
+#include "kernels/cpu/x86/avx2/simd256.h"
 
 namespace insitu::kernels {
 namespace {
@@ -53,12 +54,6 @@ inline void store_n(float* p, __m256 v, int64_t n) {
   }
 }
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 inline double hsum_pd(__m256d v) {
   __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
   return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
@@ -74,7 +69,7 @@ float dot(const float* a, const float* b, int64_t n) {
     s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
   }
   for (; i < n; i += 8) s0 = _mm256_fmadd_ps(load_n(a + i, n - i), load_n(b + i, n - i), s0);
-  return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  return hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
 
 void axpy(float a, const float* x, float* y, int64_t n) {
@@ -170,6 +165,8 @@ const VecKernelSet kSet = {"avx2",  dot,     axpy,     scale,        add,
 
 }  // namespace
 
-const VecKernelSet& vec_kernels_avx2() { return kSet; }
+const VecKernelSet& vec_kernels_avx2() {
+  return kSet;
+}
 
 }  // namespace insitu::kernels
