@@ -2,6 +2,9 @@
 # Interleaved end-to-end A/B of decode speed on a shared host: runs `insitu bench` of binary A and
 # binary B in turn, ROUNDS times per type, and prints each type's best tok/s for both (a slow
 # run is only ever the neighbours, so the best of alternated runs compares the binaries fairly).
+# The order alternates every round (A B, B A, A B, ...): the second run of a pair is
+# systematically faster on this host (the same binary as A and B measured B/A = 1.13 with a
+# fixed order), so use an even ROUNDS.
 # Usage: bench/ab_tg.sh MODEL_DIR BIN_A BIN_B ROUNDS TYPE...
 #   e.g. bench/ab_tg.sh /tmp/llama1b-bf16 /tmp/base/build-base/src/insitu build-perf/src/insitu 2 q2k q4k
 set -euo pipefail
@@ -15,9 +18,14 @@ echo "| type | A best tok/s | B best tok/s | B/A |"
 echo "|---|---:|---:|---:|"
 for t in "$@"; do
   ba=0 bb=0
-  for _ in $(seq "$rounds"); do
-    ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
-    bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))")
+  for r in $(seq "$rounds"); do
+    if [ $((r % 2)) -eq 1 ]; then
+      ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
+      bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))")
+    else
+      bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))")
+      ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
+    fi
   done
   python3 -c "print(f'| $t | {$ba:.1f} | {$bb:.1f} | {$bb/$ba:.2f} |')"
 done

@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -41,7 +42,11 @@ constexpr QuantType kMainTypes[] = {QuantType::kQ4K,  QuantType::kQ6K, QuantType
 constexpr size_t kDecodeWorkingSet = size_t{640} << 20;
 
 struct Weights {
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> bytes;  // 64 bytes more than used: data() is 64-byte aligned, as loaded
+  uint8_t* data() const {      // weights are (a vector's own alignment is only 16)
+    const auto p = reinterpret_cast<uintptr_t>(bytes.data());
+    return const_cast<uint8_t*>(bytes.data()) + ((64 - p % 64) % 64);
+  }
   size_t matrix_bytes = 0;
   int copies = 1;
 };
@@ -68,9 +73,10 @@ const Weights& weights(QuantType t, int64_t rows, int64_t cols, bool decode) {
   w.copies = decode && !hot
                  ? static_cast<int>((kDecodeWorkingSet + w.matrix_bytes - 1) / w.matrix_bytes)
                  : 1;
-  w.bytes.resize(w.matrix_bytes * w.copies);
-  for (size_t off = 0; off < w.bytes.size(); off += block.size())
-    std::memcpy(w.bytes.data() + off, block.data(), std::min(block.size(), w.bytes.size() - off));
+  const size_t total = w.matrix_bytes * w.copies;
+  w.bytes.resize(total + 64);
+  for (size_t off = 0; off < total; off += block.size())
+    std::memcpy(w.data() + off, block.data(), std::min(block.size(), total - off));
   return cache.emplace(key, std::move(w)).first->second;
 }
 
@@ -95,7 +101,7 @@ void BM_QuantMatmul(benchmark::State& state) {
   ThreadPool& p = pool(threads);
   int copy = 0;
   auto call = [&] {
-    const WeightMatrix wm{type, rows, cols, w.bytes.data() + copy * w.matrix_bytes};
+    const WeightMatrix wm{type, rows, cols, w.data() + copy * w.matrix_bytes};
     matmul(wm, x.data(), m, y.data(), p);
     copy = (copy + 1) % w.copies;
   };
