@@ -1,4 +1,6 @@
 // Model::load: config -> architecture -> checkpoint -> weights bound through the tensor table.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -7,8 +9,6 @@
 #include <map>
 #include <sstream>
 #include <string_view>
-
-#include <sys/mman.h>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -31,14 +31,14 @@ void advise_huge_pages(void* p, size_t bytes) {
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
   const auto begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
   const auto end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
-  if (enabled && end > begin)
-    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  if (enabled && end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 }  // namespace
 
 uint8_t* ModelWeights::allocate(size_t bytes) {
   void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-  if (!p) throw Error(ErrorCode::kOutOfMemory, "cannot allocate " + std::to_string(bytes) + " bytes");
+  if (!p)
+    throw Error(ErrorCode::kOutOfMemory, "cannot allocate " + std::to_string(bytes) + " bytes");
   advise_huge_pages(p, bytes);
   storage.emplace_back(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
   return storage.back().get();
@@ -59,8 +59,12 @@ std::vector<float> to_f32_vector(const TensorInfo& t, const std::string& where) 
   const auto* p16 = reinterpret_cast<const uint16_t*>(t.data);
   switch (t.dtype) {
     case DType::kF32: std::memcpy(out.data(), t.data, out.size() * 4); break;
-    case DType::kBF16: for (size_t i = 0; i < out.size(); ++i) out[i] = bf16_to_f32(p16[i]); break;
-    case DType::kF16: for (size_t i = 0; i < out.size(); ++i) out[i] = f16_to_f32(p16[i]); break;
+    case DType::kBF16:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = bf16_to_f32(p16[i]);
+      break;
+    case DType::kF16:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = f16_to_f32(p16[i]);
+      break;
     default:
       throw Error(ErrorCode::kUnsupported, where + ": tensor '" + t.name + "' has dtype " +
                                                std::string(dtype_name(t.dtype)) +
@@ -167,7 +171,8 @@ std::string LoadSummary::to_string() const {
   o.setf(std::ios::fixed);
   o.precision(2);
   o << "weights:";
-  for (const auto& tc : types) o << " " << tc.type << " x" << tc.tensors << " (" << tc.bytes / 1e6 << " MB)";
+  for (const auto& tc : types)
+    o << " " << tc.type << " x" << tc.tensors << " (" << tc.bytes / 1e6 << " MB)";
   o << "\nsize: " << source_bytes / 1e6 << " MB in the checkpoint -> " << loaded_bytes / 1e6
     << " MB loaded; load " << seconds << " s; peak resident " << peak_resident_bytes / 1e6 << " MB";
   if (!fallbacks.empty()) {
@@ -187,10 +192,12 @@ std::unique_ptr<Model> Model::load(const std::string& dir, const LoadOptions& op
   if (c.layer_is_sliding.empty()) c.layer_is_sliding.assign(c.num_layers, false);
   for (bool s : c.layer_is_sliding)
     if (s && !c.sliding_window)
-      throw Error(ErrorCode::kCorruptFile,
-                  dir + "/config.json: sliding layers are configured but 'sliding_window' is missing");
+      throw Error(
+          ErrorCode::kCorruptFile,
+          dir + "/config.json: sliding layers are configured but 'sliding_window' is missing");
   if (c.intermediate_size == 0 && c.num_experts == 0)
-    throw Error(ErrorCode::kNotFound, dir + "/config.json: missing required field 'intermediate_size'");
+    throw Error(ErrorCode::kNotFound,
+                dir + "/config.json: missing required field 'intermediate_size'");
   m->rope_full_ = Rope(c.rope_full, c.head_dim, c.max_position_embeddings);
   m->rope_sliding_ = Rope(c.rope_sliding, c.head_dim, c.max_position_embeddings);
   m->checkpoint_ = Checkpoint::open(dir);
