@@ -10,7 +10,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -21,6 +20,7 @@
 #include "core/cpu_features.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_quant.h"
+#include "quant/layout/row_groups.h"
 
 namespace insitu {
 namespace {
@@ -49,6 +49,7 @@ struct Weights {
   }
   size_t matrix_bytes = 0;
   int copies = 1;
+  WeightLayout layout = WeightLayout::kRows;  // as loading would store it on this host
 };
 
 // A block of 64 distinct quantized rows (registry quantizer, Gaussian weights) tiled over the
@@ -68,6 +69,13 @@ const Weights& weights(QuantType t, int64_t rows, int64_t cols, bool decode) {
   std::vector<uint8_t> block(kDistinct * row_bytes);
   quantize_rows(t, src.data(), block.data(), kDistinct, cols, nullptr, nullptr);
   Weights w;
+  // Every shape's row count is a multiple of 64, so tiled groups of 64 rows are whole groups.
+  w.layout = preferred_weight_layout(t, rows, cols);
+  if (w.layout == WeightLayout::kRowGroups) {
+    std::vector<uint8_t> grouped(block.size());
+    pack_row_groups(t, block.data(), grouped.data(), kDistinct, cols);
+    block = std::move(grouped);
+  }
   w.matrix_bytes = rows * row_bytes;
   static const bool hot = std::getenv("INSITU_BENCH_HOT") != nullptr;
   w.copies = decode && !hot
@@ -101,7 +109,7 @@ void BM_QuantMatmul(benchmark::State& state) {
   ThreadPool& p = pool(threads);
   int copy = 0;
   auto call = [&] {
-    const WeightMatrix wm{type, rows, cols, w.data() + copy * w.matrix_bytes};
+    const WeightMatrix wm{type, rows, cols, w.data() + copy * w.matrix_bytes, w.layout};
     matmul(wm, x.data(), m, y.data(), p);
     copy = (copy + 1) % w.copies;
   };
@@ -117,7 +125,8 @@ void BM_QuantMatmul(benchmark::State& state) {
       benchmark::Counter(calls * 2.0 * m * rows * cols / 1e9, benchmark::Counter::kIsRate);
   state.SetLabel(std::string(quant_info(type).name) + " " + std::to_string(rows) + "x" +
                  std::to_string(cols) + " m=" + std::to_string(m) +
-                 " t=" + std::to_string(threads) + " " + matmul_quantized_kernel_name(m));
+                 " t=" + std::to_string(threads) + " " + matmul_quantized_kernel_name(m) +
+                 (w.layout == WeightLayout::kRowGroups ? " row-groups" : ""));
 }
 
 void add(const char* name, QuantType t, int shape, int64_t m, int threads) {

@@ -1,7 +1,9 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <new>
+#include <string_view>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -10,6 +12,7 @@
 #include "kernels/cpu/dense_kernels.h"
 #include "kernels/matmul_quant.h"
 #include "kernels/thread_scratch.h"
+#include "quant/layout/row_groups.h"
 
 namespace insitu {
 namespace {
@@ -31,6 +34,12 @@ const kernels::DenseKernelSet& dense_kernels_for(IsaLevel isa) {
 
 void dequantize_row(const WeightMatrix& w, int64_t r, float* out) {
   const uint8_t* row = w.data + static_cast<size_t>(r) * w.row_bytes();
+  if (w.layout == WeightLayout::kRowGroups) {
+    thread_local std::vector<uint8_t> rowwise;
+    rowwise.resize(w.row_bytes());
+    unpack_row_group_row(w.type, w.data, r, w.cols, rowwise.data());
+    row = rowwise.data();
+  }
   switch (w.type) {
     case QuantType::kF32: std::copy_n(reinterpret_cast<const float*>(row), w.cols, out); return;
     case QuantType::kF16: {
@@ -47,6 +56,17 @@ void dequantize_row(const WeightMatrix& w, int64_t r, float* out) {
       insitu::dequantize_row(w.type, row, out, w.cols);
       return;
   }
+}
+
+WeightLayout preferred_weight_layout(QuantType type, int64_t rows, int64_t cols) {
+  static const bool disabled = [] {
+    const char* v = std::getenv("INSITU_ROW_GROUPS");
+    return v && std::string_view(v) == "0";
+  }();
+  if (disabled || quant_is_dense(type) || rows % kRowGroupRows != 0 || !row_groups_defined(type))
+    return WeightLayout::kRows;
+  return matmul_quantized_has_row_groups(type, cols) ? WeightLayout::kRowGroups
+                                                     : WeightLayout::kRows;
 }
 
 void matmul_reference(const WeightMatrix& w, const float* x, int64_t m, float* y) {

@@ -14,11 +14,18 @@
 
 namespace insitu {
 
+// How a matrix's bytes are ordered.
+enum class WeightLayout : uint8_t {
+  kRows,       // row after row in the registry's row format
+  kRowGroups,  // quant/layout/row_groups.h: 16 rows interleaved (rows a multiple of 16)
+};
+
 struct WeightMatrix {
   QuantType type = QuantType::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
   const uint8_t* data = nullptr;  // rows * quant_row_bytes(type, cols) bytes
+  WeightLayout layout = WeightLayout::kRows;
   size_t row_bytes() const { return quant_row_bytes(type, cols); }
 };
 
@@ -40,7 +47,12 @@ void matmul_reference(const WeightMatrix& w, const float* x, int64_t m, float* y
 // active_isa() ("scalar", "avx2", "avx512", "amx", "dequantize"), for logs and benchmarks.
 const char* matmul_kernel_name(QuantType type, int64_t m);
 
-// Converts row r of W to f32 (embedding lookup, tests).
+// Converts row r of W to f32 (embedding lookup, tests), whatever its layout.
 void dequantize_row(const WeightMatrix& w, int64_t r, float* out);
+
+// The layout matmul() decodes `type` fastest in at the current active_isa() for a matrix of
+// `rows` x `cols`: kRowGroups where the decode kernels have a row-group path (and rows is a
+// multiple of 16), else kRows. INSITU_ROW_GROUPS=0 in the environment forces kRows (A/B runs).
+WeightLayout preferred_weight_layout(QuantType type, int64_t rows, int64_t cols);
 
 }  // namespace insitu

@@ -7,12 +7,14 @@
 #include "core/error.h"
 #include "kernels/cpu/quant_kernels.h"
 #include "kernels/thread_scratch.h"
+#include "quant/layout/row_groups.h"
 
 namespace insitu {
 namespace {
 
 thread_local kernels::ThreadScratch t_rows_scratch;
 thread_local kernels::ThreadScratch t_prep_scratch;
+thread_local kernels::ThreadScratch t_unpack_scratch;
 
 const kernels::QuantKernelSet& quant_kernels_for(IsaLevel isa) {
   switch (isa) {
@@ -35,16 +37,39 @@ bool rounding_allowed(QuantType type) {
   return quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
 }
 
-const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, int64_t m) {
+bool groups_path(const kernels::QuantKernelSet& ks, QuantType type, int64_t cols,
+                 WeightLayout layout, int64_t m) {
+  return layout == WeightLayout::kRowGroups && m <= ks.gemv_max_m && ks.groups_supported &&
+         ks.groups_supported(type, cols);
+}
+
+const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, const WeightMatrix& w,
+                                   int64_t m) {
+  if (groups_path(ks, w.type, w.cols, w.layout, m)) return ks.gemv_groups;
   return m <= ks.gemv_max_m ? ks.gemv : ks.gemm;
 }
 
+// Rows the dispatcher converts back to the row format at a time, for paths without a
+// row-group kernel (a multiple of every path's row grain and of 16).
+constexpr int64_t kUnpackRows = 128;
+
 }  // namespace
 
+OperandRounding matmul_quantized_rounding(const WeightMatrix& w, int64_t m) {
+  const kernels::QuantPath& path = path_for(quant_kernels_for(active_isa()), w, m);
+  if (!rounding_allowed(w.type) || !path.fast_rounding) return OperandRounding::kNone;
+  return path.fast_rounding(w.type);
+}
+
 OperandRounding matmul_quantized_rounding(QuantType type, int64_t m) {
-  const kernels::QuantPath& path = path_for(quant_kernels_for(active_isa()), m);
-  if (!rounding_allowed(type) || !path.fast_rounding) return OperandRounding::kNone;
-  return path.fast_rounding(type);
+  WeightMatrix w;
+  w.type = type;
+  return matmul_quantized_rounding(w, m);
+}
+
+bool matmul_quantized_has_row_groups(QuantType type, int64_t cols) {
+  const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
+  return ks.groups_supported && ks.groups_supported(type, cols);
 }
 
 const char* matmul_quantized_kernel_name(int64_t m) {
@@ -62,7 +87,7 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   }
   // One table lookup per call; the row functions never dispatch on the ISA again.
   const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
-  const kernels::QuantPath& path = path_for(ks, m);
+  const kernels::QuantPath& path = path_for(ks, w, m);
   kernels::QuantProblem p;
   p.type = w.type;
   p.w = w.data;
@@ -87,8 +112,27 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   // Every row of one matrix has the same byte size, so equal row counts are equal bytes.
   const size_t scratch_bytes = path.scratch_bytes(w.type, w.cols, m);
   const kernels::QuantRowsFn fn = path.rows;
-  pool.parallel_for(w.rows, path.row_grain, [&](int64_t r0, int64_t r1, int) {
-    fn(p, r0, r1, t_rows_scratch.get(scratch_bytes));
+  if (w.layout == WeightLayout::kRows || &path == &ks.gemv_groups) {
+    pool.parallel_for(w.rows, path.row_grain, [&](int64_t r0, int64_t r1, int) {
+      fn(p, r0, r1, t_rows_scratch.get(scratch_bytes));
+    });
+    return;
+  }
+  // A row-group matrix on a path without a row-group kernel (prefill, or an ISA without one):
+  // each thread converts kUnpackRows rows at a time back to the row format and runs the path
+  // on them. The conversion streams the weights once more, which prefill's compute hides.
+  const size_t unpack_bytes = kUnpackRows * p.row_bytes;
+  pool.parallel_for(w.rows, kUnpackRows, [&](int64_t r0, int64_t r1, int) {
+    void* scratch = t_rows_scratch.get(scratch_bytes);
+    auto* rowwise = static_cast<uint8_t*>(t_unpack_scratch.get(unpack_bytes));
+    for (int64_t s = r0; s < r1; s += kUnpackRows) {
+      const int64_t n = std::min(r1 - s, kUnpackRows);
+      unpack_row_groups(w.type, w.data + s * p.row_bytes, rowwise, n, w.cols);
+      kernels::QuantProblem q = p;
+      q.w = rowwise;
+      q.y = p.y + s;  // row r of this slice is output column s + r (y's row stride stays rows)
+      fn(q, 0, n, scratch);
+    }
   });
 }
 

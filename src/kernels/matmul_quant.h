@@ -18,9 +18,15 @@ namespace insitu {
 void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y,
                       ThreadPool& pool);
 
-// The operand rounding matmul_quantized applies to `type` at batch size m, at the current
-// active_isa() and matmul_precision().
+// The operand rounding matmul_quantized applies to `w` (its type and layout) at batch size m,
+// at the current active_isa() and matmul_precision().
+OperandRounding matmul_quantized_rounding(const WeightMatrix& w, int64_t m);
+// The same for a matrix of `type` in the row format (WeightLayout::kRows).
 OperandRounding matmul_quantized_rounding(QuantType type, int64_t m);
+
+// Whether the current active_isa()'s decode kernels have a row-group path for `type` with
+// `cols` columns (see preferred_weight_layout, matmul.h).
+bool matmul_quantized_has_row_groups(QuantType type, int64_t cols);
 
 // Name of the kernel matmul_quantized would use for batch size m at the current active_isa()
 // ("scalar", "avx2-dequantize-tile", "avx512-vnni", "avx512", "amx").

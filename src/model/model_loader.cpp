@@ -15,6 +15,7 @@
 #include "core/memory_stats.h"
 #include "model/model.h"
 #include "quant/fast/fast_quant.h"
+#include "quant/layout/row_groups.h"
 
 namespace insitu {
 
@@ -90,33 +91,41 @@ WeightMatrix to_matrix(const TensorInfo& t, const std::string& where) {
   return w;
 }
 
-// Quantizes a checkpoint matrix into owned storage. Workers take chunks of a few rows from a
-// shared counter (not one fixed range each), so a thread slowed by other load never leaves the
-// rest idle at the end of a tensor; each converts one row at a time to f32 (vectorized for
-// bf16/f16), so scratch is one row whatever the tensor size. quantize_row_fast gives exactly
-// the reference quantizer's bytes.
+// Quantizes a checkpoint matrix into owned storage, in the layout the decode kernels read
+// fastest (preferred_weight_layout). Workers take chunks of a few rows from a shared counter
+// (not one fixed range each), so a thread slowed by other load never leaves the rest idle at
+// the end of a tensor; each converts one row at a time to f32 (vectorized for bf16/f16), so
+// scratch is one row (plus one 16-row group for the row-group layout) whatever the tensor
+// size. quantize_row_fast gives exactly the reference quantizer's bytes.
 WeightMatrix quantize_matrix(const WeightMatrix& src, QuantType type, ThreadPool& pool,
                              ModelWeights& weights) {
   WeightMatrix q;
   q.type = type;
   q.rows = src.rows;
   q.cols = src.cols;
+  q.layout = preferred_weight_layout(type, src.rows, src.cols);
+  const bool groups = q.layout == WeightLayout::kRowGroups;
   const size_t row_bytes = quant_row_bytes(type, src.cols);
   const size_t src_row_bytes = src.row_bytes();
   const bool dense = quant_is_dense(src.type);
   uint8_t* out = weights.allocate(row_bytes * src.rows);
-  const int64_t chunk = std::clamp<int64_t>(src.rows / (8 * pool.size()), 1, 16);
+  const int64_t chunk =
+      groups ? kRowGroupRows : std::clamp<int64_t>(src.rows / (8 * pool.size()), 1, 16);
   std::atomic<int64_t> next{0};
   pool.run_on_all([&](int) {
     std::vector<float> row(src.cols);
+    std::vector<uint8_t> group(groups ? kRowGroupRows * row_bytes : 0);
     for (int64_t r0; (r0 = next.fetch_add(chunk, std::memory_order_relaxed)) < src.rows;) {
       for (int64_t r = r0; r < std::min(src.rows, r0 + chunk); ++r) {
         if (dense)
           dense_row_to_f32(src.type, src.data + r * src_row_bytes, row.data(), src.cols);
         else
           dequantize_row(src, r, row.data());
-        quantize_row_fast(type, row.data(), out + r * row_bytes, src.cols);
+        uint8_t* dst = groups ? group.data() + (r - r0) * row_bytes : out + r * row_bytes;
+        quantize_row_fast(type, row.data(), dst, src.cols);
       }
+      if (groups)
+        pack_row_groups(type, group.data(), out + r0 * row_bytes, kRowGroupRows, src.cols);
     }
   });
   q.data = out;
@@ -315,6 +324,7 @@ void Model::dequantize_weights() {
     }
     WeightMatrix f = w;
     f.type = QuantType::kF32;
+    f.layout = WeightLayout::kRows;
     uint8_t* out = weights_.allocate(static_cast<size_t>(w.rows) * w.cols * sizeof(float));
     for (int64_t r = 0; r < w.rows; ++r)
       insitu::dequantize_row(w, r, reinterpret_cast<float*>(out) + r * w.cols);

@@ -56,6 +56,8 @@ void dequantize_bf16(const void* in, float* y, int64_t n) {
 // sensitive_promotion: q2k..q4k and q4_0/q4_1 -> q6k (llama.cpp's token_embd/output choice),
 // the 5..8-bit ggml types -> q8_0, afq2..afq4 -> afq6, afq6 -> afq8.
 // shape_fallback: q2k/q3k -> q4_0, q4k -> q4_1, q5k -> q5_0, q6k -> q5_1, q8k -> q8_1.
+// fields: the ggml block structs of quant/ggml/blocks.h, field by field (they must add up to
+// bytes_per_block: checked at compile time below).
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt, quantize_f32, dequantize_f32,
      kOnAll},
@@ -64,27 +66,27 @@ constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kBF16, "bf16", QF::kDense, 1, 2, 30, false, std::nullopt, quantize_bf16, dequantize_bf16,
      kOnAll},
     {QT::kQ4_0, "q4_0", QF::kGgmlLegacy, 32, 18, 2, true, QT::kQ8_0, ggml::quantize_q4_0,
-     ggml::dequantize_q4_0, kOnAll, QT::kQ6K, std::nullopt},
+     ggml::dequantize_q4_0, kOnAll, QT::kQ6K, std::nullopt, {2, {2, 16}}},
     {QT::kQ4_1, "q4_1", QF::kGgmlLegacy, 32, 20, 3, true, QT::kQ8_1, ggml::quantize_q4_1,
-     ggml::dequantize_q4_1, kOnAll, QT::kQ6K, std::nullopt},
+     ggml::dequantize_q4_1, kOnAll, QT::kQ6K, std::nullopt, {3, {2, 2, 16}}},
     {QT::kQ5_0, "q5_0", QF::kGgmlLegacy, 32, 22, 6, true, QT::kQ8_0, ggml::quantize_q5_0,
-     ggml::dequantize_q5_0, kOnAll, QT::kQ8_0, std::nullopt},
+     ggml::dequantize_q5_0, kOnAll, QT::kQ8_0, std::nullopt, {3, {2, 4, 16}}},
     {QT::kQ5_1, "q5_1", QF::kGgmlLegacy, 32, 24, 7, true, QT::kQ8_1, ggml::quantize_q5_1,
-     ggml::dequantize_q5_1, kOnAll, QT::kQ8_0, std::nullopt},
+     ggml::dequantize_q5_1, kOnAll, QT::kQ8_0, std::nullopt, {4, {2, 2, 4, 16}}},
     {QT::kQ8_0, "q8_0", QF::kGgmlLegacy, 32, 34, 8, false, QT::kQ8_0, ggml::quantize_q8_0,
-     ggml::dequantize_q8_0, kOnAll},
+     ggml::dequantize_q8_0, kOnAll, std::nullopt, std::nullopt, {2, {2, 32}}},
     {QT::kQ8_1, "q8_1", QF::kGgmlLegacy, 32, 36, 9, false, QT::kQ8_1, ggml::quantize_q8_1,
      ggml::dequantize_q8_1, kOnCpu | kOnMetal, QT::kQ8_0, std::nullopt},
     {QT::kQ2K, "q2k", QF::kGgmlK, 256, 84, 10, true, QT::kQ8K, ggml::quantize_q2_K,
-     ggml::dequantize_q2_K, kOnAll, QT::kQ6K, QT::kQ4_0},
+     ggml::dequantize_q2_K, kOnAll, QT::kQ6K, QT::kQ4_0, {4, {16, 64, 2, 2}}},
     {QT::kQ3K, "q3k", QF::kGgmlK, 256, 110, 11, true, QT::kQ8K, ggml::quantize_q3_K,
-     ggml::dequantize_q3_K, kOnAll, QT::kQ6K, QT::kQ4_0},
+     ggml::dequantize_q3_K, kOnAll, QT::kQ6K, QT::kQ4_0, {4, {32, 64, 12, 2}}},
     {QT::kQ4K, "q4k", QF::kGgmlK, 256, 144, 12, true, QT::kQ8K, ggml::quantize_q4_K,
-     ggml::dequantize_q4_K, kOnAll, QT::kQ6K, QT::kQ4_1},
+     ggml::dequantize_q4_K, kOnAll, QT::kQ6K, QT::kQ4_1, {4, {2, 2, 12, 128}}},
     {QT::kQ5K, "q5k", QF::kGgmlK, 256, 176, 13, true, QT::kQ8K, ggml::quantize_q5_K,
-     ggml::dequantize_q5_K, kOnAll, QT::kQ8_0, QT::kQ5_0},
+     ggml::dequantize_q5_K, kOnAll, QT::kQ8_0, QT::kQ5_0, {5, {2, 2, 12, 32, 128}}},
     {QT::kQ6K, "q6k", QF::kGgmlK, 256, 210, 14, true, QT::kQ8K, ggml::quantize_q6_K,
-     ggml::dequantize_q6_K, kOnAll, QT::kQ8_0, QT::kQ5_1},
+     ggml::dequantize_q6_K, kOnAll, QT::kQ8_0, QT::kQ5_1, {4, {128, 64, 16, 2}}},
     {QT::kQ8K, "q8k", QF::kGgmlK, 256, 292, 15, false, QT::kQ8K, ggml::quantize_q8_K,
      ggml::dequantize_q8_K, kOnCpu | kOnMetal, QT::kQ8_0, QT::kQ8_1},
     {QT::kAfq2, "afq2", QF::kAfq, 64, afq::block_bytes(2, 64), -1, false, std::nullopt,
@@ -110,6 +112,22 @@ constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
 }};
 
 static_assert(sizeof(ggml::BlockQ4_0) == 18 && sizeof(ggml::BlockQ8K) == 292);
+
+// Every row's block fields are f16 scalars or word arrays and add up to its block.
+constexpr bool fields_cover_blocks() {
+  for (const auto& row : kTable) {
+    if (row.fields.count == 0) continue;
+    int sum = 0;
+    for (int i = 0; i < row.fields.count; ++i) {
+      const int b = row.fields.bytes[i];
+      if (b != 2 && b % 4 != 0) return false;
+      sum += b;
+    }
+    if (sum != row.bytes_per_block) return false;
+  }
+  return true;
+}
+static_assert(fields_cover_blocks());
 
 // Extra accepted spellings (compared after normalize()).
 struct Alias {

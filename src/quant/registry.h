@@ -38,6 +38,14 @@ enum class QuantType : uint8_t {
 
 enum class QuantFamily : uint8_t { kDense, kGgmlLegacy, kGgmlK, kAfq, kHqq, kFp8, kMxfp4 };
 
+// The fields of a block in storage order, each either one f16 (2 bytes) or an array of 4-byte
+// words; what the row-group layout (quant/row_groups.h) interleaves. count == 0: the type has no
+// row-group layout.
+struct BlockFields {
+  uint8_t count = 0;
+  uint8_t bytes[6] = {};
+};
+
 struct QuantTypeInfo {
   QuantType type;
   std::string_view name;       // canonical, lower case: "q4k", "q4_0", "bf16"
@@ -59,6 +67,8 @@ struct QuantTypeInfo {
   // Next type to try when a row length is not a multiple of block_size (K-quant -> legacy
   // chain of the reference §2.6); nullopt: the tensor stays unquantized.
   std::optional<QuantType> shape_fallback = std::nullopt;
+  // Block fields for the row-group layout of decode kernels (see BlockFields).
+  BlockFields fields = {};
   // Effective bits per weight, scales included.
   double bits_per_weight() const { return 8.0 * bytes_per_block / block_size; }
 };

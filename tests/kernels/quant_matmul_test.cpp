@@ -20,6 +20,7 @@
 #include "kernels/matmul.h"
 #include "kernels/matmul_precision.h"
 #include "kernels/matmul_quant.h"
+#include "quant/layout/row_groups.h"
 
 namespace insitu {
 namespace {
@@ -97,12 +98,23 @@ struct QWeights {
   QuantType type;
   int64_t rows, cols;
   std::vector<uint8_t> bytes;
-  WeightMatrix matrix() const { return {type, rows, cols, bytes.data()}; }
+  WeightLayout layout = WeightLayout::kRows;
+  WeightMatrix matrix() const { return {type, rows, cols, bytes.data(), layout}; }
 };
 
+// Row counts that are a multiple of 16 take the row-group layout wherever the type has one
+// (as loading does on hosts whose decode kernels read it), so those shapes run the row-group
+// kernels at the ISA levels that have them and the dispatcher's conversion back to the row
+// format everywhere else.
 QWeights quantize_weights(QuantType t, int64_t rows, int64_t cols, const std::vector<float>& src) {
   QWeights w{t, rows, cols, std::vector<uint8_t>(rows * quant_row_bytes(t, cols))};
   quantize_rows(t, src.data(), w.bytes.data(), rows, cols, nullptr, nullptr);
+  if (rows % kRowGroupRows == 0 && row_groups_defined(t)) {
+    std::vector<uint8_t> grouped(w.bytes.size());
+    pack_row_groups(t, w.bytes.data(), grouped.data(), rows, cols);
+    w.bytes = std::move(grouped);
+    w.layout = WeightLayout::kRowGroups;
+  }
   return w;
 }
 
@@ -154,6 +166,15 @@ std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
             v = s > 0 ? static_cast<float>(std::nearbyint(v / s) * double(s)) : 0.f;
           }
       }
+  }
+  if (r == OperandRounding::kActivationGroup32Int16) {  // cols is then a multiple of 32
+    for (size_t g = 0; g < x.size(); g += 32) {
+      float amax = 0;
+      for (size_t k = g; k < g + 32; ++k) amax = std::max(amax, std::fabs(x[k]));
+      const float s = amax * (1.f / 32639.f);
+      for (size_t k = g; k < g + 32; ++k)
+        x[k] = s > 0 ? static_cast<float>(std::nearbyint(x[k] / s) * double(s)) : 0.f;
+    }
   }
   if (r == OperandRounding::kActivationLane8) {
     for (size_t l = 0; l < x.size(); l += 4) {
@@ -229,16 +250,19 @@ std::vector<QuantType> quant_types() {
 }
 
 // (rows, blocks per row, m): every rows value in {1, 3, 17, 100, 257}, 1..5, 7 and 9 blocks,
-// every m in {1, 2, 3, 4, 5, 16, 31, 64, 100, 512}. The last two also give the register-decoding
-// GEMV units of several blocks (q4_0: 4 blocks) whole rows at m = 1 and 3, with a row
-// remainder after the 4- and 2-row blocks.
+// every m in {1, 2, 3, 4, 5, 16, 31, 64, 100, 512}. {5, 8, 1} and {7, 4, 3} also give the
+// register-decoding GEMV units of several blocks (q4_0: 4 blocks) whole rows at m = 1 and 3,
+// with a row remainder after the 4- and 2-row blocks. Rows that are a multiple of 16 take the
+// row-group layout (quantize_weights): every decode m, one and several groups, and prefill
+// through the conversion back to rows.
 struct Shape {
   int64_t rows, blocks, m;
 };
 constexpr Shape kShapes[] = {
     {1, 1, 1},    {3, 2, 2},   {17, 3, 3},   {100, 4, 4},  {257, 5, 1},   {17, 7, 5},
     {100, 1, 16}, {3, 9, 31},  {257, 2, 64}, {17, 5, 100}, {100, 3, 512}, {1, 4, 512},
-    {257, 9, 4},  {3, 1, 100}, {5, 8, 1},    {7, 4, 3},
+    {257, 9, 4},  {3, 1, 100}, {5, 8, 1},    {7, 4, 3},    {16, 3, 1},    {32, 2, 4},
+    {48, 5, 2},   {16, 4, 64}, {160, 9, 3},  {144, 1, 1},
 };
 
 class QuantMatmulTest : public ::testing::TestWithParam<QuantType> {};
@@ -250,6 +274,7 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
   ThreadPool pool(2);
   Err worst[2];               // [0] decode (m <= 4), [1] prefill
   double worst_vs_exact = 0;  // rounded paths against the exact product
+  double worst_groups_vs_exact = 0;  // the same for the row-group layout's decode kernels
   uint32_t seed = 1;
   for (const Shape& s : kShapes) {
     // K-quants have 256-element blocks; cap their columns so the test stays fast.
@@ -266,7 +291,7 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
         for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
           IsaCapGuard cap(isa);
           MatmulPrecisionScope precision(prec);
-          const OperandRounding rounding = matmul_quantized_rounding(type, s.m);
+          const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), s.m);
           if (prec == MatmulPrecision::kExact) {
             EXPECT_EQ(rounding, OperandRounding::kNone);
           }
@@ -276,7 +301,8 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
               std::string(info.name) + " " + std::string(isa_name(isa)) + " " +
               std::string(matmul_precision_name(prec)) + " " + matmul_quantized_kernel_name(s.m) +
               " rows " + std::to_string(s.rows) + " cols " + std::to_string(cols) + " m " +
-              std::to_string(s.m) + " x kind " + std::to_string(static_cast<int>(kind));
+              std::to_string(s.m) + " x kind " + std::to_string(static_cast<int>(kind)) +
+              (w.layout == WeightLayout::kRowGroups ? " row groups" : "");
           Err e;
           if (rounding == OperandRounding::kNone) {
             e = compare(w, x, s.m, y, ref);
@@ -286,6 +312,8 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
             const Err vs_exact = compare(w, x, s.m, y, ref);
             EXPECT_LE(vs_exact.cond, kRoundedCond) << where;
             worst_vs_exact = std::max(worst_vs_exact, vs_exact.cond);
+            if (rounding == OperandRounding::kActivationGroup32Int16)
+              worst_groups_vs_exact = std::max(worst_groups_vs_exact, vs_exact.cond);
           }
           const int path = s.m <= 4 ? 0 : 1;
           const double lim = path == 0 ? bound.gemv_cond : bound.gemm_cond;
@@ -303,9 +331,9 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
   }
   std::printf(
       "QUANT_ERR %-6s gemv l2 %.1e cond %.1e elem %.1e | gemm l2 %.1e cond %.1e elem %.1e | "
-      "rounded vs exact cond %.1e\n",
+      "rounded vs exact cond %.1e (row groups %.1e)\n",
       std::string(info.name).c_str(), worst[0].l2, worst[0].cond, worst[0].elem, worst[1].l2,
-      worst[1].cond, worst[1].elem, worst_vs_exact);
+      worst[1].cond, worst[1].elem, worst_vs_exact, worst_groups_vs_exact);
 }
 
 // Zero blocks, zero activations and huge scales: the kernels must still match the reference.
@@ -314,7 +342,7 @@ TEST_P(QuantMatmulTest, SpecialValues) {
   const auto& info = quant_info(type);
   const ErrorBound& bound = bound_for(type);
   ThreadPool pool(2);
-  const int64_t rows = 9, cols = 4 * info.block_size;
+  const int64_t rows = 16, cols = 4 * info.block_size;  // row groups where the type has them
   std::vector<float> src = gaussian(rows * cols, 1.f, 7);
   // Row 0 all zero, row 1 zero except one block, row 2 with huge magnitudes (scales near the
   // top of f16 for f16-scaled formats), row 3 tiny magnitudes.
@@ -344,7 +372,7 @@ TEST_P(QuantMatmulTest, SpecialValues) {
       for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
         IsaCapGuard cap(isa);
         MatmulPrecisionScope precision(prec);
-        const OperandRounding rounding = matmul_quantized_rounding(type, m);
+        const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
         const std::vector<float> want_y =
             rounding == OperandRounding::kNone
                 ? ref
@@ -381,7 +409,7 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
   // 4096 + 2 * 256 + 32 * (block <= 32): two full segments, then a partial one whose length
   // is not a multiple of 64 for 32-element blocks.
   const int64_t cols = 4608 + (info.block_size <= 32 ? 32 : 0);
-  const int64_t rows = 11;
+  for (int64_t rows : {11, 32}) {  // 32: the row-group layout where the type has one
   const QWeights w = quantize_weights(type, rows, cols, gaussian(rows * cols, 0.05f, 99));
   for (int64_t m : {1, 2, 3, 4}) {
     for (XKind kind : {XKind::kGaussian, XKind::kOutliers, XKind::kPositive}) {
@@ -390,7 +418,7 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
       matmul_reference(w.matrix(), x.data(), m, ref.data());
       for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
         MatmulPrecisionScope precision(prec);
-        const OperandRounding rounding = matmul_quantized_rounding(type, m);
+        const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
         const std::vector<float> xr = round_activations(x, rounding);
         std::vector<float> y(m * rows, NAN);
         matmul(w.matrix(), x.data(), m, y.data(), pool);
@@ -404,6 +432,7 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
         EXPECT_LE(e.elem, 4 * bound.gemv_cond) << where;
       }
     }
+  }
   }
 }
 

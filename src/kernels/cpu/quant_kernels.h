@@ -64,6 +64,12 @@ struct QuantKernelSet {
   int64_t gemv_max_m;  // batches of up to this many activation rows use the decode path
   QuantPath gemv;
   QuantPath gemm;
+  // Optional decode path for WeightLayout::kRowGroups matrices (quant/layout/row_groups.h):
+  // row ranges given to its rows function start at multiples of 16, and QuantProblem::w holds
+  // the groups. groups_supported == nullptr: the set has none; other paths meet such a matrix
+  // through the dispatcher, which converts its rows back to the row format first.
+  bool (*groups_supported)(QuantType type, int64_t cols) = nullptr;
+  QuantPath gemv_groups = {};
 };
 
 // Defined in the ISA translation units; call only when the host supports the ISA.

@@ -198,6 +198,8 @@ const QuantKernelSet kAmxSet = {
     {avx512::quant_gemv, 16, avx512::quant_gemv_scratch_bytes, avx512::quant_gemv_prep_bytes,
      avx512::quant_gemv_prepare_x, avx512::quant_gemv_fast_rounding},
     {gemm, 32, scratch_bytes, prep_bytes, prepare_x, fast_rounding},
+    avx512::quant_gemv_groups_supported,
+    avx512::kQuantGemvGroupsPath,
 };
 
 }  // namespace

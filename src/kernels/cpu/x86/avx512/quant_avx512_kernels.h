@@ -16,6 +16,23 @@ void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t col
                           int64_t i1, bool round_x, void* out);
 OperandRounding quant_gemv_fast_rounding(QuantType type);
 
+// Decode path for weights in the row-group layout (quant_gemv_groups_avx512.cpp).
+bool quant_gemv_groups_supported(QuantType type, int64_t cols);
+void quant_gemv_groups(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
+size_t quant_gemv_groups_scratch_bytes(QuantType type, int64_t cols, int64_t m);
+size_t quant_gemv_groups_prep_bytes(int64_t m, int64_t cols);
+void quant_gemv_groups_prepare_x(QuantType type, const float* x, int64_t m, int64_t cols,
+                                 int64_t i0, int64_t i1, bool round_x, void* out);
+OperandRounding quant_gemv_groups_fast_rounding(QuantType type);
+// The kernel-set entries of this path, shared by the AVX-512 and AMX sets. Thread chunks of 32
+// rows: the kernel runs groups in pairs.
+inline constexpr QuantPath kQuantGemvGroupsPath = {quant_gemv_groups,
+                                                   32,
+                                                   quant_gemv_groups_scratch_bytes,
+                                                   quant_gemv_groups_prep_bytes,
+                                                   quant_gemv_groups_prepare_x,
+                                                   quant_gemv_groups_fast_rounding};
+
 // Prefill path without AMX: weight rows decoded to f32 panels, FMA microkernel.
 void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
 size_t quant_gemm_scratch_bytes(QuantType type, int64_t cols, int64_t m);

@@ -369,6 +369,8 @@ const QuantKernelSet kAvx512Set = {
     {quant_gemv, 16, quant_gemv_scratch_bytes, quant_gemv_prep_bytes, quant_gemv_prepare_x,
      quant_gemv_fast_rounding},
     {quant_gemm, kQuantGemmRowGrain, quant_gemm_scratch_bytes, nullptr, nullptr, nullptr},
+    avx512::quant_gemv_groups_supported,
+    avx512::kQuantGemvGroupsPath,
 };
 }  // namespace
 

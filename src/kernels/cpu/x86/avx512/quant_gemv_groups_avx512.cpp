@@ -1,0 +1,283 @@
+// AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K, whose row-format kernel
+// streams DRAM slowest of all types; this one streams its matrices 10-15% faster end to end
+// and rounds activations ~250x finer (docs/performance.md, "Session 5 update").
+//
+// Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
+// pay a float tail (convert, scale, FMA) and the activation digits are reloaded per row. In the
+// row-group layout one 64-byte load holds the same 4 code bytes of 16 rows; a vpdpbusd with the
+// 4 matching activation digits broadcast from memory adds 16 rows' 4-element dots at once, and
+// the float tail serves 16 rows. Two groups are processed side by side, sharing every digit
+// broadcast: that halves the broadcasts, and two weight streams keep the hardware prefetchers
+// busier than one (a single sequential stream per core streamed ~30% slower from DRAM here).
+//
+// Activations are prepared once per call, per aligned 32-element group g: sx[g] = max|x| / T,
+// xq = nearbyint(x / sx) split into D balanced signed base-256 digits (most significant first),
+// and the sum of x~ = xq * sx over each 16 elements (for the types' minimums).
+//  * rounded mode (OperandRounding::kActivationGroup32Int16): D = 2, T = 32639, ~1e-5 of the
+//    exact product, i.e. about 250x finer than the row-format kernels' 8-bit lanes;
+//  * exact mode: D = 3, T = 8355711 (|x - x~| <= 6e-8 max|group|: f32-grade).
+// Per 16-element sub-block and digit p, a[p] = sum code * digit_p in int32 (exact); D = 2
+// combines (a[0] << 8) + a[1] in int32 (|a| < 2^31: 16 codes <= 192 times digits <= 128,
+// times 256), D = 3 in f32. Codes are taken in place from their bit pair (4^k times their
+// value) and 4^-k goes into the scale, saving a shift per 64 bytes.
+// Call only when active_isa() >= kAvx512.
+#include <cstring>
+
+#include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
+#include "kernels/cpu/x86/avx512/simd512.h"
+#include "quant/layout/row_groups.h"
+
+namespace insitu::kernels::avx512 {
+namespace {
+
+constexpr int kMaxDigits = 3;
+constexpr float kRoundedMax = 32639.f;  // 127 * 256 + 127: two balanced digits
+constexpr float kExactMax = 8355711.f;  // 127 * 65536 + 127 * 256 + 127: three
+
+inline size_t round64(size_t n) {
+  return (n + 63) & ~size_t{63};
+}
+
+// One prepared activation row: digits of group g, digit p at (g * D + p) * 32 (D digits in
+// use, room for kMaxDigits); then sx per group; then the sums of x~ per 16 elements.
+struct GroupPrep {
+  int64_t groups;
+  size_t sx_off, sum_off, stride;
+  explicit GroupPrep(int64_t cols)
+      : groups(cols / 32),
+        sx_off(round64(groups * kMaxDigits * 32)),
+        sum_off(sx_off + round64(groups * 4)),
+        stride(sum_off + round64(groups * 2 * 4)) {}
+};
+
+struct PrepView {
+  const int8_t* digits;
+  const float* sx;
+  const float* sums;  // per 16 elements
+  PrepView(const uint8_t* row, const GroupPrep& L)
+      : digits(reinterpret_cast<const int8_t*>(row)),
+        sx(reinterpret_cast<const float*>(row + L.sx_off)),
+        sums(reinterpret_cast<const float*>(row + L.sum_off)) {}
+};
+
+// Balanced signed low byte of each int32 lane (in [-128, 127]).
+inline __m512i low_digit(__m512i v) {
+  return _mm512_sub_epi32(
+      _mm512_and_si512(_mm512_add_epi32(v, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
+      _mm512_set1_epi32(128));
+}
+
+template <int D>
+void prepare_row(const float* x, int64_t cols, uint8_t* out) {
+  const GroupPrep L(cols);
+  auto* digits = reinterpret_cast<int8_t*>(out);
+  auto* sx = reinterpret_cast<float*>(out + L.sx_off);
+  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
+  const float inv_max = 1.f / (D == 2 ? kRoundedMax : kExactMax);
+  for (int64_t g = 0; g < L.groups; ++g) {
+    const __m512 v0 = _mm512_loadu_ps(x + 32 * g), v1 = _mm512_loadu_ps(x + 32 * g + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    const float s = amax * inv_max;
+    sx[g] = s;
+    const __mmask16 nz = s > 0 ? 0xFFFF : 0;
+    const __m512 vs = _mm512_set1_ps(s);
+    const __m512i q[2] = {_mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v0, vs)),
+                          _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v1, vs))};
+    for (int h = 0; h < 2; ++h) {
+      sums[2 * g + h] = static_cast<float>(_mm512_reduce_add_epi32(q[h])) * s;
+      // Digits least significant first; each step divides exactly by 256.
+      __m512i rest = q[h];
+      for (int p = D - 1; p >= 0; --p) {
+        const __m512i d = p == 0 ? rest : low_digit(rest);
+        rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + (g * D + p) * 32 + 16 * h),
+                         _mm512_cvtepi32_epi8(d));
+      }
+    }
+  }
+}
+
+inline __m512i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+inline __m512i load(const uint8_t* p) {
+  return _mm512_loadu_si512(p);
+}
+inline __m512 load_f16x16(const uint8_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// Digit accumulators of one sub-block -> f32 lanes.
+template <int D>
+inline __m512 combine(const __m512i (&a)[D]) {
+  if constexpr (D == 2) {
+    return _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(a[0], 8), a[1]));
+  } else {
+    const __m512 lo =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[1]), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(a[2]));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[0]), _mm512_set1_ps(65536.f), lo);
+  }
+}
+
+// ---- q2_K: fields scales (4 words), qs (16 words), d, dmin (f16). ----
+// qs word u (bytes 4u..4u+3 of a row's block) holds, in bit pair k, elements
+// 128n + 32k + 4(u % 8) + i (n = u / 8, i < 4) of sub-block 8n + 2k + (u % 8) / 4, ggml's
+// q2_K order; scales byte j (word j / 4, byte j % 4) is sub-block j's scale (low nibble) and
+// minimum (high nibble).
+constexpr size_t kQ2KColumn = 16 * 84;  // one block column of a group
+constexpr size_t kQ2KQs = 256, kQ2KD = 1280, kQ2KDmin = 1312;
+
+// Block column b of NG groups (cols[g]) dotted with one activation row, added to acc[g].
+template <int D, int NG>
+__attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                     const PrepView& x, __m512 (&acc)[NG]) {
+  const __m512i m4 = _mm512_set1_epi32(15);
+  __m512 scaled[NG], mins[NG];
+#pragma GCC unroll 2
+  for (int g = 0; g < NG; ++g) scaled[g] = mins[g] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+  for (int n = 0; n < 2; ++n) {
+    __m512i a[NG][4][2][D];
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 3
+          for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int w = 0; w < 8; ++w) {
+      __m512i v[NG];
+#pragma GCC unroll 2
+      for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ2KQs + (8 * n + w) * 64);
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m512i mask = _mm512_set1_epi8(static_cast<char>(3 << (2 * k)));
+        const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
+#pragma GCC unroll 3
+        for (int p = 0; p < D; ++p) {
+          const __m512i dp = bcast4(digits + 32 * p);
+#pragma GCC unroll 2
+          for (int g = 0; g < NG; ++g)
+            a[g][k][w / 4][p] =
+                _mm512_dpbusd_epi32(a[g][k][w / 4][p], _mm512_and_si512(v[g], mask), dp);
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const __m512 sx = _mm512_set1_ps(x.sx[8 * b + 4 * n + k] / static_cast<float>(1 << (2 * k)));
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const int j = 8 * n + 2 * k + h;
+        const __m512 xs = _mm512_set1_ps(x.sums[16 * b + j]);
+#pragma GCC unroll 2
+        for (int g = 0; g < NG; ++g) {
+          const __m512i word = load(cols[g] + 64 * (j / 4));
+          const __m512 sc =
+              _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(word, 8 * (j % 4)), m4));
+          const __m512 mn =
+              _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(word, 8 * (j % 4) + 4), m4));
+          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_mul_ps(sc, sx), scaled[g]);
+          mins[g] = _mm512_fmadd_ps(mn, xs, mins[g]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 2
+  for (int g = 0; g < NG; ++g)
+    acc[g] = _mm512_fnmadd_ps(load_f16x16(cols[g] + kQ2KDmin), mins[g],
+                              _mm512_fmadd_ps(load_f16x16(cols[g] + kQ2KD), scaled[g], acc[g]));
+}
+
+// NG consecutive groups (group_bytes apart) dotted with one activation row: 16 NG outputs.
+template <int D, int NG>
+void q2k_groups(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x, float* y) {
+  __m512 acc[NG];
+  for (int g = 0; g < NG; ++g) acc[g] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* cols[NG];
+    for (int g = 0; g < NG; ++g) cols[g] = grp + g * group_bytes + b * kQ2KColumn;
+    // The same block column of the next NG groups: NG streams one step of rows ahead, issued
+    // as this column is computed (what the row-format kernels do one row block ahead). Without
+    // it the kernel streamed DRAM 10-15% slower than the row format's, however fast in cache;
+    // with it, 10-15% faster. Past the matrix end the lines are never used (prefetches do not
+    // fault).
+    for (int g = 0; g < NG; ++g)
+      for (size_t l = 0; l < kQ2KColumn; l += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + NG * group_bytes + l), _MM_HINT_T0);
+    q2k_block<D, NG>(cols, b, x, acc);
+  }
+  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
+}
+
+using GroupFn = void (*)(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x,
+                         float* y);
+
+// Per type and mode: two groups at once (nullptr: none), and one (a thread's odd last group).
+struct GroupKernels {
+  GroupFn pair, single;
+};
+
+GroupKernels group_kernels(QuantType type, bool rounded) {
+  switch (type) {
+    case QuantType::kQ2K:
+      // Three digits in two groups would need 48 accumulators: exact mode runs one group.
+      return rounded ? GroupKernels{q2k_groups<2, 2>, q2k_groups<2, 1>}
+                     : GroupKernels{nullptr, q2k_groups<3, 1>};
+    default: return {nullptr, nullptr};
+  }
+}
+
+}  // namespace
+
+bool quant_gemv_groups_supported(QuantType type, int64_t) {
+  return group_kernels(type, true).single != nullptr;
+}
+
+OperandRounding quant_gemv_groups_fast_rounding(QuantType) {
+  return OperandRounding::kActivationGroup32Int16;
+}
+
+size_t quant_gemv_groups_prep_bytes(int64_t m, int64_t cols) {
+  return static_cast<size_t>(m) * GroupPrep(cols).stride;
+}
+
+void quant_gemv_groups_prepare_x(QuantType, const float* x, int64_t, int64_t cols, int64_t i0,
+                                 int64_t i1, bool round_x, void* out) {
+  const GroupPrep L(cols);
+  for (int64_t i = i0; i < i1; ++i) {
+    uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
+    if (round_x)
+      prepare_row<2>(x + i * cols, cols, row);
+    else
+      prepare_row<3>(x + i * cols, cols, row);
+  }
+}
+
+size_t quant_gemv_groups_scratch_bytes(QuantType, int64_t, int64_t) {
+  return 0;
+}
+
+void quant_gemv_groups(const QuantProblem& p, int64_t r0, int64_t r1, void*) {
+  const GroupPrep L(p.cols);
+  const GroupKernels ks = group_kernels(p.type, p.round_x);
+  const int64_t nb = p.cols / quant_info(p.type).block_size;
+  const size_t group_bytes = kRowGroupRows * p.row_bytes;
+  for (int64_t r = r0; r < r1;) {
+    const bool pair = ks.pair && r + 2 * kRowGroupRows <= r1;
+    const uint8_t* grp = p.w + static_cast<size_t>(r) * p.row_bytes;
+    for (int64_t i = 0; i < p.m; ++i) {
+      const PrepView x(static_cast<const uint8_t*>(p.xprep) + i * L.stride, L);
+      (pair ? ks.pair : ks.single)(grp, group_bytes, nb, x, p.y + i * p.rows + r);
+    }
+    r += pair ? 2 * kRowGroupRows : kRowGroupRows;
+  }
+}
+
+}  // namespace insitu::kernels::avx512

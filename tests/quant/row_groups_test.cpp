@@ -1,0 +1,71 @@
+// The row-group layout (quant/layout/row_groups.h) is a byte permutation of the row format:
+// packing then unpacking gives the original bytes for every type that has it, each row read
+// alone equals its row-format bytes, and a group's units sit where the header says.
+#include "quant/layout/row_groups.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "quant/registry.h"
+
+namespace insitu {
+namespace {
+
+std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+TEST(RowGroups, RoundTripAndSingleRowsForEveryType) {
+  int covered = 0;
+  for (const auto& info : all_quant_types()) {
+    if (!row_groups_defined(info.type)) continue;
+    ++covered;
+    for (int64_t rows : {16, 48}) {
+      const int64_t cols = 3 * info.block_size;
+      const size_t row_bytes = quant_row_bytes(info.type, cols);
+      const std::vector<uint8_t> src = random_bytes(rows * row_bytes, 7 + rows);
+      std::vector<uint8_t> grouped(src.size()), back(src.size());
+      pack_row_groups(info.type, src.data(), grouped.data(), rows, cols);
+      EXPECT_NE(grouped, src) << info.name;
+      unpack_row_groups(info.type, grouped.data(), back.data(), rows, cols);
+      EXPECT_EQ(back, src) << info.name;
+      std::vector<uint8_t> one(row_bytes);
+      for (int64_t r = 0; r < rows; ++r) {
+        unpack_row_group_row(info.type, grouped.data(), r, cols, one.data());
+        ASSERT_EQ(std::memcmp(one.data(), src.data() + r * row_bytes, row_bytes), 0)
+            << info.name << " row " << r;
+      }
+    }
+  }
+  EXPECT_GE(covered, 10);  // the ggml block types q4_0..q8_0, q2k..q6k
+}
+
+// The documented position of one unit: word u of the last field of row r in block column b.
+TEST(RowGroups, UnitsSitWhereTheLayoutSays) {
+  const QuantType t = QuantType::kQ4K;  // fields d, dmin, scales[12], qs[128]
+  const auto& info = quant_info(t);
+  const int64_t rows = 32, cols = 2 * info.block_size;
+  const size_t row_bytes = quant_row_bytes(t, cols);
+  const std::vector<uint8_t> src = random_bytes(rows * row_bytes, 3);
+  std::vector<uint8_t> grouped(src.size());
+  pack_row_groups(t, src.data(), grouped.data(), rows, cols);
+  const int64_t g = 1, r = 5, b = 1, u = 7;  // row 21, block 1, qs word 7
+  const size_t column = g * 16 * row_bytes + b * 16 * info.bytes_per_block;
+  const size_t qs_field = row_group_field_offset(t, 3);
+  EXPECT_EQ(qs_field, 16u * 16);
+  const uint8_t* want =
+      src.data() + (16 * g + r) * row_bytes + b * info.bytes_per_block + 16 + 4 * u;
+  EXPECT_EQ(std::memcmp(grouped.data() + column + qs_field + 4 * (16 * u + r), want, 4), 0);
+  // f16 field dmin: 16 consecutive values after d's.
+  const uint8_t* dmin = src.data() + (16 * g + r) * row_bytes + b * info.bytes_per_block + 2;
+  EXPECT_EQ(std::memcmp(grouped.data() + column + 32 + 2 * r, dmin, 2), 0);
+}
+
+}  // namespace
+}  // namespace insitu
