@@ -147,6 +147,17 @@ float round_bf16(float f) {
   return f;
 }
 
+// Each aligned group of `n` elements: s = max|x| / levels (f32), x -> nearbyint(x / s) * s.
+void round_groups(std::vector<float>& x, size_t n, float levels) {
+  for (size_t g = 0; g < x.size(); g += n) {
+    float amax = 0;
+    for (size_t k = g; k < g + n; ++k) amax = std::max(amax, std::fabs(x[k]));
+    const float s = amax * (1.f / levels);
+    for (size_t k = g; k < g + n; ++k)
+      x[k] = s > 0 ? static_cast<float>(std::nearbyint(x[k] / s) * double(s)) : 0.f;
+  }
+}
+
 // x rounded as OperandRounding r says for activations (cols is a multiple of 4).
 std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
   if (r == OperandRounding::kBf16)
@@ -167,24 +178,9 @@ std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
           }
       }
   }
-  if (r == OperandRounding::kActivationGroup32Int16) {  // cols is then a multiple of 32
-    for (size_t g = 0; g < x.size(); g += 32) {
-      float amax = 0;
-      for (size_t k = g; k < g + 32; ++k) amax = std::max(amax, std::fabs(x[k]));
-      const float s = amax * (1.f / 32639.f);
-      for (size_t k = g; k < g + 32; ++k)
-        x[k] = s > 0 ? static_cast<float>(std::nearbyint(x[k] / s) * double(s)) : 0.f;
-    }
-  }
-  if (r == OperandRounding::kActivationLane8) {
-    for (size_t l = 0; l < x.size(); l += 4) {
-      float amax = 0;
-      for (size_t k = l; k < l + 4; ++k) amax = std::max(amax, std::fabs(x[k]));
-      const float s = amax * (1.f / 127.f);
-      for (size_t k = l; k < l + 4; ++k)
-        x[k] = s > 0 ? static_cast<float>(std::nearbyint(x[k] / s) * double(s)) : 0.f;
-    }
-  }
+  if (r == OperandRounding::kActivationGroup32Int16)  // cols is then a multiple of 32
+    round_groups(x, 32, 32639.f);
+  if (r == OperandRounding::kActivationLane8) round_groups(x, 4, 127.f);
   return x;
 }
 
