@@ -58,6 +58,8 @@ void dequantize_bf16(const void* in, float* y, int64_t n) {
 // shape_fallback: q2k/q3k -> q4_0, q4k -> q4_1, q5k -> q5_0, q6k -> q5_1, q8k -> q8_1.
 // fields: the ggml block structs of quant/ggml/blocks.h, field by field (they must add up to
 // bytes_per_block: checked at compile time below).
+// One row per type, by hand: clang-format would put every column of a row on its own line.
+// clang-format off
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kF32, "f32", QF::kDense, 1, 4, 0, false, std::nullopt, quantize_f32, dequantize_f32,
      kOnAll},
@@ -110,6 +112,7 @@ constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kMxfp4, "mxfp4", QF::kMxfp4, mxfp4::kBlock, sizeof(mxfp4::BlockMxfp4), 39, false,
      std::nullopt, mxfp4::quantize_mxfp4, mxfp4::dequantize_mxfp4, kOnAll},
 }};
+// clang-format on
 
 static_assert(sizeof(ggml::BlockQ4_0) == 18 && sizeof(ggml::BlockQ8K) == 292);
 

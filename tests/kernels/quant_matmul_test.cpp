@@ -268,8 +268,8 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
   const auto& info = quant_info(type);
   const ErrorBound& bound = bound_for(type);
   ThreadPool pool(2);
-  Err worst[2];               // [0] decode (m <= 4), [1] prefill
-  double worst_vs_exact = 0;  // rounded paths against the exact product
+  Err worst[2];                      // [0] decode (m <= 4), [1] prefill
+  double worst_vs_exact = 0;         // rounded paths against the exact product
   double worst_groups_vs_exact = 0;  // the same for the row-group layout's decode kernels
   uint32_t seed = 1;
   for (const Shape& s : kShapes) {
@@ -406,29 +406,29 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
   // is not a multiple of 64 for 32-element blocks.
   const int64_t cols = 4608 + (info.block_size <= 32 ? 32 : 0);
   for (int64_t rows : {11, 32}) {  // 32: the row-group layout where the type has one
-  const QWeights w = quantize_weights(type, rows, cols, gaussian(rows * cols, 0.05f, 99));
-  for (int64_t m : {1, 2, 3, 4}) {
-    for (XKind kind : {XKind::kGaussian, XKind::kOutliers, XKind::kPositive}) {
-      const std::vector<float> x = activations(kind, m, cols, 100 + static_cast<uint32_t>(m));
-      std::vector<float> ref(m * rows);
-      matmul_reference(w.matrix(), x.data(), m, ref.data());
-      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
-        MatmulPrecisionScope precision(prec);
-        const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
-        const std::vector<float> xr = round_activations(x, rounding);
-        std::vector<float> y(m * rows, NAN);
-        matmul(w.matrix(), x.data(), m, y.data(), pool);
-        const Err e = compare(
-            w, xr, m, y,
-            rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
-        const std::string where = std::string(info.name) + " " +
-                                  std::string(matmul_precision_name(prec)) + " m " +
-                                  std::to_string(m);
-        EXPECT_LE(e.cond, bound.gemv_cond) << where;
-        EXPECT_LE(e.elem, 4 * bound.gemv_cond) << where;
+    const QWeights w = quantize_weights(type, rows, cols, gaussian(rows * cols, 0.05f, 99));
+    for (int64_t m : {1, 2, 3, 4}) {
+      for (XKind kind : {XKind::kGaussian, XKind::kOutliers, XKind::kPositive}) {
+        const std::vector<float> x = activations(kind, m, cols, 100 + static_cast<uint32_t>(m));
+        std::vector<float> ref(m * rows);
+        matmul_reference(w.matrix(), x.data(), m, ref.data());
+        for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
+          MatmulPrecisionScope precision(prec);
+          const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
+          const std::vector<float> xr = round_activations(x, rounding);
+          std::vector<float> y(m * rows, NAN);
+          matmul(w.matrix(), x.data(), m, y.data(), pool);
+          const Err e = compare(
+              w, xr, m, y,
+              rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
+          const std::string where = std::string(info.name) + " " +
+                                    std::string(matmul_precision_name(prec)) + " m " +
+                                    std::to_string(m);
+          EXPECT_LE(e.cond, bound.gemv_cond) << where;
+          EXPECT_LE(e.elem, 4 * bound.gemv_cond) << where;
+        }
       }
     }
-  }
   }
 }
 
