@@ -19,13 +19,12 @@ echo "|---|---:|---:|---:|"
 for t in "$@"; do
   ba=0 bb=0
   for r in $(seq "$rounds"); do
-    if [ $((r % 2)) -eq 1 ]; then
-      ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
-      bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))")
-    else
-      bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))")
-      ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
-    fi
+    order="a b"
+    [ $((r % 2)) -eq 0 ] && order="b a"
+    for side in $order; do
+      if [ "$side" = a ]; then ba=$(python3 -c "print(max($ba, $(best "$a" "$t")))")
+      else bb=$(python3 -c "print(max($bb, $(best "$b" "$t")))"); fi
+    done
   done
   python3 -c "print(f'| $t | {$ba:.1f} | {$bb:.1f} | {$bb/$ba:.2f} |')"
 done

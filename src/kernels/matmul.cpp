@@ -63,7 +63,8 @@ WeightLayout preferred_weight_layout(QuantType type, int64_t rows, int64_t cols)
     const char* v = std::getenv("INSITU_ROW_GROUPS");
     return v && std::string_view(v) == "0";
   }();
-  if (disabled || quant_is_dense(type) || rows % kRowGroupRows != 0 || !row_groups_defined(type))
+  // Dense types have no block fields, so row_groups_defined also rules them out.
+  if (disabled || rows % kRowGroupRows != 0 || !row_groups_defined(type))
     return WeightLayout::kRows;
   return matmul_quantized_has_row_groups(type, cols) ? WeightLayout::kRowGroups
                                                      : WeightLayout::kRows;

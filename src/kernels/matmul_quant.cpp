@@ -37,15 +37,14 @@ bool rounding_allowed(QuantType type) {
   return quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
 }
 
-bool groups_path(const kernels::QuantKernelSet& ks, QuantType type, int64_t cols,
-                 WeightLayout layout, int64_t m) {
-  return layout == WeightLayout::kRowGroups && m <= ks.gemv_max_m && ks.groups_supported &&
-         ks.groups_supported(type, cols);
+bool has_groups(const kernels::QuantKernelSet& ks, QuantType type, int64_t cols) {
+  return ks.groups_supported && ks.groups_supported(type, cols);
 }
 
 const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, const WeightMatrix& w,
                                    int64_t m) {
-  if (groups_path(ks, w.type, w.cols, w.layout, m)) return ks.gemv_groups;
+  if (w.layout == WeightLayout::kRowGroups && m <= ks.gemv_max_m && has_groups(ks, w.type, w.cols))
+    return ks.gemv_groups;
   return m <= ks.gemv_max_m ? ks.gemv : ks.gemm;
 }
 
@@ -68,8 +67,7 @@ OperandRounding matmul_quantized_rounding(QuantType type, int64_t m) {
 }
 
 bool matmul_quantized_has_row_groups(QuantType type, int64_t cols) {
-  const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
-  return ks.groups_supported && ks.groups_supported(type, cols);
+  return has_groups(quant_kernels_for(active_isa()), type, cols);
 }
 
 const char* matmul_quantized_kernel_name(int64_t m) {

@@ -333,12 +333,13 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
 }
 
 // Zero blocks, zero activations and huge scales: the kernels must still match the reference.
-TEST_P(QuantMatmulTest, SpecialValues) {
-  const QuantType type = GetParam();
+// rows = 16 takes the row-group layout where the type has one (quantize_weights), 9 the row
+// format with a row tail.
+void check_special_values(QuantType type, int64_t rows) {
   const auto& info = quant_info(type);
   const ErrorBound& bound = bound_for(type);
   ThreadPool pool(2);
-  const int64_t rows = 16, cols = 4 * info.block_size;  // row groups where the type has them
+  const int64_t cols = 4 * info.block_size;
   std::vector<float> src = gaussian(rows * cols, 1.f, 7);
   // Row 0 all zero, row 1 zero except one block, row 2 with huge magnitudes (scales near the
   // top of f16 for f16-scaled formats), row 3 tiny magnitudes.
@@ -391,6 +392,13 @@ TEST_P(QuantMatmulTest, SpecialValues) {
         }
       }
     }
+  }
+}
+
+TEST_P(QuantMatmulTest, SpecialValues) {
+  for (int64_t rows : {9, 16}) {
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    check_special_values(GetParam(), rows);
   }
 }
 

@@ -14,17 +14,25 @@ const QuantTypeInfo& layout_info(QuantType t, int64_t rows, int64_t cols, const 
   return info;
 }
 
-// Calls f(row_offset, group_offset, unit_bytes) for every unit of one block column, where
-// row_offset is the unit's offset in its row's block (plus row * row_bytes, added by the
-// caller through `row`) and group_offset its offset in the group's block column.
+// Copies one unit (an f16 or a 4-byte word); constant sizes so the copies inline.
+inline void copy_unit(uint8_t* to, const uint8_t* from, size_t unit) {
+  if (unit == 4)
+    std::memcpy(to, from, 4);
+  else
+    std::memcpy(to, from, 2);
+}
+
+// Calls f(r, in_block, in_column, unit_bytes) for every unit of rows [r0, r1) of one block
+// column: in_block is the unit's offset in row r's block, in_column its offset in the group's
+// block column.
 template <typename F>
-void for_each_unit(const QuantTypeInfo& info, F&& f) {
+void for_each_unit(const QuantTypeInfo& info, int64_t r0, int64_t r1, F&& f) {
   size_t off = 0;
   for (int k = 0; k < info.fields.count; ++k) {
     const size_t bytes = info.fields.bytes[k];
     const size_t unit = bytes == 2 ? 2 : 4;
     for (size_t u = 0; u < bytes / unit; ++u)
-      for (int64_t r = 0; r < kRowGroupRows; ++r)
+      for (int64_t r = r0; r < r1; ++r)
         f(r, off + u * unit, kRowGroupRows * off + (u * kRowGroupRows + r) * unit, unit);
     off += bytes;
   }
@@ -40,14 +48,15 @@ void convert(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_
   for (int64_t g = 0; g < rows; g += kRowGroupRows) {
     const size_t base = g * row_bytes;
     for (int64_t b = 0; b < nb; ++b)
-      for_each_unit(info, [&](int64_t r, size_t in_block, size_t in_column, size_t unit) {
-        const size_t rowwise = base + r * row_bytes + b * block + in_block;
-        const size_t grouped = base + b * kRowGroupRows * block + in_column;
-        if constexpr (kPack)
-          std::memcpy(dst + grouped, src + rowwise, unit);
-        else
-          std::memcpy(dst + rowwise, src + grouped, unit);
-      });
+      for_each_unit(info, 0, kRowGroupRows,
+                    [&](int64_t r, size_t in_block, size_t in_column, size_t unit) {
+                      const size_t rowwise = base + r * row_bytes + b * block + in_block;
+                      const size_t grouped = base + b * kRowGroupRows * block + in_column;
+                      if constexpr (kPack)
+                        copy_unit(dst + grouped, src + rowwise, unit);
+                      else
+                        copy_unit(dst + rowwise, src + grouped, unit);
+                    });
   }
 }
 
@@ -72,19 +81,11 @@ void unpack_row_group_row(QuantType t, const uint8_t* data, int64_t r, int64_t c
   const uint8_t* group = data + (r / kRowGroupRows) * kRowGroupRows * nb * block;
   const int64_t lane = r % kRowGroupRows;
   for (int64_t b = 0; b < nb; ++b)
-    for_each_unit(info, [&](int64_t rr, size_t in_block, size_t in_column, size_t unit) {
-      if (rr == lane)
-        std::memcpy(out + b * block + in_block, group + b * kRowGroupRows * block + in_column,
-                    unit);
-    });
-}
-
-size_t row_group_field_offset(QuantType t, int field) {
-  const QuantTypeInfo& info = quant_info(t);
-  INSITU_CHECK(field >= 0 && field < info.fields.count, "row groups: field index");
-  size_t off = 0;
-  for (int k = 0; k < field; ++k) off += info.fields.bytes[k];
-  return kRowGroupRows * off;
+    for_each_unit(info, lane, lane + 1,
+                  [&](int64_t, size_t in_block, size_t in_column, size_t unit) {
+                    copy_unit(out + b * block + in_block,
+                              group + b * kRowGroupRows * block + in_column, unit);
+                  });
 }
 
 }  // namespace insitu

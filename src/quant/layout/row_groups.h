@@ -38,7 +38,4 @@ void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t ro
 // Row r of a row-group matrix, in the row format (quant_row_bytes(t, cols) bytes to `out`).
 void unpack_row_group_row(QuantType t, const uint8_t* data, int64_t r, int64_t cols, uint8_t* out);
 
-// Byte offset of field `field` inside a block column of a group (16 * its offset in a block).
-size_t row_group_field_offset(QuantType t, int field);
-
 }  // namespace insitu

@@ -40,13 +40,6 @@
 namespace insitu::kernels::avx512 {
 namespace {
 
-// Balanced signed low byte of each int32 lane (in [-128, 127]) and the remaining high part.
-inline __m512i low_digit(__m512i v) {
-  return _mm512_sub_epi32(
-      _mm512_and_si512(_mm512_add_epi32(v, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
-      _mm512_set1_epi32(128));
-}
-
 // Sum of each 4-element lane of v, broadcast within the lane.
 inline __m512i lane_sums(__m512i v) {
   v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));

@@ -1,8 +1,9 @@
 // Pieces shared by the AVX-512 VNNI GEMV kernels (quant_gemv_avx512.cpp: decode-to-buffer path
 // for every type; quant_gemv_fused_avx512.cpp: register-decoding paths for the common types):
 // the prepared-activation layout, the three-digit integer dot of 64 codes (one digit in
-// rounded mode), the spread-out software prefetcher of the decode-to-buffer path. The arithmetic scheme is described at the top of quant_gemv_avx512.cpp.
-// Include only from AVX-512 translation units.
+// rounded mode), the spread-out software prefetcher of the decode-to-buffer path. The arithmetic
+// scheme is described at the top of quant_gemv_avx512.cpp. Include only from AVX-512 translation
+// units.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,14 @@ constexpr int kMaxRowBlock = 4;
 
 inline int64_t round_up(int64_t v, int64_t a) {
   return (v + a - 1) / a * a;
+}
+
+// Balanced signed low byte of each int32 lane (in [-128, 127]): v minus it divides exactly by
+// 256, so activation integers split into signed base-256 digits.
+inline __m512i low_digit(__m512i v) {
+  return _mm512_sub_epi32(
+      _mm512_and_si512(_mm512_add_epi32(v, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
+      _mm512_set1_epi32(128));
 }
 
 // Prepared activation row layout (all offsets multiples of 64 bytes):

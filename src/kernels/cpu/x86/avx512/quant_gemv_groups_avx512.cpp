@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 #include "quant/layout/row_groups.h"
 
@@ -35,20 +36,15 @@ constexpr int kMaxDigits = 3;
 constexpr float kRoundedMax = 32639.f;  // 127 * 256 + 127: two balanced digits
 constexpr float kExactMax = 8355711.f;  // 127 * 65536 + 127 * 256 + 127: three
 
-inline size_t round64(size_t n) {
-  return (n + 63) & ~size_t{63};
-}
-
 // One prepared activation row: digits of group g, digit p at (g * D + p) * 32 (D digits in
 // use, room for kMaxDigits); then sx per group; then the sums of x~ per 16 elements.
 struct GroupPrep {
-  int64_t groups;
-  size_t sx_off, sum_off, stride;
+  int64_t groups, sx_off, sum_off, stride;
   explicit GroupPrep(int64_t cols)
       : groups(cols / 32),
-        sx_off(round64(groups * kMaxDigits * 32)),
-        sum_off(sx_off + round64(groups * 4)),
-        stride(sum_off + round64(groups * 2 * 4)) {}
+        sx_off(round_up(groups * kMaxDigits * 32, 64)),
+        sum_off(sx_off + round_up(groups * 4, 64)),
+        stride(sum_off + round_up(groups * 2 * 4, 64)) {}
 };
 
 struct PrepView {
@@ -60,13 +56,6 @@ struct PrepView {
         sx(reinterpret_cast<const float*>(row + L.sx_off)),
         sums(reinterpret_cast<const float*>(row + L.sum_off)) {}
 };
-
-// Balanced signed low byte of each int32 lane (in [-128, 127]).
-inline __m512i low_digit(__m512i v) {
-  return _mm512_sub_epi32(
-      _mm512_and_si512(_mm512_add_epi32(v, _mm512_set1_epi32(128)), _mm512_set1_epi32(255)),
-      _mm512_set1_epi32(128));
-}
 
 template <int D>
 void prepare_row(const float* x, int64_t cols, uint8_t* out) {
