@@ -37,10 +37,10 @@ enum class OperandRounding {
   // a group joins are the ones q2_K and q3_K pack into one byte (one code per 32-element
   // plane), so the decode kernel can sum a whole 256-element block in integers.
   kActivationGroup16Stride32,
-  // Activations: each aligned 32-element group gets s = max|x| * (1 / 32639.f) (f32) and x
-  // becomes nearbyint(x / s) * s: 16-bit integers, two signed base-256 digits. The row-group
-  // decode kernels (weights in WeightLayout::kRowGroups), about 250x finer than kActivationLane8.
-  kActivationGroup32Int16,
+  // Activations: each aligned 16-element group gets s = max|x| * (1 / 127.f) (f32) and x
+  // becomes nearbyint(x / s) * s. The row-group decode kernels (weights in
+  // WeightLayout::kRowGroups): one int8 digit per activation, one scale per weight sub-block.
+  kActivationGroup16Int8,
   // Weights (dequantized to f32) and activations each rounded to bf16, nearest even.
   kBf16,
 };

@@ -178,8 +178,8 @@ std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
           }
       }
   }
-  if (r == OperandRounding::kActivationGroup32Int16)  // cols is then a multiple of 32
-    round_groups(x, 32, 32639.f);
+  if (r == OperandRounding::kActivationGroup16Int8)  // cols is then a multiple of 16
+    round_groups(x, 16, 127.f);
   if (r == OperandRounding::kActivationLane8) round_groups(x, 4, 127.f);
   return x;
 }
@@ -308,7 +308,7 @@ TEST_P(QuantMatmulTest, MatchesReferenceOnEveryIsa) {
             const Err vs_exact = compare(w, x, s.m, y, ref);
             EXPECT_LE(vs_exact.cond, kRoundedCond) << where;
             worst_vs_exact = std::max(worst_vs_exact, vs_exact.cond);
-            if (rounding == OperandRounding::kActivationGroup32Int16)
+            if (rounding == OperandRounding::kActivationGroup16Int8)
               worst_groups_vs_exact = std::max(worst_groups_vs_exact, vs_exact.cond);
           }
           const int path = s.m <= 4 ? 0 : 1;

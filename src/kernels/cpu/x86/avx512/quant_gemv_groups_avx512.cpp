@@ -1,7 +1,6 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K, whose row-format kernel
-// streams DRAM slowest of all types; this one streams its matrices 10-15% faster end to end
-// and rounds activations ~250x finer (docs/performance.md, "Session 5 update").
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K and q3_K, whose row-format
+// kernels are compute-bound at decode (docs/performance.md, "Session 6 update").
 //
 // Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
 // pay a float tail (convert, scale, FMA) and the activation digits are reloaded per row. In the
@@ -11,15 +10,17 @@
 // broadcast: that halves the broadcasts, and two weight streams keep the hardware prefetchers
 // busier than one (a single sequential stream per core streamed ~30% slower from DRAM here).
 //
-// Activations are prepared once per call, per aligned 32-element group g: sx[g] = max|x| / T,
-// xq = nearbyint(x / sx) split into D balanced signed base-256 digits (most significant first),
-// and the sum of x~ = xq * sx over each 16 elements (for the types' minimums).
-//  * rounded mode (OperandRounding::kActivationGroup32Int16): D = 2, T = 32639, ~1e-5 of the
-//    exact product, i.e. about 250x finer than the row-format kernels' 8-bit lanes;
+// Activations are prepared once per call, per aligned 16-element group j (one weight
+// sub-block): sx[j] = max|x| / T, xq = nearbyint(x / sx[j]) split into D balanced signed
+// base-256 digits (most significant first), and the sum of x~ = xq * sx[j] (for the types'
+// minimums and zero points).
+//  * rounded mode (OperandRounding::kActivationGroup16Int8): D = 1, T = 127: int8 per
+//    16-element group, as fine as the row-format kernels' grouped mode and 16x finer than
+//    ggml's q8_K. A second digit (D = 2, tried in session 5) doubled the vpdpbusd count and
+//    made the kernels compute-bound: q2_K matrices streamed ~17% slower end to end;
 //  * exact mode: D = 3, T = 8355711 (|x - x~| <= 6e-8 max|group|: f32-grade).
-// Per 16-element sub-block and digit p, a[p] = sum code * digit_p in int32 (exact); D = 2
-// combines (a[0] << 8) + a[1] in int32 (|a| < 2^31: 16 codes <= 192 times digits <= 128,
-// times 256), D = 3 in f32. Codes are taken in place from their bit pair (4^k times their
+// Per 16-element sub-block and digit p, a[p] = sum code * digit_p in int32 (exact); D = 3
+// combines the digits in f32. Codes are taken in place from their bit pair (4^k times their
 // value) and 4^-k goes into the scale, saving a shift per 64 bytes.
 // Call only when active_isa() >= kAvx512.
 #include <cstring>
@@ -33,23 +34,23 @@ namespace insitu::kernels::avx512 {
 namespace {
 
 constexpr int kMaxDigits = 3;
-constexpr float kRoundedMax = 32639.f;  // 127 * 256 + 127: two balanced digits
+constexpr float kRoundedMax = 127.f;    // one signed digit
 constexpr float kExactMax = 8355711.f;  // 127 * 65536 + 127 * 256 + 127: three
 
-// One prepared activation row: digits of group g, digit p at (g * D + p) * 32 (D digits in
-// use, room for kMaxDigits); then sx per group; then the sums of x~ per 16 elements.
+// One prepared activation row: digits of 32-element group G, digit p at (G * D + p) * 32 (D
+// digits in use, room for kMaxDigits); then sx per 16 elements; then the sums of x~ per 16.
 struct GroupPrep {
   int64_t groups, sx_off, sum_off, stride;
   explicit GroupPrep(int64_t cols)
       : groups(cols / 32),
         sx_off(round_up(groups * kMaxDigits * 32, 64)),
-        sum_off(sx_off + round_up(groups * 4, 64)),
+        sum_off(sx_off + round_up(groups * 2 * 4, 64)),
         stride(sum_off + round_up(groups * 2 * 4, 64)) {}
 };
 
 struct PrepView {
   const int8_t* digits;
-  const float* sx;
+  const float* sx;    // per 16 elements
   const float* sums;  // per 16 elements
   PrepView(const uint8_t* row, const GroupPrep& L)
       : digits(reinterpret_cast<const int8_t*>(row)),
@@ -63,26 +64,21 @@ void prepare_row(const float* x, int64_t cols, uint8_t* out) {
   auto* digits = reinterpret_cast<int8_t*>(out);
   auto* sx = reinterpret_cast<float*>(out + L.sx_off);
   auto* sums = reinterpret_cast<float*>(out + L.sum_off);
-  const float inv_max = 1.f / (D == 2 ? kRoundedMax : kExactMax);
-  for (int64_t g = 0; g < L.groups; ++g) {
-    const __m512 v0 = _mm512_loadu_ps(x + 32 * g), v1 = _mm512_loadu_ps(x + 32 * g + 16);
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-    const float s = amax * inv_max;
-    sx[g] = s;
-    const __mmask16 nz = s > 0 ? 0xFFFF : 0;
-    const __m512 vs = _mm512_set1_ps(s);
-    const __m512i q[2] = {_mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v0, vs)),
-                          _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v1, vs))};
-    for (int h = 0; h < 2; ++h) {
-      sums[2 * g + h] = static_cast<float>(_mm512_reduce_add_epi32(q[h])) * s;
-      // Digits least significant first; each step divides exactly by 256.
-      __m512i rest = q[h];
-      for (int p = D - 1; p >= 0; --p) {
-        const __m512i d = p == 0 ? rest : low_digit(rest);
-        rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + (g * D + p) * 32 + 16 * h),
-                         _mm512_cvtepi32_epi8(d));
-      }
+  const float inv_max = 1.f / (D == 1 ? kRoundedMax : kExactMax);
+  for (int64_t j = 0; j < 2 * L.groups; ++j) {
+    const __m512 v = _mm512_loadu_ps(x + 16 * j);
+    const float s = _mm512_reduce_max_ps(_mm512_abs_ps(v)) * inv_max;
+    sx[j] = s;
+    const __m512i q =
+        _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, _mm512_set1_ps(s)));
+    sums[j] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
+    // Digits least significant first; each step divides exactly by 256.
+    __m512i rest = q;
+    for (int p = D - 1; p >= 0; --p) {
+      const __m512i d = p == 0 ? rest : low_digit(rest);
+      rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + ((j / 2) * D + p) * 32 + 16 * (j % 2)),
+                       _mm512_cvtepi32_epi8(d));
     }
   }
 }
@@ -103,8 +99,9 @@ inline __m512 load_f16x16(const uint8_t* p) {
 // Digit accumulators of one sub-block -> f32 lanes.
 template <int D>
 inline __m512 combine(const __m512i (&a)[D]) {
-  if constexpr (D == 2) {
-    return _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(a[0], 8), a[1]));
+  static_assert(D == 1 || D == 3, "rounded mode: one digit; exact mode: three");
+  if constexpr (D == 1) {
+    return _mm512_cvtepi32_ps(a[0]);
   } else {
     const __m512 lo =
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[1]), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(a[2]));
@@ -160,10 +157,10 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
     }
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
-      const __m512 sx = _mm512_set1_ps(x.sx[8 * b + 4 * n + k] / static_cast<float>(1 << (2 * k)));
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         const int j = 8 * n + 2 * k + h;
+        const __m512 sx = _mm512_set1_ps(x.sx[16 * b + j] / static_cast<float>(1 << (2 * k)));
         const __m512 xs = _mm512_set1_ps(x.sums[16 * b + j]);
 #pragma GCC unroll 2
         for (int g = 0; g < NG; ++g) {
@@ -205,6 +202,142 @@ void q2k_groups(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepVi
   for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
 }
 
+// ---- q3_K: fields hmask (8 words), qs (16 words), scales (3 words), d (f16). ----
+// Element 128n + 32k + l: low bits (qs byte 32n + l >> 2k) & 3, high bit (hmask byte l >> 4n + k)
+// & 1, value d * (scale_j - 32) * (low + 4 high - 4), j = 8n + 2k + l / 16 (ggml's order); so
+// qs word 8n + w and hmask word w hold the same 4 elements of each plane k. The low bits stay in
+// place and the high bit is moved next to them (one GF(2) affine op), giving code * 4^k in one
+// byte: one ternary-logic op per plane instead of two moves and an OR. Plane 3 has no room above
+// its bits, so both of its fields are moved to bits 4..6 (code * 16). The -4 is applied through
+// the activation sums.
+constexpr size_t kQ3KColumn = 16 * 110;
+constexpr size_t kQ3KHmask = 0, kQ3KQs = 512, kQ3KScales = 1536, kQ3KD = 1728;
+
+// GF(2) affine matrix moving input bit `from` to output bit `to` of every byte (others cleared).
+constexpr uint64_t bit_move(int from, int to) {
+  return uint64_t{1} << from << (8 * (7 - to));
+}
+inline __m512i gf2(__m512i v, uint64_t matrix) {
+  return _mm512_gf2p8affine_epi64_epi8(v, _mm512_set1_epi64(static_cast<long long>(matrix)), 0);
+}
+constexpr int q3k_plane_shift(int k) {
+  return k < 3 ? 2 * k : 4;
+}
+
+// Scale bytes 4q..4q+3 of every row (lane), ggml's q3_K unpacking of the 12 bytes in words s0,
+// s1, s2, with bit 5 flipped: bits 0..5 of byte j are then scale_j - 32 in 6-bit two's
+// complement (bits 6..7 are left over; q3k_scale shifts them out).
+inline __m512i q3k_scale_word(int q, __m512i s0, __m512i s1, __m512i s2) {
+  const __m512i low = q < 2 ? (q == 0 ? s0 : s1) : _mm512_srli_epi32(q == 2 ? s0 : s1, 4);
+  // Bits 2q..2q+1 of s2's bytes to bits 4..5.
+  const __m512i high = q == 0   ? _mm512_slli_epi32(s2, 4)
+                       : q == 1 ? _mm512_slli_epi32(s2, 2)
+                       : q == 2 ? s2
+                                : _mm512_srli_epi32(s2, 2);
+  // (low & 0x0F) | (high & 0xF0), then bit 5 flipped
+  return _mm512_xor_si512(_mm512_ternarylogic_epi32(low, high, _mm512_set1_epi8(0x0F), 0xE4),
+                          _mm512_set1_epi8(0x20));
+}
+// scale_j - 32 as f32 per lane, from word q = j / 4.
+inline __m512 q3k_scale(int j, __m512i word) {
+  return _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(word, 26 - 8 * (j % 4)), 26));
+}
+
+template <int D, int NG>
+__attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                     const PrepView& x, __m512 (&acc)[NG]) {
+  __m512 scaled[NG], offs[NG];
+#pragma GCC unroll 2
+  for (int g = 0; g < NG; ++g) scaled[g] = offs[g] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+  for (int n = 0; n < 2; ++n) {
+    __m512i a[NG][4][2][D];
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 3
+          for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int w = 0; w < 8; ++w) {
+      __m512i v[NG], hm[NG];
+#pragma GCC unroll 2
+      for (int g = 0; g < NG; ++g) {
+        v[g] = load(cols[g] + kQ3KQs + (8 * n + w) * 64);
+        hm[g] = load(cols[g] + kQ3KHmask + w * 64);
+      }
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
+        __m512i code[NG];
+#pragma GCC unroll 2
+        for (int g = 0; g < NG; ++g) {
+          const __m512i high = gf2(hm[g], bit_move(4 * n + k, q3k_plane_shift(k) + 2));
+          if (k < 3)  // (qs & 3 << 2k) | high
+            code[g] = _mm512_ternarylogic_epi32(
+                v[g], high, _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xEC);
+          else
+            code[g] = _mm512_or_si512(gf2(v[g], bit_move(6, 4) | bit_move(7, 5)), high);
+        }
+#pragma GCC unroll 3
+        for (int p = 0; p < D; ++p) {
+          const __m512i dp = bcast4(digits + 32 * p);
+#pragma GCC unroll 2
+          for (int g = 0; g < NG; ++g)
+            a[g][k][w / 4][p] = _mm512_dpbusd_epi32(a[g][k][w / 4][p], code[g], dp);
+        }
+      }
+    }
+    // Sub-blocks 8n..8n+7: scale words 2n and 2n + 1.
+    __m512i sw[NG][2];
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; ++g) {
+      const uint8_t* sp = cols[g] + kQ3KScales;
+      const __m512i s0 = load(sp), s1 = load(sp + 64), s2 = load(sp + 128);
+      sw[g][0] = q3k_scale_word(2 * n, s0, s1, s2);
+      sw[g][1] = q3k_scale_word(2 * n + 1, s0, s1, s2);
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const int j = 8 * n + 2 * k + h;
+        const __m512 sx =
+            _mm512_set1_ps(x.sx[16 * b + j] / static_cast<float>(1 << q3k_plane_shift(k)));
+        const __m512 xs = _mm512_set1_ps(x.sums[16 * b + j]);
+#pragma GCC unroll 2
+        for (int g = 0; g < NG; ++g) {
+          const __m512 sc = q3k_scale(j, sw[g][k / 2]);
+          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_mul_ps(sc, sx), scaled[g]);
+          offs[g] = _mm512_fmadd_ps(sc, xs, offs[g]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 2
+  for (int g = 0; g < NG; ++g)
+    acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ3KD),
+                             _mm512_fnmadd_ps(_mm512_set1_ps(4.f), offs[g], scaled[g]), acc[g]);
+}
+
+template <int D, int NG>
+void q3k_groups(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x, float* y) {
+  __m512 acc[NG];
+  for (int g = 0; g < NG; ++g) acc[g] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* cols[NG];
+    for (int g = 0; g < NG; ++g) cols[g] = grp + g * group_bytes + b * kQ3KColumn;
+    // The next NG groups' same column, as in q2k_groups.
+    for (int g = 0; g < NG; ++g)
+      for (size_t l = 0; l < kQ3KColumn; l += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + NG * group_bytes + l), _MM_HINT_T0);
+    q3k_block<D, NG>(cols, b, x, acc);
+  }
+  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
+}
+
 using GroupFn = void (*)(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x,
                          float* y);
 
@@ -217,8 +350,11 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
   switch (type) {
     case QuantType::kQ2K:
       // Three digits in two groups would need 48 accumulators: exact mode runs one group.
-      return rounded ? GroupKernels{q2k_groups<2, 2>, q2k_groups<2, 1>}
+      return rounded ? GroupKernels{q2k_groups<1, 2>, q2k_groups<1, 1>}
                      : GroupKernels{nullptr, q2k_groups<3, 1>};
+    case QuantType::kQ3K:
+      return rounded ? GroupKernels{q3k_groups<1, 2>, q3k_groups<1, 1>}
+                     : GroupKernels{nullptr, q3k_groups<3, 1>};
     default: return {nullptr, nullptr};
   }
 }
@@ -230,7 +366,7 @@ bool quant_gemv_groups_supported(QuantType type, int64_t) {
 }
 
 OperandRounding quant_gemv_groups_fast_rounding(QuantType) {
-  return OperandRounding::kActivationGroup32Int16;
+  return OperandRounding::kActivationGroup16Int8;
 }
 
 size_t quant_gemv_groups_prep_bytes(int64_t m, int64_t cols) {
@@ -243,7 +379,7 @@ void quant_gemv_groups_prepare_x(QuantType, const float* x, int64_t, int64_t col
   for (int64_t i = i0; i < i1; ++i) {
     uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
     if (round_x)
-      prepare_row<2>(x + i * cols, cols, row);
+      prepare_row<1>(x + i * cols, cols, row);
     else
       prepare_row<3>(x + i * cols, cols, row);
   }
