@@ -275,9 +275,11 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
 #pragma GCC unroll 2
         for (int g = 0; g < NG; ++g) {
           const __m512i high = gf2(hm[g], bit_move(4 * n + k, q3k_plane_shift(k) + 2));
-          if (k < 3)  // (qs & 3 << 2k) | high
+          // high | (qs & 3 << 2k); high first, as the destination: it dies here, qs does not
+          // (a ternary-logic op overwrites its first operand, so qs first costs a copy).
+          if (k < 3)
             code[g] = _mm512_ternarylogic_epi32(
-                v[g], high, _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xEC);
+                high, v[g], _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xF8);
           else
             code[g] = _mm512_or_si512(gf2(v[g], bit_move(6, 4) | bit_move(7, 5)), high);
         }
