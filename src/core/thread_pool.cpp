@@ -124,15 +124,19 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
     fn(0, n, 0);
     return;
   }
-  const int64_t n_chunks = std::min<int64_t>(int64_t{n_threads_} * kChunksPerThread, n_grains);
+  // Guided schedule: each claim takes 1 / (2 * threads) of what is left (whole grains, at least
+  // one), so the first chunks are long contiguous runs and the last ones single grains: the
+  // threads finish within about a grain of each other.
   std::atomic<int64_t> next{0};
+  const int64_t divisor = 2 * int64_t{n_threads_};
   run_on_all([&](int t) {
+    int64_t begin = next.load(std::memory_order_relaxed);
     for (;;) {
-      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
-      if (c >= n_chunks) return;
-      const int64_t begin = n_grains * c / n_chunks * grain;
-      const int64_t end = std::min(n, n_grains * (c + 1) / n_chunks * grain);
-      if (begin < end) fn(begin, end, t);
+      if (begin >= n_grains) return;
+      const int64_t take = std::max<int64_t>(1, (n_grains - begin) / divisor);
+      if (!next.compare_exchange_weak(begin, begin + take, std::memory_order_relaxed)) continue;
+      fn(begin * grain, std::min(n, (begin + take) * grain), t);
+      begin = next.load(std::memory_order_relaxed);
     }
   });
 }

@@ -32,12 +32,12 @@ class ThreadPool {
   // Runs fn(thread_index) once on every thread of the pool and waits for all.
   void run_on_all(const std::function<void(int)>& fn);
 
-  // Splits [0, n) into contiguous chunks, each a multiple of `grain` (except the last), up to
-  // kChunksPerThread per thread, and calls fn(begin, end, thread_index) for each; threads claim
-  // chunks in order from a shared counter, so a thread that the OS delays (or that starts
-  // late) does less of the loop instead of holding up the others. A thread may run several
-  // chunks. Waits for completion.
-  static constexpr int kChunksPerThread = 4;
+  // Splits [0, n) into contiguous chunks, each a multiple of `grain` (except the last), and calls
+  // fn(begin, end, thread_index) for each. Threads claim chunks in order from a shared counter,
+  // each taking 1 / (2 * size()) of what is left: long contiguous runs first (one stream per
+  // thread for most of a decode matmul), single grains at the end, so the threads finish within
+  // about a grain of each other, and a thread that the OS delays (or that starts late) does
+  // less of the loop instead of holding up the others. Waits for completion.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:

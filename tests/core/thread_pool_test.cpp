@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -20,6 +22,34 @@ TEST(ThreadPool, ParallelForCoversRangeExactlyOnce) {
     });
     for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << "n=" << n << " i=" << i;
   }
+}
+
+// The guided schedule: chunks start on a grain, shrink as the loop runs out (the first is
+// 1 / (2 * threads) of the range, the last ones single grains), and a delayed thread runs fewer.
+TEST(ThreadPool, ChunksShrinkToSingleGrainsAndStartOnGrains) {
+  ThreadPool pool(2);
+  const int64_t n = 4096 + 5, grain = 16, n_grains = (n + grain - 1) / grain;
+  std::mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  pool.parallel_for(n, grain, [&](int64_t b, int64_t e, int) {
+    std::lock_guard<std::mutex> lock(mu);
+    chunks.emplace_back(b, e);
+  });
+  std::sort(chunks.begin(), chunks.end());
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(chunks.front().first, 0);
+  EXPECT_EQ(chunks.front().second, n_grains / 4 * grain);  // a quarter of the grains
+  EXPECT_EQ(chunks.back().second, n);
+  EXPECT_LE(chunks.back().second - chunks.back().first, grain);  // the tail: one (partial) grain
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    EXPECT_EQ(chunks[i].first % grain, 0);
+    if (i > 0) {
+      EXPECT_EQ(chunks[i].first, chunks[i - 1].second);
+      EXPECT_LE(chunks[i].second - chunks[i].first, chunks[i - 1].second - chunks[i - 1].first);
+    }
+  }
+  // ~log(n_grains) chunks, not one per grain.
+  EXPECT_LT(chunks.size(), static_cast<size_t>(n_grains / 4));
 }
 
 TEST(ThreadPool, ExceptionPropagates) {
