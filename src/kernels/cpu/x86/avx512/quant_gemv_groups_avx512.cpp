@@ -109,6 +109,45 @@ inline __m512 combine(const __m512i (&a)[D]) {
   }
 }
 
+// Integer dot sums of one half block (128 elements) of NG groups: a[g][k][h][p] for plane k,
+// sub-block h of the plane's 32 elements and activation digit p; zeroed on construction.
+template <int NG, int D>
+struct PlaneSums {
+  __m512i a[NG][4][2][D];
+  __attribute__((always_inline)) PlaneSums() {
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 3
+          for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
+  }
+};
+
+// NG consecutive groups (group_bytes apart) dotted with one activation row: 16 NG outputs.
+// Block(cols, b, x, acc) adds block column b (kColumn bytes per group) of the groups at cols.
+// With each column it prefetches the same column of the next NG groups: NG streams one step of
+// rows ahead (what the row-format kernels do one row block ahead). Without it q2k streamed DRAM
+// 10-15% slower than its row format, however fast in cache; with it, 10-15% faster. Past the
+// matrix end the lines are never used (prefetches do not fault).
+template <int NG, size_t kColumn,
+          void (*Block)(const uint8_t* const (&)[NG], int64_t, const PrepView&, __m512 (&)[NG])>
+void group_sweep(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x, float* y) {
+  __m512 acc[NG];
+  for (int g = 0; g < NG; ++g) acc[g] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* cols[NG];
+    for (int g = 0; g < NG; ++g) cols[g] = grp + g * group_bytes + b * kColumn;
+    for (int g = 0; g < NG; ++g)
+      for (size_t l = 0; l < kColumn; l += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + NG * group_bytes + l), _MM_HINT_T0);
+    Block(cols, b, x, acc);
+  }
+  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
+}
+
 // ---- q2_K: fields scales (4 words), qs (16 words), d, dmin (f16). ----
 // qs word u (bytes 4u..4u+3 of a row's block) holds, in bit pair k, elements
 // 128n + 32k + 4(u % 8) + i (n = u / 8, i < 4) of sub-block 8n + 2k + (u % 8) / 4, ggml's
@@ -127,15 +166,8 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
   for (int g = 0; g < NG; ++g) scaled[g] = mins[g] = _mm512_setzero_ps();
 #pragma GCC unroll 2
   for (int n = 0; n < 2; ++n) {
-    __m512i a[NG][4][2][D];
-#pragma GCC unroll 2
-    for (int g = 0; g < NG; ++g)
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k)
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 3
-          for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
+    PlaneSums<NG, D> sums;
+    auto& a = sums.a;
 #pragma GCC unroll 8
     for (int w = 0; w < 8; ++w) {
       __m512i v[NG];
@@ -179,27 +211,6 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
   for (int g = 0; g < NG; ++g)
     acc[g] = _mm512_fnmadd_ps(load_f16x16(cols[g] + kQ2KDmin), mins[g],
                               _mm512_fmadd_ps(load_f16x16(cols[g] + kQ2KD), scaled[g], acc[g]));
-}
-
-// NG consecutive groups (group_bytes apart) dotted with one activation row: 16 NG outputs.
-template <int D, int NG>
-void q2k_groups(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x, float* y) {
-  __m512 acc[NG];
-  for (int g = 0; g < NG; ++g) acc[g] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* cols[NG];
-    for (int g = 0; g < NG; ++g) cols[g] = grp + g * group_bytes + b * kQ2KColumn;
-    // The same block column of the next NG groups: NG streams one step of rows ahead, issued
-    // as this column is computed (what the row-format kernels do one row block ahead). Without
-    // it the kernel streamed DRAM 10-15% slower than the row format's, however fast in cache;
-    // with it, 10-15% faster. Past the matrix end the lines are never used (prefetches do not
-    // fault).
-    for (int g = 0; g < NG; ++g)
-      for (size_t l = 0; l < kQ2KColumn; l += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + NG * group_bytes + l), _MM_HINT_T0);
-    q2k_block<D, NG>(cols, b, x, acc);
-  }
-  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
 }
 
 // ---- q3_K: fields hmask (8 words), qs (16 words), scales (3 words), d (f16). ----
@@ -251,15 +262,8 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
   for (int g = 0; g < NG; ++g) scaled[g] = offs[g] = _mm512_setzero_ps();
 #pragma GCC unroll 2
   for (int n = 0; n < 2; ++n) {
-    __m512i a[NG][4][2][D];
-#pragma GCC unroll 2
-    for (int g = 0; g < NG; ++g)
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k)
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 3
-          for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
+    PlaneSums<NG, D> sums;
+    auto& a = sums.a;
 #pragma GCC unroll 8
     for (int w = 0; w < 8; ++w) {
       __m512i v[NG], hm[NG];
@@ -324,22 +328,6 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
                              _mm512_fnmadd_ps(_mm512_set1_ps(4.f), offs[g], scaled[g]), acc[g]);
 }
 
-template <int D, int NG>
-void q3k_groups(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x, float* y) {
-  __m512 acc[NG];
-  for (int g = 0; g < NG; ++g) acc[g] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* cols[NG];
-    for (int g = 0; g < NG; ++g) cols[g] = grp + g * group_bytes + b * kQ3KColumn;
-    // The next NG groups' same column, as in q2k_groups.
-    for (int g = 0; g < NG; ++g)
-      for (size_t l = 0; l < kQ3KColumn; l += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + NG * group_bytes + l), _MM_HINT_T0);
-    q3k_block<D, NG>(cols, b, x, acc);
-  }
-  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
-}
-
 using GroupFn = void (*)(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x,
                          float* y);
 
@@ -352,11 +340,13 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
   switch (type) {
     case QuantType::kQ2K:
       // Three digits in two groups would need 48 accumulators: exact mode runs one group.
-      return rounded ? GroupKernels{q2k_groups<1, 2>, q2k_groups<1, 1>}
-                     : GroupKernels{nullptr, q2k_groups<3, 1>};
+      return rounded ? GroupKernels{group_sweep<2, kQ2KColumn, q2k_block<1, 2>>,
+                                    group_sweep<1, kQ2KColumn, q2k_block<1, 1>>}
+                     : GroupKernels{nullptr, group_sweep<1, kQ2KColumn, q2k_block<3, 1>>};
     case QuantType::kQ3K:
-      return rounded ? GroupKernels{q3k_groups<1, 2>, q3k_groups<1, 1>}
-                     : GroupKernels{nullptr, q3k_groups<3, 1>};
+      return rounded ? GroupKernels{group_sweep<2, kQ3KColumn, q3k_block<1, 2>>,
+                                    group_sweep<1, kQ3KColumn, q3k_block<1, 1>>}
+                     : GroupKernels{nullptr, group_sweep<1, kQ3KColumn, q3k_block<3, 1>>};
     default: return {nullptr, nullptr};
   }
 }
