@@ -11,6 +11,7 @@
 #include "core/half.h"
 #include "kernels/cpu/dense_kernels.h"
 #include "kernels/matmul_quant.h"
+#include "kernels/matmul_trace.h"
 #include "kernels/thread_scratch.h"
 #include "quant/layout/row_groups.h"
 
@@ -93,6 +94,7 @@ const char* matmul_kernel_name(QuantType type, int64_t m) {
 
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool) {
   if (w.rows <= 0 || m <= 0) return;
+  const MatmulTraceScope trace(w, m);
   if (w.cols <= 0) {
     std::fill_n(y, m * w.rows, 0.f);
     return;
