@@ -198,15 +198,16 @@ inline void offset_terms(const uint8_t* buf, const uint8_t* const* prep, const P
   }
 }
 
-// Rows [r, r + R): decode segment by segment, dot, write y.
+// Rows r + j * rs (j < R): decode segment by segment, dot, write y.
 template <int M, int R, bool kNarrow, bool kZero, bool kRound>
-void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_t r_end,
-               uint8_t* buf, const uint8_t* const* prep, const PrepLayout& L) {
+void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_t rs,
+               int64_t next_row, int ahead, uint8_t* buf, const uint8_t* const* prep,
+               const PrepLayout& L) {
   // Software prefetch of the next row block's segment while this one is computed (one block
-  // ahead): the hardware prefetcher alone does not keep these streams deep enough to
-  // saturate DRAM.
-  const int ahead = r + R < r_end ? static_cast<int>(r_end - r - R < R ? r_end - r - R : R) : 0;
-  const uint8_t* next = p.w + static_cast<size_t>(r + R) * p.row_bytes;
+  // ahead, rows next_row + j * rs): the hardware prefetcher alone does not keep these streams
+  // deep enough to saturate DRAM.
+  const uint8_t* next = p.w + static_cast<size_t>(next_row) * p.row_bytes;
+  const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
   Prefetcher pf;
   __m512 acc[R][M];
 #pragma GCC unroll 4
@@ -218,7 +219,7 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     for (int j = 0; j < R; ++j) {
       uint8_t* rb = buf + j * kRowBuf;
       auto* sc = reinterpret_cast<float*>(rb + kSegCols);
-      dec.codes(p.w + static_cast<size_t>(r + j) * p.row_bytes, s / dec.block,
+      dec.codes(p.w + static_cast<size_t>(r) * p.row_bytes + j * stride, s / dec.block,
                 (s_end - s) / dec.block, rb, sc, sc + kSegGroups);
     }
     // Chunks and groups past cols (up to K64 / G16) meet zero digits and sums, and the
@@ -226,8 +227,8 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     // ever decoded values).
     const int64_t c_end = (s + kSegCols < L.k64 ? s + kSegCols : L.k64) / 64;
     const size_t seg_bytes = static_cast<size_t>((s_end - s) / dec.block) * dec.block_bytes;
-    pf.start(next + static_cast<size_t>(s / dec.block) * dec.block_bytes, p.row_bytes, ahead,
-             seg_bytes, c_end - s / 64);
+    pf.start(next + static_cast<size_t>(s / dec.block) * dec.block_bytes, stride, ahead, seg_bytes,
+             c_end - s / 64);
     dot_segment<M, R, kNarrow, kZero, kRound>(buf, prep, L, s / 64, c_end, pf, acc);
     if (dec.has_offset)
       offset_terms<M, R>(buf, prep, L, s / 16, round_up((c_end - s / 64) * 4, 16), acc);
@@ -235,7 +236,7 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
 #pragma GCC unroll 4
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
 template <int M, bool kNarrow, bool kZero, bool kRound>
@@ -246,9 +247,14 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
   std::memset(buf, 0, kMaxRowBlock * kRowBuf);
   const uint8_t* prep[M];
   for (int i = 0; i < M; ++i) prep[i] = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
-  int64_t r = r0;
-  for (; r + R <= r1; r += R) gemv_rows<M, R, kNarrow, kZero, kRound>(p, dec, r, r1, buf, prep, L);
-  for (; r < r1; ++r) gemv_rows<M, 1, kNarrow, kZero, kRound>(p, dec, r, r1, buf, prep, L);
+  for_each_row_stripe_block<R>(
+      r0, r1,
+      [&](int64_t r, int64_t rs, int64_t next, int ahead) {
+        gemv_rows<M, R, kNarrow, kZero, kRound>(p, dec, r, rs, next, ahead, buf, prep, L);
+      },
+      [&](int64_t r, int64_t rs, int64_t next, int ahead) {
+        gemv_rows<M, 1, kNarrow, kZero, kRound>(p, dec, r, rs, next, ahead, buf, prep, L);
+      });
 }
 
 template <int M>

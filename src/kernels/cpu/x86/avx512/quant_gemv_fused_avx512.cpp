@@ -540,10 +540,11 @@ inline void dot_unit(const typename T::Unit (&units)[R], const uint8_t* const* p
   }
 }
 
-// Rows [r, r + R): every unit of the R rows, then y.
+// Rows r + j * rs (j < R): every unit of the R rows, then y. With each unit it prefetches the
+// same unit of rows next + j * rs, j < ahead (the next call's rows).
 template <class T, int M, int R, bool kRound>
-void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* const* prep,
-                const PrepLayout& L) {
+void fused_rows(const QuantProblem& p, int64_t r, int64_t rs, int64_t next, int ahead,
+                const uint8_t* const* prep, const PrepLayout& L) {
   const int64_t n_units = p.cols / T::kUnitCols;
   // Software prefetch of the next row block while this one is computed: with each unit, the
   // same unit of the next block's rows. Issued unconditionally (a line already requested costs
@@ -552,8 +553,8 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
   // 64-column chunks of a fraction of a line, and Prefetcher made branch-free in the same way
   // (a fixed line count per step) was slower there and for the K-quant units here (best of 3-4:
   // afq4 11.2 -> 8.5, q4_1 10.5 -> 9.0, q6k hot 23.8 -> 18.5 GB/s).
-  const int ahead = r + R < r_end ? static_cast<int>(r_end - r - R < R ? r_end - r - R : R) : 0;
-  const uint8_t* next0 = p.w + static_cast<size_t>(r + R) * p.row_bytes;
+  const uint8_t* next0 = p.w + static_cast<size_t>(next) * p.row_bytes;
+  const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
   constexpr int kLines = (T::kUnitBytes + 63) / 64 + (T::kUnitBytes % 64 != 0 ? 1 : 0);
   __m512 acc[R][M];
 #pragma GCC unroll 4
@@ -568,11 +569,11 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
 #pragma GCC unroll 8
         for (int l = 0; l < kLines; ++l)
           _mm_prefetch(
-              reinterpret_cast<const char*>(next0 + j * p.row_bytes + u * T::kUnitBytes + 64 * l),
+              reinterpret_cast<const char*>(next0 + j * stride + u * T::kUnitBytes + 64 * l),
               _MM_HINT_T0);
     typename T::Unit units[R];
 #pragma GCC unroll 4
-    for (int j = 0; j < R; ++j) units[j] = T::load(row0 + j * p.row_bytes + u * T::kUnitBytes);
+    for (int j = 0; j < R; ++j) units[j] = T::load(row0 + j * stride + u * T::kUnitBytes);
     if constexpr (T::kGrouped)
       grouped_unit<T, M, R>(units, prep, L, u, acc);
     else
@@ -595,7 +596,7 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t r_end, const uint8_t* 
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
 #pragma GCC unroll 4
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
 template <class T, int M, bool kRound>
@@ -604,9 +605,14 @@ void fused_m(const QuantProblem& p, int64_t r0, int64_t r1) {
   const PrepLayout L(p.cols);
   const uint8_t* prep[M];
   for (int i = 0; i < M; ++i) prep[i] = static_cast<const uint8_t*>(p.xprep) + i * L.stride;
-  int64_t r = r0;
-  for (; r + R <= r1; r += R) fused_rows<T, M, R, kRound>(p, r, r1, prep, L);
-  for (; r < r1; ++r) fused_rows<T, M, 1, kRound>(p, r, r1, prep, L);
+  for_each_row_stripe_block<R>(
+      r0, r1,
+      [&](int64_t r, int64_t rs, int64_t next, int ahead) {
+        fused_rows<T, M, R, kRound>(p, r, rs, next, ahead, prep, L);
+      },
+      [&](int64_t r, int64_t rs, int64_t next, int ahead) {
+        fused_rows<T, M, 1, kRound>(p, r, rs, next, ahead, prep, L);
+      });
 }
 
 template <class T, bool kRound>
