@@ -126,26 +126,28 @@ struct PlaneSums {
   }
 };
 
-// NG consecutive groups (group_bytes apart) dotted with one activation row: 16 NG outputs.
-// Block(cols, b, x, acc) adds block column b (kColumn bytes per group) of the groups at cols.
-// With each column it prefetches the same column of the next NG groups: NG streams one step of
-// rows ahead (what the row-format kernels do one row block ahead). Without it q2k streamed DRAM
-// 10-15% slower than its row format, however fast in cache; with it, 10-15% faster. Past the
-// matrix end the lines are never used (prefetches do not fault).
+// NG groups (`stride` bytes apart) dotted with one activation row: 16 NG outputs, group g's at
+// y + g * y_stride. Block(cols, b, x, acc) adds block column b (kColumn bytes per group) of the
+// groups at cols. With each column it prefetches the same column of the groups `next` bytes
+// further, the caller's next NG groups: NG streams one step of rows ahead (what the row-format
+// kernels do one row block ahead). Without it q2k streamed DRAM 10-15% slower than its row
+// format, however fast in cache; with it, 10-15% faster. Past the matrix end the lines are never
+// used (prefetches do not fault).
 template <int NG, size_t kColumn,
           void (*Block)(const uint8_t* const (&)[NG], int64_t, const PrepView&, __m512 (&)[NG])>
-void group_sweep(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x, float* y) {
+void group_sweep(const uint8_t* grp, size_t stride, size_t next, int64_t nb, const PrepView& x,
+                 float* y, int64_t y_stride) {
   __m512 acc[NG];
   for (int g = 0; g < NG; ++g) acc[g] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* cols[NG];
-    for (int g = 0; g < NG; ++g) cols[g] = grp + g * group_bytes + b * kColumn;
+    for (int g = 0; g < NG; ++g) cols[g] = grp + g * stride + b * kColumn;
     for (int g = 0; g < NG; ++g)
       for (size_t l = 0; l < kColumn; l += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + NG * group_bytes + l), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + next + l), _MM_HINT_T0);
     Block(cols, b, x, acc);
   }
-  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + 16 * g, acc[g]);
+  for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + g * y_stride, acc[g]);
 }
 
 // ---- q2_K: fields scales (4 words), qs (16 words), d, dmin (f16). ----
@@ -328,8 +330,8 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
                              _mm512_fnmadd_ps(_mm512_set1_ps(4.f), offs[g], scaled[g]), acc[g]);
 }
 
-using GroupFn = void (*)(const uint8_t* grp, size_t group_bytes, int64_t nb, const PrepView& x,
-                         float* y);
+using GroupFn = void (*)(const uint8_t* grp, size_t stride, size_t next, int64_t nb,
+                         const PrepView& x, float* y, int64_t y_stride);
 
 // Per type and mode: two groups at once (nullptr: none), and one (a thread's odd last group).
 struct GroupKernels {
@@ -386,15 +388,20 @@ void quant_gemv_groups(const QuantProblem& p, int64_t r0, int64_t r1, void*) {
   const GroupKernels ks = group_kernels(p.type, p.round_x);
   const int64_t nb = p.cols / quant_info(p.type).block_size;
   const size_t group_bytes = kRowGroupRows * p.row_bytes;
-  for (int64_t r = r0; r < r1;) {
-    const bool pair = ks.pair && r + 2 * kRowGroupRows <= r1;
+  // Pairs take group i of each half of the chunk (two DRAM streams, as the row-format kernels'
+  // stripes: for_each_row_stripe_block), then the odd group left over, if any.
+  const int64_t groups = (r1 - r0) / kRowGroupRows;
+  const int64_t q = ks.pair ? groups / 2 : 0;
+  const auto run = [&](GroupFn fn, int64_t g, size_t stride, int64_t y_stride) {
+    const int64_t r = r0 + g * kRowGroupRows;
     const uint8_t* grp = p.w + static_cast<size_t>(r) * p.row_bytes;
     for (int64_t i = 0; i < p.m; ++i) {
       const PrepView x(static_cast<const uint8_t*>(p.xprep) + i * L.stride, L);
-      (pair ? ks.pair : ks.single)(grp, group_bytes, nb, x, p.y + i * p.rows + r);
+      fn(grp, stride, group_bytes, nb, x, p.y + i * p.rows + r, y_stride);
     }
-    r += pair ? 2 * kRowGroupRows : kRowGroupRows;
-  }
+  };
+  for (int64_t g = 0; g < q; ++g) run(ks.pair, g, q * group_bytes, q * kRowGroupRows);
+  for (int64_t g = 2 * q; g < groups; ++g) run(ks.single, g, 0, 0);
 }
 
 }  // namespace insitu::kernels::avx512
