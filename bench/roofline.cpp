@@ -57,29 +57,26 @@ double memory_bandwidth(const uint8_t* buf, size_t bytes, int threads, int reps)
   const size_t chunk = bytes / threads / (256 * S) * (256 * S);
   for (int r = 0; r < reps; ++r) {
     const double s =
-        run_threads(threads, [&](int t) { sink += read_sum<S>(buf + t * chunk, chunk); });
+        run_threads(threads, [&](int t) { sink = sink + read_sum<S>(buf + t * chunk, chunk); });
     best = std::max(best, chunk * threads / s / 1e9);
   }
   return best;
 }
 
+// GB/s with 1, 2, 4 and 8 streams per thread; the bound is the best of them.
 struct Bandwidth {
-  double best = 0;
-  int streams = 0;
-  double per_streams[4] = {};  // 1, 2, 4, 8 streams per thread
+  double per_streams[4] = {};
+  int best_index() const {
+    return static_cast<int>(std::max_element(per_streams, per_streams + 4) - per_streams);
+  }
+  double best() const { return per_streams[best_index()]; }
+  int streams() const { return 1 << best_index(); }
 };
-Bandwidth memory_bandwidth_best(const uint8_t* buf, size_t bytes, int threads, int reps) {
-  Bandwidth b;
-  b.per_streams[0] = memory_bandwidth<1>(buf, bytes, threads, reps);
-  b.per_streams[1] = memory_bandwidth<2>(buf, bytes, threads, reps);
-  b.per_streams[2] = memory_bandwidth<4>(buf, bytes, threads, reps);
-  b.per_streams[3] = memory_bandwidth<8>(buf, bytes, threads, reps);
-  for (int i = 0; i < 4; ++i)
-    if (b.per_streams[i] > b.best) {
-      b.best = b.per_streams[i];
-      b.streams = 1 << i;
-    }
-  return b;
+Bandwidth measure_bandwidth(const uint8_t* buf, size_t bytes, int threads, int reps) {
+  return {{memory_bandwidth<1>(buf, bytes, threads, reps),
+           memory_bandwidth<2>(buf, bytes, threads, reps),
+           memory_bandwidth<4>(buf, bytes, threads, reps),
+           memory_bandwidth<8>(buf, bytes, threads, reps)}};
 }
 
 // 24 independent accumulators: enough to cover FMA latency x 2 ports.
@@ -98,7 +95,7 @@ double fma_peak(int threads, int64_t iters) {
   volatile float sink = 0;
   double best = 0;
   for (int r = 0; r < 3; ++r) {
-    const double s = run_threads(threads, [&](int) { sink += fma_loop(iters); });
+    const double s = run_threads(threads, [&](int) { sink = sink + fma_loop(iters); });
     best = std::max(best, threads * iters * 24.0 * 16 * 2 / s / 1e9);
   }
   return best;
@@ -163,8 +160,8 @@ int main() {
   constexpr size_t kBytes = size_t{2} << 30;  // 2 GiB: far beyond the 300 MiB L3
   auto* buf = static_cast<uint8_t*>(::operator new (kBytes, std::align_val_t{64}));
   std::memset(buf, 1, kBytes);  // fault every page in before timing
-  const Bandwidth bw1 = memory_bandwidth_best(buf, kBytes, 1, 3);
-  const Bandwidth bw2 = memory_bandwidth_best(buf, kBytes, 2, 3);
+  const Bandwidth bw1 = measure_bandwidth(buf, kBytes, 1, 3);
+  const Bandwidth bw2 = measure_bandwidth(buf, kBytes, 2, 3);
   ::operator delete (buf, std::align_val_t{64});
   const int64_t fma_iters = 20'000'000;
   const double fma1 = fma_peak(1, fma_iters), fma2 = fma_peak(2, fma_iters);
@@ -181,8 +178,8 @@ int main() {
       "\"8\": %.2f},\n"
       "  \"f32_fma_GFLOPs\": {\"1\": %.1f, \"2\": %.1f},\n"
       "  \"amx_bf16_GFLOPs\": {\"1\": %.1f, \"2\": %.1f}\n}\n",
-      std::string(insitu::isa_name(insitu::detected_isa())).c_str(), bw1.best, bw2.best,
-      bw1.streams, bw2.streams, bw2.per_streams[0], bw2.per_streams[1], bw2.per_streams[2],
+      std::string(insitu::isa_name(insitu::detected_isa())).c_str(), bw1.best(), bw2.best(),
+      bw1.streams(), bw2.streams(), bw2.per_streams[0], bw2.per_streams[1], bw2.per_streams[2],
       bw2.per_streams[3], fma1, fma2, amx1, amx2);
   return 0;
 }

@@ -66,6 +66,16 @@ inline __m512i shl8(__m512i v) {
   return _mm512_shuffle_epi8(v, ctrl);
 }
 
+// vgf2p8affineqb matrix that moves bits [from, from + n) of every byte to [to, to + n) and
+// clears the rest: output bit i is the parity of (row 7 - i) AND the byte, so row 7 - i holds
+// the one input bit it copies. One instruction replaces a shift and a mask (and a second shift
+// when a bit must move left).
+constexpr uint64_t gf2_move(int from, int n, int to) {
+  uint64_t m = 0;
+  for (int b = 0; b < n; ++b) m |= (uint64_t{1} << (from + b)) << (8 * (7 - (to + b)));
+  return m;
+}
+
 // The row blocks of one thread's chunk [r0, r1) for a decode kernel that computes R rows at
 // once. The chunk is cut into R contiguous stripes and block i takes row i of every stripe, so
 // the R rows of a block are R separate DRAM streams rather than R adjacent rows. Adjacent rows

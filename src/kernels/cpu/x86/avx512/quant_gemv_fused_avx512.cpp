@@ -34,15 +34,6 @@ inline __m512 per_group(__m512 v) {
                         4 * k + 3),
       v);
 }
-// vgf2p8affineqb matrix that moves bits [from, from + n) of every byte to [to, to + n) and
-// clears the rest: output bit i is the parity of (row 7 - i) AND the byte, so row 7 - i holds
-// the one input bit it copies. One instruction replaces a shift and a mask (and a second shift
-// when a bit must move left).
-constexpr uint64_t gf2_move(int from, int n, int to) {
-  uint64_t m = 0;
-  for (int b = 0; b < n; ++b) m |= (uint64_t{1} << (from + b)) << (8 * (7 - (to + b)));
-  return m;
-}
 // Bit field moved with matrix a in bytes 0..31 (qwords 0..3) and with b in bytes 32..63.
 inline __m512i gf2_halves(__m512i v, uint64_t a, uint64_t b) {
   const auto ia = static_cast<long long>(a), ib = static_cast<long long>(b);

@@ -228,10 +228,6 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
 constexpr size_t kQ3KColumn = 16 * 110;
 constexpr size_t kQ3KHmask = 0, kQ3KQs = 512, kQ3KScales = 1536, kQ3KD = 1728;
 
-// GF(2) affine matrix moving input bit `from` to output bit `to` of every byte (others cleared).
-constexpr uint64_t bit_move(int from, int to) {
-  return uint64_t{1} << from << (8 * (7 - to));
-}
 inline __m512i gf2(__m512i v, uint64_t matrix) {
   return _mm512_gf2p8affine_epi64_epi8(v, _mm512_set1_epi64(static_cast<long long>(matrix)), 0);
 }
@@ -282,14 +278,14 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
         __m512i code[NG];
 #pragma GCC unroll 2
         for (int g = 0; g < NG; ++g) {
-          const __m512i high = gf2(hm[g], bit_move(4 * n + k, q3k_plane_shift(k) + 2));
+          const __m512i high = gf2(hm[g], gf2_move(4 * n + k, 1, q3k_plane_shift(k) + 2));
           // high | (qs & 3 << 2k); high first, as the destination: it dies here, qs does not
           // (a ternary-logic op overwrites its first operand, so qs first costs a copy).
           if (k < 3)
             code[g] = _mm512_ternarylogic_epi32(
                 high, v[g], _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xF8);
           else
-            code[g] = _mm512_or_si512(gf2(v[g], bit_move(6, 4) | bit_move(7, 5)), high);
+            code[g] = _mm512_or_si512(gf2(v[g], gf2_move(6, 2, 4)), high);
         }
 #pragma GCC unroll 3
         for (int p = 0; p < D; ++p) {
