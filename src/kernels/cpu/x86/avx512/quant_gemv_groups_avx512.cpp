@@ -12,13 +12,15 @@
 //
 // Activations are prepared once per call, per aligned 16-element group j (one weight
 // sub-block): sx[j] = max|x| / T, xq = nearbyint(x / sx[j]) split into D balanced signed
-// base-256 digits (most significant first), and the sum of x~ = xq * sx[j] (for the types'
-// minimums and zero points).
+// base-256 digits (most significant first), and the per-type factors of the kernels' float
+// tails (GroupPrep): the tail per sub-block and 16 rows is one AND, two converts and two FMAs;
+// q2_K's minimums go through vpdpbusd with the sub-block sums of x~ as digits, and q3_K's code
+// offset through the dots' starting values.
 //  * rounded mode (OperandRounding::kActivationGroup16Int8): D = 1, T = 127: int8 per
 //    16-element group, as fine as the row-format kernels' grouped mode and 16x finer than
 //    ggml's q8_K. A second digit (D = 2, tried in session 5) doubled the vpdpbusd count and
 //    made the kernels compute-bound: q2_K matrices streamed ~17% slower end to end;
-//  * exact mode: D = 3, T = 8355711 (|x - x~| <= 6e-8 max|group|: f32-grade).
+//  * exact mode: D = 3, T = 8355000 (|x - x~| <= 6e-8 max|group|: f32-grade).
 // Per 16-element sub-block and digit p, a[p] = sum code * digit_p in int32 (exact); D = 3
 // combines the digits in f32. Codes are taken in place from their bit pair (4^k times their
 // value) and 4^-k goes into the scale, saving a shift per 64 bytes.
@@ -34,52 +36,113 @@ namespace insitu::kernels::avx512 {
 namespace {
 
 constexpr int kMaxDigits = 3;
-constexpr float kRoundedMax = 127.f;    // one signed digit
-constexpr float kExactMax = 8355711.f;  // 127 * 65536 + 127 * 256 + 127: three
+constexpr float kRoundedMax = 127.f;  // one signed digit
+// Three digits reach 127 * 65793 = 8355711; the margin keeps v / s (which can round up by one)
+// from carrying into a top digit of 128.
+constexpr float kExactMax = 8355000.f;
+constexpr int kSubBlocks = 16;  // 16-element sub-blocks per 256-element block
 
-// One prepared activation row: digits of 32-element group G, digit p at (G * D + p) * 32 (D
-// digits in use, room for kMaxDigits); then sx per 16 elements; then the sums of x~ per 16.
+// In-place factor of a code in sub-block jb of its block (codes are taken from their bit
+// position, not shifted down): q2_K plane k = (jb % 8) / 2 at bits 2k; q3_K planes 0..2 at
+// bits 2k + (0, 1) with the high bit above them, plane 3 moved to bits 4..6.
+constexpr int plane_shift(QuantType t, int jb) {
+  const int k = (jb % 8) / 2;
+  return t == QuantType::kQ3K && k == 3 ? 4 : 2 * k;
+}
+
+// One prepared activation row, for one weight type (the kernels' per-sub-block factors are
+// folded in here, once per call, instead of per row group):
+//   digits  [cols / 32][kMaxDigits][32] int8: group G's digit p at (G * D + p) * 32;
+//   sxa     [cols / 16] f32: sx / (2^plane_shift * 256^(jb % 4)). A sub-block's weight scale is
+//           read as (scale word & mask << 8 (jb % 4)), i.e. 256^(jb % 4) times the scale: one
+//           AND instead of a shift and an AND;
+//   sxb     [cols / 16] f32 (q3_K): 32 sx / 2^plane_shift, so (scale - 32) * sx / 2^shift is
+//           one fmsub of the masked scale;
+//   init    [cols / 16][kMaxDigits] int32 (q3_K): -4 * 2^plane_shift * (sum of digit p over the
+//           sub-block), the start of each digit's dot: it applies q3_K's code offset -4;
+//   sdig    [cols / 256][kMaxDigits][16] int8 (q2_K): the block's 16 sub-block sums of x~,
+//           S_j = sx_j * sum xq, as 3 balanced base-256 digits of S_j / ss (f32-grade), so that
+//           the minimums sum_j m_j S_j of 16 rows take 4 vpdpbusd per digit per block instead
+//           of a float convert and FMA per sub-block and row;
+//   sscale  [cols / 256] f32 (q2_K): ss / 16 (the minimums are read as 16 m_j).
 struct GroupPrep {
-  int64_t groups, sx_off, sum_off, stride;
+  int64_t groups, sx_off, sxb_off, init_off, sdig_off, sscale_off, stride;
   explicit GroupPrep(int64_t cols)
       : groups(cols / 32),
         sx_off(round_up(groups * kMaxDigits * 32, 64)),
-        sum_off(sx_off + round_up(groups * 2 * 4, 64)),
-        stride(sum_off + round_up(groups * 2 * 4, 64)) {}
+        sxb_off(sx_off + round_up(groups * 2 * 4, 64)),
+        init_off(sxb_off + round_up(groups * 2 * 4, 64)),
+        sdig_off(init_off + round_up(groups * 2 * kMaxDigits * 4, 64)),
+        sscale_off(sdig_off + round_up(cols / 256 * kMaxDigits * kSubBlocks, 64)),
+        stride(sscale_off + round_up(cols / 256 * 4, 64)) {}
 };
 
 struct PrepView {
   const int8_t* digits;
-  const float* sx;    // per 16 elements
-  const float* sums;  // per 16 elements
+  const float* sxa;     // per 16 elements
+  const float* sxb;     // per 16 elements
+  const int32_t* init;  // per 16 elements and digit
+  const int8_t* sdig;   // per block: [kMaxDigits][16]
+  const float* sscale;  // per block
   PrepView(const uint8_t* row, const GroupPrep& L)
       : digits(reinterpret_cast<const int8_t*>(row)),
-        sx(reinterpret_cast<const float*>(row + L.sx_off)),
-        sums(reinterpret_cast<const float*>(row + L.sum_off)) {}
+        sxa(reinterpret_cast<const float*>(row + L.sx_off)),
+        sxb(reinterpret_cast<const float*>(row + L.sxb_off)),
+        init(reinterpret_cast<const int32_t*>(row + L.init_off)),
+        sdig(reinterpret_cast<const int8_t*>(row + L.sdig_off)),
+        sscale(reinterpret_cast<const float*>(row + L.sscale_off)) {}
 };
 
+// v (|v| <= kExactMax for 3 digits) as D balanced signed base-256 digits, most significant
+// first: digit p of lane l to out[p * stride + l].
 template <int D>
-void prepare_row(const float* x, int64_t cols, uint8_t* out) {
+inline void store_digits(__m512i v, int8_t* out, int64_t stride) {
+  __m512i rest = v;
+  for (int p = D - 1; p >= 0; --p) {
+    const __m512i d = p == 0 ? rest : low_digit(rest);
+    rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p * stride), _mm512_cvtepi32_epi8(d));
+  }
+}
+
+template <int D>
+void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   const GroupPrep L(cols);
   auto* digits = reinterpret_cast<int8_t*>(out);
-  auto* sx = reinterpret_cast<float*>(out + L.sx_off);
-  auto* sums = reinterpret_cast<float*>(out + L.sum_off);
+  auto* sxa = reinterpret_cast<float*>(out + L.sx_off);
+  auto* sxb = reinterpret_cast<float*>(out + L.sxb_off);
+  auto* init = reinterpret_cast<int32_t*>(out + L.init_off);
+  auto* sdig = reinterpret_cast<int8_t*>(out + L.sdig_off);
+  auto* sscale = reinterpret_cast<float*>(out + L.sscale_off);
   const float inv_max = 1.f / (D == 1 ? kRoundedMax : kExactMax);
-  for (int64_t j = 0; j < 2 * L.groups; ++j) {
-    const __m512 v = _mm512_loadu_ps(x + 16 * j);
-    const float s = _mm512_reduce_max_ps(_mm512_abs_ps(v)) * inv_max;
-    sx[j] = s;
-    const __m512i q =
-        _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, _mm512_set1_ps(s)));
-    sums[j] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
-    // Digits least significant first; each step divides exactly by 256.
-    __m512i rest = q;
-    for (int p = D - 1; p >= 0; --p) {
-      const __m512i d = p == 0 ? rest : low_digit(rest);
-      rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + ((j / 2) * D + p) * 32 + 16 * (j % 2)),
-                       _mm512_cvtepi32_epi8(d));
+  for (int64_t b = 0; b < cols / 256; ++b) {
+    alignas(64) float sums[kSubBlocks];
+    for (int jb = 0; jb < kSubBlocks; ++jb) {
+      const int64_t j = kSubBlocks * b + jb;
+      const __m512 v = _mm512_loadu_ps(x + 16 * j);
+      const float s = _mm512_reduce_max_ps(_mm512_abs_ps(v)) * inv_max;
+      const float shift = static_cast<float>(1 << plane_shift(type, jb));
+      sxa[j] = s / (shift * static_cast<float>(1 << (8 * (jb % 4))));
+      sxb[j] = 32.f * s / shift;
+      const __m512i q =
+          _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, _mm512_set1_ps(s)));
+      sums[jb] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
+      // Digits least significant first; each step divides exactly by 256.
+      __m512i rest = q;
+      for (int p = D - 1; p >= 0; --p) {
+        const __m512i d = p == 0 ? rest : low_digit(rest);
+        rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + ((j / 2) * D + p) * 32 + 16 * (j % 2)),
+                         _mm512_cvtepi32_epi8(d));
+        init[j * kMaxDigits + p] = -(4 << plane_shift(type, jb)) * _mm512_reduce_add_epi32(d);
+      }
     }
+    const __m512 sv = _mm512_load_ps(sums);
+    const float ss = _mm512_reduce_max_ps(_mm512_abs_ps(sv)) / kExactMax;
+    sscale[b] = ss / 16.f;
+    const __m512i sq =
+        _mm512_cvtps_epi32(_mm512_maskz_div_ps(ss > 0 ? 0xFFFF : 0, sv, _mm512_set1_ps(ss)));
+    store_digits<kMaxDigits>(sq, sdig + b * kMaxDigits * kSubBlocks, kSubBlocks);
   }
 }
 
@@ -124,17 +187,47 @@ struct PlaneSums {
 #pragma GCC unroll 3
           for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
   }
+  // Sub-block 2k + h of the half block starts digit p at init[(2k + h) * kMaxDigits + p].
+  __attribute__((always_inline)) explicit PlaneSums(const int32_t* init) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k)
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 3
+        for (int p = 0; p < D; ++p) {
+          const __m512i v = _mm512_set1_epi32(init[(2 * k + h) * kMaxDigits + p]);
+#pragma GCC unroll 2
+          for (int g = 0; g < NG; ++g) a[g][k][h][p] = v;
+        }
+  }
 };
+
+// Step `step` of 16 of a block column: prefetches its share of the lines of the groups' next
+// block column (after the last column: the next group's first, which follows it in memory, and
+// which the caller's next sweep computes). Spread over the column's computation, so that the
+// requests never wait for a free fill buffer (a burst of the whole column did: perf put ~19% of
+// the q2_K kernel's samples on its prefetch loop).
+template <int NG, size_t kColumn>
+__attribute__((always_inline)) inline void prefetch_next_column_step(
+    const uint8_t* const (&cols)[NG], int step) {
+  constexpr int kLines = static_cast<int>((kColumn + 63) / 64), kPer = (kLines + 15) / 16;
+#pragma GCC unroll 4
+  for (int l = step * kPer; l < (step + 1) * kPer && l < kLines; ++l)
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; ++g)
+      _mm_prefetch(reinterpret_cast<const char*>(cols[g] + kColumn + 64 * l), _MM_HINT_T0);
+}
 
 // NG groups (`stride` bytes apart) dotted with one activation row: 16 NG outputs, group g's at
 // y + g * y_stride. Block(cols, b, x, acc) adds block column b (kColumn bytes per group) of the
-// groups at cols. Each column's lines are all requested (software prefetch) before it is
-// computed, so that its 20-30 misses per group overlap instead of arriving load by load; the
-// hardware prefetchers follow the groups' stripes. Measured per matrix against the lm_head,
-// end to end (q2k mix, 2 alternated runs): q3k 2048x8192 0.66-0.73 with this, 0.56-0.57 when
-// prefetching the caller's next groups instead (the choice before the groups came from stripes),
-// 0.60-0.64 one column ahead, 0.54 with no software prefetch; q2k 8192x2048 0.63-0.70 against
-// 0.59-0.68 for the others.
+// groups at cols. Software prefetch: the first column's lines in one burst, every later column
+// spread over the computation of the one before it (prefetch_next_column_step), so that a
+// column's 20-30 misses per group overlap instead of arriving load by load. Measured per matrix
+// against the lm_head, end to end (q2k mix, 5 alternated runs, either order): q3k 2048x8192 and
+// q2k 8192x2048 0.67-0.74 spread against 0.61-0.64 with each column's burst just before it is
+// computed (the choice before; earlier still, 0.56-0.57 prefetching the caller's next groups and
+// 0.54 with no software prefetch). Two or three columns ahead: no better than one. Reading each
+// group as two or four streams (columns of two halves alternating): 0.53-0.60 (worse).
 template <int NG, size_t kColumn,
           void (*Block)(const uint8_t* const (&)[NG], int64_t, const PrepView&, __m512 (&)[NG])>
 void group_sweep(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& x, float* y,
@@ -144,9 +237,10 @@ void group_sweep(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& 
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* cols[NG];
     for (int g = 0; g < NG; ++g) cols[g] = grp + g * stride + b * kColumn;
-    for (int g = 0; g < NG; ++g)
-      for (size_t l = 0; l < kColumn; l += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + l), _MM_HINT_T0);
+    if (b == 0)  // later columns were prefetched while the one before them was computed
+      for (int g = 0; g < NG; ++g)
+        for (size_t l = 0; l < kColumn; l += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(cols[g] + l), _MM_HINT_T0);
     Block(cols, b, x, acc);
   }
   for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + g * y_stride, acc[g]);
@@ -164,16 +258,16 @@ constexpr size_t kQ2KQs = 256, kQ2KD = 1280, kQ2KDmin = 1312;
 template <int D, int NG>
 __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols)[NG], int64_t b,
                                                      const PrepView& x, __m512 (&acc)[NG]) {
-  const __m512i m4 = _mm512_set1_epi32(15);
-  __m512 scaled[NG], mins[NG];
+  __m512 scaled[NG];
 #pragma GCC unroll 2
-  for (int g = 0; g < NG; ++g) scaled[g] = mins[g] = _mm512_setzero_ps();
+  for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
 #pragma GCC unroll 2
   for (int n = 0; n < 2; ++n) {
     PlaneSums<NG, D> sums;
     auto& a = sums.a;
 #pragma GCC unroll 8
     for (int w = 0; w < 8; ++w) {
+      prefetch_next_column_step<NG, kQ2KColumn>(cols, 8 * n + w);
       __m512i v[NG];
 #pragma GCC unroll 2
       for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ2KQs + (8 * n + w) * 64);
@@ -196,24 +290,43 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         const int j = 8 * n + 2 * k + h;
-        const __m512 sx = _mm512_set1_ps(x.sx[16 * b + j] / static_cast<float>(1 << (2 * k)));
-        const __m512 xs = _mm512_set1_ps(x.sums[16 * b + j]);
+        const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
+        const __m512i mask = _mm512_set1_epi32(15 << (8 * (j % 4)));
 #pragma GCC unroll 2
         for (int g = 0; g < NG; ++g) {
-          const __m512i word = load(cols[g] + 64 * (j / 4));
+          // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4).
           const __m512 sc =
-              _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(word, 8 * (j % 4)), m4));
-          const __m512 mn =
-              _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(word, 8 * (j % 4) + 4), m4));
-          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_mul_ps(sc, sx), scaled[g]);
-          mins[g] = _mm512_fmadd_ps(mn, xs, mins[g]);
+              _mm512_cvtepi32_ps(_mm512_and_si512(load(cols[g] + 64 * (j / 4)), mask));
+          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_mul_ps(sc, sxa), scaled[g]);
         }
       }
     }
   }
+  // Minimums: sum_j 16 m_j * S_j digits, 4 sub-blocks per vpdpbusd (scale word q holds
+  // sub-blocks 4q..4q+3, minimum in the high nibble).
+  __m512i am[NG][kMaxDigits];
 #pragma GCC unroll 2
   for (int g = 0; g < NG; ++g)
-    acc[g] = _mm512_fnmadd_ps(load_f16x16(cols[g] + kQ2KDmin), mins[g],
+#pragma GCC unroll 3
+    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = _mm512_setzero_si512();
+  const int8_t* sdig = x.sdig + b * kMaxDigits * kSubBlocks;
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {
+    __m512i mw[NG];
+#pragma GCC unroll 2
+    for (int g = 0; g < NG; ++g)
+      mw[g] = _mm512_and_si512(load(cols[g] + 64 * q), _mm512_set1_epi8(static_cast<char>(0xF0)));
+#pragma GCC unroll 3
+    for (int p = 0; p < kMaxDigits; ++p) {
+      const __m512i dp = bcast4(sdig + p * kSubBlocks + 4 * q);
+#pragma GCC unroll 2
+      for (int g = 0; g < NG; ++g) am[g][p] = _mm512_dpbusd_epi32(am[g][p], mw[g], dp);
+    }
+  }
+  const __m512 ss = _mm512_set1_ps(x.sscale[b]);
+#pragma GCC unroll 2
+  for (int g = 0; g < NG; ++g)
+    acc[g] = _mm512_fnmadd_ps(_mm512_mul_ps(load_f16x16(cols[g] + kQ2KDmin), ss), combine<3>(am[g]),
                               _mm512_fmadd_ps(load_f16x16(cols[g] + kQ2KD), scaled[g], acc[g]));
 }
 
@@ -224,20 +337,17 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
 // place and the high bit is moved next to them (one GF(2) affine op), giving code * 4^k in one
 // byte: one ternary-logic op per plane instead of two moves and an OR. Plane 3 has no room above
 // its bits, so both of its fields are moved to bits 4..6 (code * 16). The -4 is applied through
-// the activation sums.
+// the start of each sub-block's dot (PrepView::init).
 constexpr size_t kQ3KColumn = 16 * 110;
 constexpr size_t kQ3KHmask = 0, kQ3KQs = 512, kQ3KScales = 1536, kQ3KD = 1728;
 
 inline __m512i gf2(__m512i v, uint64_t matrix) {
   return _mm512_gf2p8affine_epi64_epi8(v, _mm512_set1_epi64(static_cast<long long>(matrix)), 0);
 }
-constexpr int q3k_plane_shift(int k) {
-  return k < 3 ? 2 * k : 4;
-}
 
 // Scale bytes 4q..4q+3 of every row (lane), ggml's q3_K unpacking of the 12 bytes in words s0,
-// s1, s2, with bit 5 flipped: bits 0..5 of byte j are then scale_j - 32 in 6-bit two's
-// complement (bits 6..7 are left over; q3k_scale shifts them out).
+// s1, s2: bits 0..5 of byte j are scale_j + 32 (unsigned; bits 6..7 are left over and masked
+// by the reader).
 inline __m512i q3k_scale_word(int q, __m512i s0, __m512i s1, __m512i s2) {
   const __m512i low = q < 2 ? (q == 0 ? s0 : s1) : _mm512_srli_epi32(q == 2 ? s0 : s1, 4);
   // Bits 2q..2q+1 of s2's bytes to bits 4..5.
@@ -245,27 +355,24 @@ inline __m512i q3k_scale_word(int q, __m512i s0, __m512i s1, __m512i s2) {
                        : q == 1 ? _mm512_slli_epi32(s2, 2)
                        : q == 2 ? s2
                                 : _mm512_srli_epi32(s2, 2);
-  // (low & 0x0F) | (high & 0xF0), then bit 5 flipped
-  return _mm512_xor_si512(_mm512_ternarylogic_epi32(low, high, _mm512_set1_epi8(0x0F), 0xE4),
-                          _mm512_set1_epi8(0x20));
-}
-// scale_j - 32 as f32 per lane, from word q = j / 4.
-inline __m512 q3k_scale(int j, __m512i word) {
-  return _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(word, 26 - 8 * (j % 4)), 26));
+  // (low & 0x0F) | (high & 0xF0)
+  return _mm512_ternarylogic_epi32(low, high, _mm512_set1_epi8(0x0F), 0xE4);
 }
 
 template <int D, int NG>
 __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols)[NG], int64_t b,
                                                      const PrepView& x, __m512 (&acc)[NG]) {
-  __m512 scaled[NG], offs[NG];
+  __m512 scaled[NG];
 #pragma GCC unroll 2
-  for (int g = 0; g < NG; ++g) scaled[g] = offs[g] = _mm512_setzero_ps();
+  for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
 #pragma GCC unroll 2
   for (int n = 0; n < 2; ++n) {
-    PlaneSums<NG, D> sums;
+    // Each digit's dot starts at -4 * 2^shift * (digit sum): q3_K's code offset.
+    PlaneSums<NG, D> sums(x.init + (kSubBlocks * b + 8 * n) * kMaxDigits);
     auto& a = sums.a;
 #pragma GCC unroll 8
     for (int w = 0; w < 8; ++w) {
+      prefetch_next_column_step<NG, kQ3KColumn>(cols, 8 * n + w);
       __m512i v[NG], hm[NG];
 #pragma GCC unroll 2
       for (int g = 0; g < NG; ++g) {
@@ -278,7 +385,8 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
         __m512i code[NG];
 #pragma GCC unroll 2
         for (int g = 0; g < NG; ++g) {
-          const __m512i high = gf2(hm[g], gf2_move(4 * n + k, 1, q3k_plane_shift(k) + 2));
+          const __m512i high =
+              gf2(hm[g], gf2_move(4 * n + k, 1, plane_shift(QuantType::kQ3K, 2 * k) + 2));
           // high | (qs & 3 << 2k); high first, as the destination: it dies here, qs does not
           // (a ternary-logic op overwrites its first operand, so qs first costs a copy).
           if (k < 3)
@@ -310,22 +418,23 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h) {
         const int j = 8 * n + 2 * k + h;
-        const __m512 sx =
-            _mm512_set1_ps(x.sx[16 * b + j] / static_cast<float>(1 << q3k_plane_shift(k)));
-        const __m512 xs = _mm512_set1_ps(x.sums[16 * b + j]);
+        const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
+        const __m512 sxb = _mm512_set1_ps(x.sxb[kSubBlocks * b + j]);
+        const __m512i mask = _mm512_set1_epi32(0x3F << (8 * (j % 4)));
 #pragma GCC unroll 2
         for (int g = 0; g < NG; ++g) {
-          const __m512 sc = q3k_scale(j, sw[g][k / 2]);
-          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_mul_ps(sc, sx), scaled[g]);
-          offs[g] = _mm512_fmadd_ps(sc, xs, offs[g]);
+          // (scale_j + 32) * 256^(j % 4), exact in f32; times sxa minus sxb: scale_j * sx /
+          // 2^shift.
+          const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw[g][k / 2], mask));
+          scaled[g] =
+              _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_fmsub_ps(sc, sxa, sxb), scaled[g]);
         }
       }
     }
   }
 #pragma GCC unroll 2
   for (int g = 0; g < NG; ++g)
-    acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ3KD),
-                             _mm512_fnmadd_ps(_mm512_set1_ps(4.f), offs[g], scaled[g]), acc[g]);
+    acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ3KD), scaled[g], acc[g]);
 }
 
 using GroupFn = void (*)(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& x, float* y,
@@ -365,15 +474,15 @@ size_t quant_gemv_groups_prep_bytes(int64_t m, int64_t cols) {
   return static_cast<size_t>(m) * GroupPrep(cols).stride;
 }
 
-void quant_gemv_groups_prepare_x(QuantType, const float* x, int64_t, int64_t cols, int64_t i0,
+void quant_gemv_groups_prepare_x(QuantType type, const float* x, int64_t, int64_t cols, int64_t i0,
                                  int64_t i1, bool round_x, void* out) {
   const GroupPrep L(cols);
   for (int64_t i = i0; i < i1; ++i) {
     uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
     if (round_x)
-      prepare_row<1>(x + i * cols, cols, row);
+      prepare_row<1>(type, x + i * cols, cols, row);
     else
-      prepare_row<3>(x + i * cols, cols, row);
+      prepare_row<3>(type, x + i * cols, cols, row);
   }
 }
 
