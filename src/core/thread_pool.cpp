@@ -116,7 +116,8 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain,
-                              const std::function<void(int64_t, int64_t, int)>& fn) {
+                              const std::function<void(int64_t, int64_t, int)>& fn,
+                              Schedule schedule) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t n_grains = (n + grain - 1) / grain;
@@ -127,9 +128,13 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   // Guided schedule: each claim takes 1 / (2 * threads) of what is left (whole grains, at least
   // one), so the first chunks are long contiguous runs and the last ones single grains: the
   // threads finish within about a grain of each other.
-  std::atomic<int64_t> next{0};
+  // kStreaming: thread t's own first chunk is grains [t * first, (t + 1) * first).
+  const int64_t first =
+      schedule == Schedule::kStreaming ? n_grains * kStreamingSharePercent / 100 / n_threads_ : 0;
+  std::atomic<int64_t> next{first * n_threads_};
   const int64_t divisor = 2 * int64_t{n_threads_};
   run_on_all([&](int t) {
+    if (first > 0) fn(t * first * grain, (t + 1) * first * grain, t);
     int64_t begin = next.load(std::memory_order_relaxed);
     for (;;) {
       if (begin >= n_grains) return;

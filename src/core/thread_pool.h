@@ -38,7 +38,17 @@ class ThreadPool {
   // thread for most of a decode matmul), single grains at the end, so the threads finish within
   // about a grain of each other, and a thread that the OS delays (or that starts late) does
   // less of the loop instead of holding up the others. Waits for completion.
-  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn);
+  //
+  // Schedule::kStreaming (memory-bound loops such as decode's matrix-vector products): thread t
+  // first takes its own fixed chunk, kStreamingShare of an even share, at t's place in [0, n);
+  // the rest of the loop then goes guided as above. A decode matmul's chunk is cut into DRAM
+  // streams, and each new chunk restarts them: the guided schedule alone made 6-8 chunks per
+  // thread of a 512-row matrix, and the threads streamed at 8-11 GB/s each where one long chunk
+  // streams at 14-16 (docs/performance.md, "Session 7").
+  enum class Schedule { kGuided, kStreaming };
+  static constexpr int64_t kStreamingSharePercent = 85;
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t, int)>& fn,
+                    Schedule schedule = Schedule::kGuided);
 
  private:
   void worker_loop(int index);

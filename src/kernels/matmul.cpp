@@ -118,7 +118,9 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPo
   // Dense rows all cost the same bytes, so equal row counts give both threads equal bytes.
   if (m <= kernels::kGemvMaxM) {
     const kernels::RowsFn fn = ks.gemv[t];
-    pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1, int) { fn(p, r0, r1, nullptr); });
+    pool.parallel_for(
+        w.rows, 16, [&](int64_t r0, int64_t r1, int) { fn(p, r0, r1, nullptr); },
+        ThreadPool::Schedule::kStreaming);
     return;
   }
   if (ks.prepare_x) {

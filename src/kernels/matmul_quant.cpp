@@ -111,9 +111,14 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   const size_t scratch_bytes = path.scratch_bytes(w.type, w.cols, m);
   const kernels::QuantRowsFn fn = path.rows;
   if (w.layout == WeightLayout::kRows || &path == &ks.gemv_groups) {
-    pool.parallel_for(w.rows, path.row_grain, [&](int64_t r0, int64_t r1, int) {
-      fn(p, r0, r1, t_rows_scratch.get(scratch_bytes));
-    });
+    // Decode streams the matrix once: each thread's long first chunk keeps its DRAM streams
+    // going (ThreadPool::Schedule::kStreaming); prefill's compute-bound tiles stay guided.
+    const auto schedule =
+        &path == &ks.gemm ? ThreadPool::Schedule::kGuided : ThreadPool::Schedule::kStreaming;
+    pool.parallel_for(
+        w.rows, path.row_grain,
+        [&](int64_t r0, int64_t r1, int) { fn(p, r0, r1, t_rows_scratch.get(scratch_bytes)); },
+        schedule);
     return;
   }
   // A row-group matrix on a path without a row-group kernel (prefill, or an ISA without one):

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/half.h"
@@ -50,6 +51,37 @@ TEST(ThreadPool, ChunksShrinkToSingleGrainsAndStartOnGrains) {
   }
   // ~log(n_grains) chunks, not one per grain.
   EXPECT_LT(chunks.size(), static_cast<size_t>(n_grains / 4));
+}
+
+// Streaming schedule: each thread's first chunk is its own fixed 85% of an even share, in thread
+// order; the rest is guided; together they cover [0, n) exactly once, on grain boundaries.
+TEST(ThreadPool, StreamingScheduleStartsWithOneLongChunkPerThread) {
+  ThreadPool pool(2);
+  const int64_t n = 512 + 3, grain = 16, n_grains = (n + grain - 1) / grain;
+  const int64_t first = n_grains * ThreadPool::kStreamingSharePercent / 100 / 2 * grain;
+  std::mutex mu;
+  std::vector<std::tuple<int64_t, int64_t, int>> chunks;
+  std::vector<int> calls_of(2, 0);
+  std::vector<std::pair<int64_t, int64_t>> first_of(2, {-1, -1});
+  pool.parallel_for(
+      n, grain,
+      [&](int64_t b, int64_t e, int t) {
+        std::lock_guard<std::mutex> lock(mu);
+        chunks.emplace_back(b, e, t);
+        if (calls_of[t]++ == 0) first_of[t] = {b, e};
+      },
+      ThreadPool::Schedule::kStreaming);
+  ASSERT_EQ(first, 14 * grain);  // 85% of 33 grains (28), halved
+  EXPECT_EQ(first_of[0], std::make_pair(int64_t{0}, first));
+  EXPECT_EQ(first_of[1], std::make_pair(first, 2 * first));
+  std::sort(chunks.begin(), chunks.end());
+  int64_t covered = 0;
+  for (const auto& [b, e, t] : chunks) {
+    EXPECT_EQ(b, covered);
+    EXPECT_EQ(b % grain, 0);
+    covered = e;
+  }
+  EXPECT_EQ(covered, n);
 }
 
 TEST(ThreadPool, ExceptionPropagates) {
