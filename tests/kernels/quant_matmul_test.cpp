@@ -46,8 +46,8 @@ constexpr ErrorBound kBounds[] = {
     {QuantType::kQ4_1, 1e-6, 1e-5, "1.6e-07 / 3.2e-06 / 4.5e-06"},
     {QuantType::kQ5_0, 1e-6, 1e-5, "8.5e-08 / 3.2e-06 / 4.6e-06"},
     {QuantType::kQ5_1, 1e-6, 1e-5, "2.1e-07 / 2.6e-06 / 4.1e-06"},
-    {QuantType::kQ8_0, 1e-6, 1e-5, "8.9e-08 / 3.9e-06 / 5.0e-06"},
-    {QuantType::kQ8_1, 1e-6, 1e-5, "8.9e-08 / 3.9e-06 / 5.0e-06"},
+    {QuantType::kQ8_0, 1e-6, 1e-5, "8.9e-08 / 1.8e-06 / 2.6e-06"},
+    {QuantType::kQ8_1, 1e-6, 1e-5, "8.9e-08 / 1.8e-06 / 2.6e-06"},
     {QuantType::kQ2K, 1e-6, 1e-5, "1.6e-07 / 1.2e-06 / 4.8e-06"},
     {QuantType::kQ3K, 1e-6, 1e-5, "4.6e-08 / 1.2e-06 / 4.4e-06"},
     {QuantType::kQ4K, 1e-6, 1e-5, "1.2e-07 / 1.5e-06 / 5.0e-06"},
@@ -61,8 +61,8 @@ constexpr ErrorBound kBounds[] = {
     {QuantType::kAfq8, 1e-6, 1e-5, "1.6e-07 / 2.6e-06 / 4.2e-06"},
     {QuantType::kHqq4, 1e-6, 1e-5, "1.6e-07 / 4.2e-06 / 6.3e-06"},
     {QuantType::kHqq8, 1e-6, 1e-5, "1.5e-07 / 3.3e-06 / 4.9e-06"},
-    {QuantType::kFp8, 1e-6, 1e-5, "3.9e-08 / 1.8e-06 / 5.6e-06"},
-    {QuantType::kF8Q8, 1e-6, 1e-5, "7.7e-08 / 5.9e-06 / 7.5e-06"},
+    {QuantType::kFp8, 1e-6, 1e-5, "4.6e-08 / 1.1e-06 / 3.1e-06"},
+    {QuantType::kF8Q8, 1e-6, 1e-5, "8.5e-08 / 1.8e-06 / 2.6e-06"},
     {QuantType::kMxfp4, 1e-6, 1e-5, "1.7e-07 / 1.8e-06 / 2.5e-06"},
 };
 

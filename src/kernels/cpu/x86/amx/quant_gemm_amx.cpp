@@ -13,15 +13,17 @@
 // tests/kernels/quant_matmul_test.cpp). AMX reads bf16 denormals as zero.
 // With QuantProblem::round_x (OperandRounding::kBf16) only the hi planes exist and each K step
 // is one tile product, y = w_hi x_hi: a third of the tile work and half the staging.
-// q8_0 and q8_1 in exact mode take their own path (gemm_q8_exact): their int8 codes are exact
-// in bf16, so two tile products per K step (codes x_hi, codes x_lo) and the block scale applied
-// per block, measured 1.26-1.30x the GEMM and 1.1-1.3x pp512 of the three-product path.
+// q8_0, q8_1, f8q8 and fp8 in exact mode take their own path (gemm_codes_exact): their codes
+// (int8, e4m3) are exact in bf16, so two tile products per K step (codes x_hi, codes x_lo) and
+// the block scale applied per K step: q8_0 measured 1.26-1.30x the GEMM and 1.1-1.3x pp512 of
+// the three-product path.
 #include <cstring>
 
 #include "kernels/cpu/x86/amx/amx_common.h"
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/quant_decode_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
+#include "quant/fp8/fp8.h"
 
 namespace insitu::kernels::amxq {
 namespace {
@@ -143,52 +145,95 @@ inline void tile_block(const uint16_t* xh0, const uint16_t* xh1, const uint16_t*
   }
 }
 
-// ---- q8_0 / q8_1 in exact mode: codes x (x_hi + x_lo), each block's scale between products ----
-// A q8 weight is d * code with an int8 code, exact in bf16: per 32-element block (one K step),
-// C = code . x_hi + code . x_lo is two tile products, and y += d * C. The generic exact path
-// above needs three (w = d * code is not a bf16). The price is applying d per block and
-// weight row: each block's 16x16 C tile is stored and added to an f32 accumulator tile with
-// 16 FMAs, while the tile unit computes the next weight tile's block (software pipelined over
-// two C tiles).
-struct Q8Fields {
-  int block_bytes, qs_off;
+// ---- Exact mode for types with bf16-exact codes: codes x (x_hi + x_lo), scales between products
+// ---- A q8 weight is d * code with an int8 code, exact in bf16 (as are e4m3 codes): per K step of
+// 32 weights, C = code . x_hi + code . x_lo is two tile products, and y += d * C. The generic exact
+// path above needs three (w = d * code is not a bf16). The price is applying d per block and weight
+// row: each block's 16x16 C tile is stored and added to an f32 accumulator tile with 16 FMAs, while
+// the tile unit computes the next weight tile's block (software pipelined over two C tiles). One K
+// step (32 weights) of a row whose codes are exact in bf16: the codes as 32 bf16 and the step's
+// scale. q8_0 (f16 d | int8 q[32]), q8_1 (f16 d | f16 s | int8 q[32]), f8q8 (e4m3 d | int8 q[32],
+// scale e4m3(d) / 448) and fp8 (f32 d | e4m3 q[128]: four K steps per block).
+struct CodeStep {
+  __m512i bf16;
+  float d;
 };
-inline Q8Fields q8_fields(QuantType t) {
-  return t == QuantType::kQ8_0 ? Q8Fields{34, 2} : Q8Fields{36, 4};
+inline __m512i int8_codes_bf16(const uint8_t* q) {
+  const auto* v = reinterpret_cast<const __m128i*>(q);
+  const __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(v)));
+  const __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(v + 1)));
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(c1, c0));
+}
+// e4m3 S.EEEE.MMM placed as the f16 S.0EEEE.MMM0000000 is its value times 2^-8 (subnormals
+// too); S.1111.111 is NaN in e4m3 and is patched. The values have 4 significant bits: exact in
+// bf16.
+inline __m512i e4m3_codes_bf16(const uint8_t* q) {
+  const __m512i u = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+  const __m512i mag = _mm512_and_si512(u, _mm512_set1_epi16(0x7F));
+  const __m512i h =
+      _mm512_or_si512(_mm512_slli_epi16(mag, 7),
+                      _mm512_slli_epi16(_mm512_and_si512(u, _mm512_set1_epi16(0x80)), 8));
+  const __mmask32 nan = _mm512_cmpeq_epi16_mask(mag, _mm512_set1_epi16(0x7F));
+  const __m512 two8 = _mm512_set1_ps(256.f), qnan = _mm512_set1_ps(__builtin_nanf(""));
+  const __m512 f0 =
+      _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h)), two8),
+                         static_cast<__mmask16>(nan), qnan);
+  const __m512 f1 =
+      _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)), two8),
+                         static_cast<__mmask16>(nan >> 16), qnan);
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(f1, f0));
+}
+template <QuantType T>
+inline CodeStep code_step(const uint8_t* row, int64_t ks) {
+  uint16_t h;
+  if constexpr (T == QuantType::kQ8_0 || T == QuantType::kQ8_1) {
+    const uint8_t* b = row + ks * (T == QuantType::kQ8_0 ? 34 : 36);
+    std::memcpy(&h, b, 2);
+    return {int8_codes_bf16(b + (T == QuantType::kQ8_0 ? 2 : 4)), _cvtsh_ss(h)};
+  } else if constexpr (T == QuantType::kF8Q8) {
+    const uint8_t* b = row + ks * static_cast<int64_t>(sizeof(fp8::BlockF8Q8));
+    return {int8_codes_bf16(b + 1), fp8::e4m3_to_f32(b[0]) / fp8::kE4M3Max};
+  } else {
+    static_assert(T == QuantType::kFp8);
+    const uint8_t* b = row + ks / 4 * static_cast<int64_t>(sizeof(fp8::BlockFp8));
+    float d;
+    std::memcpy(&d, b, 4);
+    return {e4m3_codes_bf16(b + 4 + 32 * (ks % 4)), d};
+  }
+}
+bool exact_code_type(QuantType t) {
+  return t == QuantType::kQ8_0 || t == QuantType::kQ8_1 || t == QuantType::kF8Q8 ||
+         t == QuantType::kFp8;
 }
 
-// Stages rows [r, r + nrows) x blocks [kb0, kb0 + nkb): tile (nbk, ks) at (nbk * nkb + ks) *
-// kTileU16 holds the codes of rows r + 16 nbk .. + 15 as bf16 B tiles; d_out[(nbk * nkb + ks) *
+// Stages rows [r, r + nrows) x K steps [ks0, ks0 + nks): tile (nbk, ks) at (nbk * nks + ks) *
+// kTileU16 holds the codes of rows r + 16 nbk .. + 15 as bf16 B tiles; d_out[(nbk * nks + ks) *
 // 16 + j] their scales. Rows past nrows are zero.
-void stage_q8_codes(const QuantProblem& p, Q8Fields f, int64_t r, int64_t nrows, int64_t kb0,
-                    int64_t nkb, int64_t nblk16, uint16_t* out, float* d_out) {
+template <QuantType T>
+void stage_codes(const QuantProblem& p, int64_t r, int64_t nrows, int64_t ks0, int64_t nks,
+                 int64_t nblk16, uint16_t* out, float* d_out) {
   for (int64_t nbk = 0; nbk < nblk16; ++nbk) {
     const int64_t nvalid = nrows - nbk * 16 < 16 ? nrows - nbk * 16 : 16;
-    for (int64_t ks = 0; ks < nkb; ++ks) {
+    for (int64_t ks = 0; ks < nks; ++ks) {
       __m512i v[16];
       alignas(64) float d[16];
 #pragma GCC unroll 16
       for (int j = 0; j < 16; ++j) {
         if (j < nvalid) {
-          const uint8_t* blk = p.w + static_cast<size_t>(r + nbk * 16 + j) * p.row_bytes +
-                               (kb0 + ks) * f.block_bytes;
-          uint16_t dh;
-          std::memcpy(&dh, blk, 2);
-          d[j] = _cvtsh_ss(dh);
-          const auto* q = reinterpret_cast<const __m128i*>(blk + f.qs_off);
-          const __m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)));
-          const __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)));
-          v[j] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(c1, c0));
+          const CodeStep c =
+              code_step<T>(p.w + static_cast<size_t>(r + nbk * 16 + j) * p.row_bytes, ks0 + ks);
+          v[j] = c.bf16;
+          d[j] = c.d;
         } else {
           v[j] = _mm512_setzero_si512();
           d[j] = 0.f;
         }
       }
       transpose16x16_epi32(v);
-      uint16_t* t = out + (nbk * nkb + ks) * kTileU16;
+      uint16_t* t = out + (nbk * nks + ks) * kTileU16;
 #pragma GCC unroll 16
       for (int kp = 0; kp < 16; ++kp) _mm512_store_si512(t + kp * 32, v[kp]);
-      _mm512_store_ps(d_out + (nbk * nkb + ks) * 16, _mm512_load_ps(d));
+      _mm512_store_ps(d_out + (nbk * nks + ks) * 16, _mm512_load_ps(d));
     }
   }
 }
@@ -225,8 +270,8 @@ inline void q8_block_scale1(float* tmp, const float* d, float* acc) {
   q8_add_scaled(tmp, d, acc);
 }
 
-void gemm_q8_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
-  const Q8Fields f = q8_fields(p.type);
+template <QuantType T>
+void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   amx_common::configure_tiles_16x64();
   const int64_t m = p.m, m_pad = round_up(m, 32), K = p.cols;
   const auto* x_hi = static_cast<const uint16_t*>(p.xprep);
@@ -244,7 +289,7 @@ void gemm_q8_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch)
     const int64_t nblk16 = (nrows + 15) / 16;
     for (int64_t kc = 0; kc < K; kc += kKc) {
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, nkb = kcl / 32;
-      stage_q8_codes(p, f, nb, nrows, kc / 32, nkb, nblk16, stage_buf, dbuf);
+      stage_codes<T>(p, nb, nrows, kc / 32, nkb, nblk16, stage_buf, dbuf);
       for (int64_t a16 = 0; a16 < m_pad / 16; ++a16) {
         float* acc = acc_all + a16 * nblk16 * kTileF32;
         if (kc == 0) std::memset(acc, 0, nblk16 * kTileF32 * sizeof(float));
@@ -284,8 +329,14 @@ void gemm_q8_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch)
 }
 
 void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
-  if (!p.round_x && (p.type == QuantType::kQ8_0 || p.type == QuantType::kQ8_1))
-    return gemm_q8_exact(p, r0, r1, scratch);
+  if (!p.round_x && exact_code_type(p.type)) {
+    switch (p.type) {
+      case QuantType::kQ8_0: return gemm_codes_exact<QuantType::kQ8_0>(p, r0, r1, scratch);
+      case QuantType::kQ8_1: return gemm_codes_exact<QuantType::kQ8_1>(p, r0, r1, scratch);
+      case QuantType::kF8Q8: return gemm_codes_exact<QuantType::kF8Q8>(p, r0, r1, scratch);
+      default: return gemm_codes_exact<QuantType::kFp8>(p, r0, r1, scratch);
+    }
+  }
   const avx512::QuantDecoder& dec = avx512::quant_decoder(p.type);
   amx_common::configure_tiles_16x64();
 
