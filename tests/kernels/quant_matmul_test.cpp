@@ -53,7 +53,7 @@ constexpr ErrorBound kBounds[] = {
     {QuantType::kQ4K, 1e-6, 1e-5, "1.2e-07 / 1.5e-06 / 5.0e-06"},
     {QuantType::kQ5K, 1e-6, 1e-5, "9.9e-08 / 1.1e-06 / 5.2e-06"},
     {QuantType::kQ6K, 1e-6, 1e-5, "8.1e-08 / 1.2e-06 / 5.0e-06"},
-    {QuantType::kQ8K, 1e-6, 1e-5, "4.0e-08 / 1.6e-06 / 5.1e-06"},
+    {QuantType::kQ8K, 1e-6, 1e-5, "4.5e-08 / 8.3e-07 / 3.0e-06"},
     {QuantType::kAfq2, 1e-6, 1e-5, "1.9e-07 / 3.0e-06 / 4.4e-06"},
     {QuantType::kAfq3, 1e-6, 1e-5, "1.8e-07 / 2.9e-06 / 4.3e-06"},
     {QuantType::kAfq4, 1e-6, 1e-5, "1.6e-07 / 2.8e-06 / 4.3e-06"},

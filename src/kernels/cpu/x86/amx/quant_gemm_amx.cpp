@@ -13,7 +13,7 @@
 // tests/kernels/quant_matmul_test.cpp). AMX reads bf16 denormals as zero.
 // With QuantProblem::round_x (OperandRounding::kBf16) only the hi planes exist and each K step
 // is one tile product, y = w_hi x_hi: a third of the tile work and half the staging.
-// q8_0, q8_1, f8q8 and fp8 in exact mode take their own path (gemm_codes_exact): their codes
+// q8_0, q8_1, q8k, f8q8 and fp8 in exact mode take their own path (gemm_codes_exact): their codes
 // (int8, e4m3) are exact in bf16, so two tile products per K step (codes x_hi, codes x_lo) and
 // the block scale applied per K step: q8_0 measured 1.26-1.30x the GEMM and 1.1-1.3x pp512 of
 // the three-product path.
@@ -145,15 +145,19 @@ inline void tile_block(const uint16_t* xh0, const uint16_t* xh1, const uint16_t*
   }
 }
 
-// ---- Exact mode for types with bf16-exact codes: codes x (x_hi + x_lo), scales between products
-// ---- A q8 weight is d * code with an int8 code, exact in bf16 (as are e4m3 codes): per K step of
-// 32 weights, C = code . x_hi + code . x_lo is two tile products, and y += d * C. The generic exact
-// path above needs three (w = d * code is not a bf16). The price is applying d per block and weight
-// row: each block's 16x16 C tile is stored and added to an f32 accumulator tile with 16 FMAs, while
-// the tile unit computes the next weight tile's block (software pipelined over two C tiles). One K
-// step (32 weights) of a row whose codes are exact in bf16: the codes as 32 bf16 and the step's
-// scale. q8_0 (f16 d | int8 q[32]), q8_1 (f16 d | f16 s | int8 q[32]), f8q8 (e4m3 d | int8 q[32],
-// scale e4m3(d) / 448) and fp8 (f32 d | e4m3 q[128]: four K steps per block).
+// ---- Exact mode for codes that are exact in bf16: codes x (x_hi + x_lo) ----
+//
+// A q8 weight is d * code with an int8 code, exact in bf16 (as are e4m3 codes): per K step of 32
+// weights, C = code . x_hi + code . x_lo is two tile products, and y += d * C. The generic exact
+// path above needs three (w = d * code is not a bf16). The price is applying d per K step and
+// weight row: each step's 16x16 C tile is stored and added to an f32 accumulator tile with 16
+// FMAs, while the tile unit computes the next weight tile's step (software pipelined over two C
+// tiles).
+
+// One K step (32 weights) of a row: the codes as 32 bf16 and the step's scale. q8_0 (f16 d |
+// int8 q[32]), q8_1 (f16 d | f16 s | int8 q[32]), q8_K (f32 d | int8 q[256] | bsums: eight K
+// steps per block), f8q8 (e4m3 d | int8 q[32], scale e4m3(d) / 448) and fp8 (f32 d | e4m3
+// q[128]: four K steps per block).
 struct CodeStep {
   __m512i bf16;
   float d;
@@ -190,6 +194,11 @@ inline CodeStep code_step(const uint8_t* row, int64_t ks) {
     const uint8_t* b = row + ks * (T == QuantType::kQ8_0 ? 34 : 36);
     std::memcpy(&h, b, 2);
     return {int8_codes_bf16(b + (T == QuantType::kQ8_0 ? 2 : 4)), _cvtsh_ss(h)};
+  } else if constexpr (T == QuantType::kQ8K) {  // f32 d | int8 q[256] | bsums: 8 K steps
+    const uint8_t* b = row + ks / 8 * 292;
+    float d;
+    std::memcpy(&d, b, 4);
+    return {int8_codes_bf16(b + 4 + 32 * (ks % 8)), d};
   } else if constexpr (T == QuantType::kF8Q8) {
     const uint8_t* b = row + ks * static_cast<int64_t>(sizeof(fp8::BlockF8Q8));
     return {int8_codes_bf16(b + 1), fp8::e4m3_to_f32(b[0]) / fp8::kE4M3Max};
@@ -202,8 +211,8 @@ inline CodeStep code_step(const uint8_t* row, int64_t ks) {
   }
 }
 bool exact_code_type(QuantType t) {
-  return t == QuantType::kQ8_0 || t == QuantType::kQ8_1 || t == QuantType::kF8Q8 ||
-         t == QuantType::kFp8;
+  return t == QuantType::kQ8_0 || t == QuantType::kQ8_1 || t == QuantType::kQ8K ||
+         t == QuantType::kF8Q8 || t == QuantType::kFp8;
 }
 
 // Stages rows [r, r + nrows) x K steps [ks0, ks0 + nks): tile (nbk, ks) at (nbk * nks + ks) *
@@ -333,6 +342,7 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
     switch (p.type) {
       case QuantType::kQ8_0: return gemm_codes_exact<QuantType::kQ8_0>(p, r0, r1, scratch);
       case QuantType::kQ8_1: return gemm_codes_exact<QuantType::kQ8_1>(p, r0, r1, scratch);
+      case QuantType::kQ8K: return gemm_codes_exact<QuantType::kQ8K>(p, r0, r1, scratch);
       case QuantType::kF8Q8: return gemm_codes_exact<QuantType::kF8Q8>(p, r0, r1, scratch);
       default: return gemm_codes_exact<QuantType::kFp8>(p, r0, r1, scratch);
     }
