@@ -40,8 +40,9 @@ class ThreadPool {
   // less of the loop instead of holding up the others. Waits for completion.
   //
   // Schedule::kStreaming (memory-bound loops such as decode's matrix-vector products): thread t
-  // first takes its own fixed chunk, kStreamingShare of an even share, at t's place in [0, n);
-  // the rest of the loop then goes guided as above. A decode matmul's chunk is cut into DRAM
+  // first takes its own fixed chunk, kStreamingSharePercent of an even share, at t's place in
+  // [0, n); the rest of the loop then goes guided as above (a thread that starts late still does
+  // its fixed chunk: only the last 15% adapts). A decode matmul's chunk is cut into DRAM
   // streams, and each new chunk restarts them: the guided schedule alone made 6-8 chunks per
   // thread of a 512-row matrix, and the threads streamed at 8-11 GB/s each where one long chunk
   // streams at 14-16 (docs/performance.md, "Session 7").
