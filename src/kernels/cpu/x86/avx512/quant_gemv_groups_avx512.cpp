@@ -212,10 +212,13 @@ __attribute__((always_inline)) inline void prefetch_next_column_step(
     const uint8_t* const (&cols)[NG], int step) {
   constexpr int kLines = static_cast<int>((kColumn + 63) / 64), kPer = (kLines + 15) / 16;
 #pragma GCC unroll 4
-  for (int l = step * kPer; l < (step + 1) * kPer && l < kLines; ++l)
+  for (int i = 0; i < kPer; ++i) {
+    const int l = step * kPer + i;  // step is a constant once the caller's loops are unrolled
+    if (l < kLines)
 #pragma GCC unroll 2
-    for (int g = 0; g < NG; ++g)
-      _mm_prefetch(reinterpret_cast<const char*>(cols[g] + kColumn + 64 * l), _MM_HINT_T0);
+      for (int g = 0; g < NG; ++g)
+        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + kColumn + 64 * l), _MM_HINT_T0);
+  }
 }
 
 // NG groups (`stride` bytes apart) dotted with one activation row: 16 NG outputs, group g's at
