@@ -21,6 +21,8 @@ types=("$@")
 bw() { "$build/bench/roofline" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mem_read_GBps"]["2"])'; }
 echo "| type | MB/token | tg best (mean) t/s | GB/s best | % of adjacent bw (median, range) | best % of 31 GB/s | pp512 best (mean) t/s | pp target |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+runs_file=$(mktemp)
+trap 'rm -f "$runs_file"' EXIT
 declare -A target=([q8_0]=238 [q6k]=140 [q5k]=196 [q4k]=220 [q4_0]=262 [q3k]=82 [q2k]=68)
 for t in "${types[@]}"; do
   bws=("$(bw)")
@@ -29,13 +31,13 @@ for t in "${types[@]}"; do
     outs+=("$("$build/src/insitu" bench -m "$model" -t 2 -p 512 -n 128 -r 1 --isq "$t" --json 2>&1 | tr '\n' ' ')")
     bws+=("$(bw)")
   done
-  printf '%s\n' "${outs[@]}" >/tmp/tg_fraction_runs.txt
-  python3 - "$t" "${target[$t]:-0}" "${bws[@]}" <<'PY'
+  printf '%s\n' "${outs[@]}" >"$runs_file"
+  python3 - "$runs_file" "$t" "${target[$t]:-0}" "${bws[@]}" <<'PY'
 import json, statistics, sys
-t, target = sys.argv[1], float(sys.argv[2])
-bws = [float(v) for v in sys.argv[3:]]
+runs_file, t, target = sys.argv[1], sys.argv[2], float(sys.argv[3])
+bws = [float(v) for v in sys.argv[4:]]
 tg, pp, mb = [], [], 0
-for line in open("/tmp/tg_fraction_runs.txt"):
+for line in open(runs_file):
     recs = json.loads(line[line.index("["):])
     mb = recs[0]["model_size"] / 1e6
     pp.append(next(r for r in recs if r["n_prompt"] > 0)["avg_ts"])

@@ -22,6 +22,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/x86/amx/amx_common.h"
+#include "kernels/cpu/x86/avx512/e4m3_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/quant_decode_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
@@ -42,6 +43,22 @@ using amx_common::split_bf16;
 // row block's C tiles (amx_common::CBlock).
 constexpr size_t kStageBytes = 2 * kNb * kKc * sizeof(uint16_t);
 constexpr size_t kDecodeBytes = 16 * kKc * sizeof(float);
+
+// One call's buffers: the prepared activation planes (prepare_x; the lo plane is only read in
+// exact mode) and the thread's scratch, carved as described above.
+struct GemmBuffers {
+  const uint16_t *x_hi, *x_lo;
+  uint16_t* stage;
+  float* decode;  // the generic path's f32 rows; the exact-code path's scales and C tiles
+  float* cbuf;    // amx_common::CBlock tiles / accumulator tiles
+  GemmBuffers(const QuantProblem& p, void* scratch)
+      : x_hi(static_cast<const uint16_t*>(p.xprep)),
+        x_lo(x_hi + round_up(p.m, 32) * p.cols),
+        stage(static_cast<uint16_t*>(scratch)),
+        decode(reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes)),
+        cbuf(reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes +
+                                      kDecodeBytes)) {}
+};
 
 // Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
 // tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
@@ -171,24 +188,11 @@ inline __m512i int8_codes_bf16(const uint8_t* q) {
   const __m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(v + 1)));
   return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(c1, c0));
 }
-// e4m3 S.EEEE.MMM placed as the f16 S.0EEEE.MMM0000000 is its value times 2^-8 (subnormals
-// too); S.1111.111 is NaN in e4m3 and is patched. The values have 4 significant bits: exact in
-// bf16.
+// The e4m3 values have 4 significant bits: exact in bf16.
 inline __m512i e4m3_codes_bf16(const uint8_t* q) {
-  const __m512i u = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
-  const __m512i mag = _mm512_and_si512(u, _mm512_set1_epi16(0x7F));
-  const __m512i h =
-      _mm512_or_si512(_mm512_slli_epi16(mag, 7),
-                      _mm512_slli_epi16(_mm512_and_si512(u, _mm512_set1_epi16(0x80)), 8));
-  const __mmask32 nan = _mm512_cmpeq_epi16_mask(mag, _mm512_set1_epi16(0x7F));
-  const __m512 two8 = _mm512_set1_ps(256.f), qnan = _mm512_set1_ps(__builtin_nanf(""));
-  const __m512 f0 =
-      _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h)), two8),
-                         static_cast<__mmask16>(nan), qnan);
-  const __m512 f1 =
-      _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)), two8),
-                         static_cast<__mmask16>(nan >> 16), qnan);
-  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(f1, f0));
+  __m512 lo, hi;
+  avx512::e4m3x32_to_f32(q, &lo, &hi);
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
 }
 template <QuantType T>
 inline CodeStep code_step(const uint8_t* row, int64_t ks) {
@@ -213,10 +217,6 @@ inline CodeStep code_step(const uint8_t* row, int64_t ks) {
     std::memcpy(&d, b, 4);
     return {e4m3_codes_bf16(b + 4 + 32 * (ks % 4)), d};
   }
-}
-bool exact_code_type(QuantType t) {
-  return t == QuantType::kQ8_0 || t == QuantType::kQ8_1 || t == QuantType::kQ8K ||
-         t == QuantType::kF8Q8 || t == QuantType::kFp8;
 }
 
 // Stages rows [r, r + nrows) x K steps [ks0, ks0 + nks): tile (nbk, ks) at (nbk * nks + ks) *
@@ -287,14 +287,13 @@ template <QuantType T>
 void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   amx_common::configure_tiles_16x64();
   const int64_t m = p.m, m_pad = round_up(m, 32), K = p.cols;
-  const auto* x_hi = static_cast<const uint16_t*>(p.xprep);
-  const uint16_t* x_lo = x_hi + m_pad * K;
-  auto* stage_buf = static_cast<uint16_t*>(scratch);
-  auto* dbuf = reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes);
-  float* tmp = dbuf + (kNb / 16) * (kKc / 32) * 16;  // two C tiles
+  const GemmBuffers buf(p, scratch);
+  const uint16_t *x_hi = buf.x_hi, *x_lo = buf.x_lo;
+  uint16_t* stage_buf = buf.stage;
+  float* dbuf = buf.decode;                          // scales: [kNb / 16][kKc / 32][16]
+  float* tmp = dbuf + (kNb / 16) * (kKc / 32) * 16;  // then two C tiles
   static_assert((kNb / 16) * (kKc / 32) * 16 + 2 * 256 <= kDecodeBytes / sizeof(float));
-  auto* acc_all =
-      reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes + kDecodeBytes);
+  float* acc_all = buf.cbuf;
   constexpr int64_t kTileF32 = 256;
 
   for (int64_t nb = r0; nb < r1; nb += kNb) {
@@ -341,26 +340,32 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
   _tile_release();
 }
 
+// The exact-mode GEMM of a type whose codes are exact in bf16, or nullptr.
+using GemmFn = void (*)(const QuantProblem&, int64_t, int64_t, void*);
+GemmFn codes_exact_gemm(QuantType t) {
+  switch (t) {
+    case QuantType::kQ8_0: return gemm_codes_exact<QuantType::kQ8_0>;
+    case QuantType::kQ8_1: return gemm_codes_exact<QuantType::kQ8_1>;
+    case QuantType::kQ8K: return gemm_codes_exact<QuantType::kQ8K>;
+    case QuantType::kF8Q8: return gemm_codes_exact<QuantType::kF8Q8>;
+    case QuantType::kFp8: return gemm_codes_exact<QuantType::kFp8>;
+    default: return nullptr;
+  }
+}
+
 void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
-  if (!p.round_x && exact_code_type(p.type)) {
-    switch (p.type) {
-      case QuantType::kQ8_0: return gemm_codes_exact<QuantType::kQ8_0>(p, r0, r1, scratch);
-      case QuantType::kQ8_1: return gemm_codes_exact<QuantType::kQ8_1>(p, r0, r1, scratch);
-      case QuantType::kQ8K: return gemm_codes_exact<QuantType::kQ8K>(p, r0, r1, scratch);
-      case QuantType::kF8Q8: return gemm_codes_exact<QuantType::kF8Q8>(p, r0, r1, scratch);
-      default: return gemm_codes_exact<QuantType::kFp8>(p, r0, r1, scratch);
-    }
+  if (!p.round_x) {
+    if (const auto exact = codes_exact_gemm(p.type)) return exact(p, r0, r1, scratch);
   }
   const avx512::QuantDecoder& dec = avx512::quant_decoder(p.type);
   amx_common::configure_tiles_16x64();
 
   const int64_t m = p.m, m_pad = round_up(m, 32), K = p.cols;
-  const auto* x_hi = static_cast<const uint16_t*>(p.xprep);
-  const uint16_t* x_lo = x_hi + m_pad * K;
-  auto* stage_buf = static_cast<uint16_t*>(scratch);
-  auto* decode_buf = reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes);
-  auto* cbuf =
-      reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes + kDecodeBytes);
+  const GemmBuffers buf(p, scratch);
+  const uint16_t *x_hi = buf.x_hi, *x_lo = buf.x_lo;
+  uint16_t* stage_buf = buf.stage;
+  float* decode_buf = buf.decode;
+  float* cbuf = buf.cbuf;
 
   for (int64_t nb = r0; nb < r1; nb += kNb) {
     const int64_t nrows = r1 - nb < kNb ? r1 - nb : kNb;

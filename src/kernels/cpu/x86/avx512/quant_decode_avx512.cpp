@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/cpu/x86/avx512/e4m3_avx512.h"
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 #include "quant/fp8/fp8.h"
@@ -311,30 +312,16 @@ void blk_mxfp4(const uint8_t* b, uint8_t* c, float* s, float*) {
 }
 
 // ---- FP8 (128: f32 d | e4m3 q[128]): values only ---------------------------------------------
-// e4m3 S.EEEE.MMM placed as the f16 S.0EEEE.MMM0000000 is the same value times 2^-8 (normals and
-// subnormals alike: both formats' subnormal steps scale by the same 2^8); codes S.1111.111 are
-// NaN in e4m3 (finite in f16) and are patched.
 void values_fp8(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
   constexpr int kBytes = sizeof(fp8::BlockFp8);
-  const __m512i m7f = _mm512_set1_epi16(0x7F), m80 = _mm512_set1_epi16(0x80);
-  const __m512 two8 = _mm512_set1_ps(256.f), nan = _mm512_set1_ps(__builtin_nanf(""));
   for (int64_t i = 0; i < nb; ++i, out += fp8::kFp8Block) {
     const uint8_t* b = row + (b0 + i) * kBytes;
     const __m512 d = _mm512_set1_ps(f32_at(b));
     for (int k = 0; k < 4; ++k) {
-      const __m512i u = _mm512_cvtepu8_epi16(load256(b + 4 + 32 * k));
-      const __m512i mag = _mm512_and_si512(u, m7f);
-      const __m512i h = _mm512_or_si512(_mm512_slli_epi16(mag, 7),
-                                        _mm512_slli_epi16(_mm512_and_si512(u, m80), 8));
-      const __mmask32 is_nan = _mm512_cmpeq_epi16_mask(mag, m7f);
-      __m512 f0 = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-      __m512 f1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
-      f0 = _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_mul_ps(f0, two8), d),
-                              static_cast<__mmask16>(is_nan), nan);
-      f1 = _mm512_mask_mov_ps(_mm512_mul_ps(_mm512_mul_ps(f1, two8), d),
-                              static_cast<__mmask16>(is_nan >> 16), nan);
-      _mm512_storeu_ps(out + 32 * k, f0);
-      _mm512_storeu_ps(out + 32 * k + 16, f1);
+      __m512 f0, f1;
+      e4m3x32_to_f32(b + 4 + 32 * k, &f0, &f1);  // NaN stays NaN through the scale
+      _mm512_storeu_ps(out + 32 * k, _mm512_mul_ps(f0, d));
+      _mm512_storeu_ps(out + 32 * k + 16, _mm512_mul_ps(f1, d));
     }
   }
 }

@@ -66,11 +66,11 @@ constexpr int plane_shift(QuantType t, int jb) {
 //           of a float convert and FMA per sub-block and row;
 //   sscale  [cols / 256] f32 (q2_K): ss / 16 (the minimums are read as 16 m_j).
 struct GroupPrep {
-  int64_t groups, sx_off, sxb_off, init_off, sdig_off, sscale_off, stride;
+  int64_t groups, sxa_off, sxb_off, init_off, sdig_off, sscale_off, stride;
   explicit GroupPrep(int64_t cols)
       : groups(cols / 32),
-        sx_off(round_up(groups * kMaxDigits * 32, 64)),
-        sxb_off(sx_off + round_up(groups * 2 * 4, 64)),
+        sxa_off(round_up(groups * kMaxDigits * 32, 64)),
+        sxb_off(sxa_off + round_up(groups * 2 * 4, 64)),
         init_off(sxb_off + round_up(groups * 2 * 4, 64)),
         sdig_off(init_off + round_up(groups * 2 * kMaxDigits * 4, 64)),
         sscale_off(sdig_off + round_up(cols / 256 * kMaxDigits * kSubBlocks, 64)),
@@ -86,7 +86,7 @@ struct PrepView {
   const float* sscale;  // per block
   PrepView(const uint8_t* row, const GroupPrep& L)
       : digits(reinterpret_cast<const int8_t*>(row)),
-        sxa(reinterpret_cast<const float*>(row + L.sx_off)),
+        sxa(reinterpret_cast<const float*>(row + L.sxa_off)),
         sxb(reinterpret_cast<const float*>(row + L.sxb_off)),
         init(reinterpret_cast<const int32_t*>(row + L.init_off)),
         sdig(reinterpret_cast<const int8_t*>(row + L.sdig_off)),
@@ -94,14 +94,16 @@ struct PrepView {
 };
 
 // v (|v| <= kExactMax for 3 digits) as D balanced signed base-256 digits, most significant
-// first: digit p of lane l to out[p * stride + l].
+// first: digit p of lane l to out[p * stride + l]; each step divides exactly by 256. With
+// digit_sums, digit p's sum over the 16 lanes goes to digit_sums[p].
 template <int D>
-inline void store_digits(__m512i v, int8_t* out, int64_t stride) {
+inline void store_digits(__m512i v, int8_t* out, int64_t stride, int32_t* digit_sums = nullptr) {
   __m512i rest = v;
   for (int p = D - 1; p >= 0; --p) {
     const __m512i d = p == 0 ? rest : low_digit(rest);
     rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + p * stride), _mm512_cvtepi32_epi8(d));
+    if (digit_sums) digit_sums[p] = _mm512_reduce_add_epi32(d);
   }
 }
 
@@ -109,7 +111,7 @@ template <int D>
 void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   const GroupPrep L(cols);
   auto* digits = reinterpret_cast<int8_t*>(out);
-  auto* sxa = reinterpret_cast<float*>(out + L.sx_off);
+  auto* sxa = reinterpret_cast<float*>(out + L.sxa_off);
   auto* sxb = reinterpret_cast<float*>(out + L.sxb_off);
   auto* init = reinterpret_cast<int32_t*>(out + L.init_off);
   auto* sdig = reinterpret_cast<int8_t*>(out + L.sdig_off);
@@ -121,22 +123,22 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
       const int64_t j = kSubBlocks * b + jb;
       const __m512 v = _mm512_loadu_ps(x + 16 * j);
       const float s = _mm512_reduce_max_ps(_mm512_abs_ps(v)) * inv_max;
-      const float shift = static_cast<float>(1 << plane_shift(type, jb));
-      sxa[j] = s / (shift * static_cast<float>(1 << (8 * (jb % 4))));
-      sxb[j] = 32.f * s / shift;
+      const int shift = plane_shift(type, jb);
+      sxa[j] = s / static_cast<float>(1 << (shift + 8 * (jb % 4)));
       const __m512i q =
           _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, _mm512_set1_ps(s)));
-      sums[jb] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
-      // Digits least significant first; each step divides exactly by 256.
-      __m512i rest = q;
-      for (int p = D - 1; p >= 0; --p) {
-        const __m512i d = p == 0 ? rest : low_digit(rest);
-        rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + ((j / 2) * D + p) * 32 + 16 * (j % 2)),
-                         _mm512_cvtepi32_epi8(d));
-        init[j * kMaxDigits + p] = -(4 << plane_shift(type, jb)) * _mm512_reduce_add_epi32(d);
+      int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
+      if (type == QuantType::kQ3K) {
+        sxb[j] = 32.f * s / static_cast<float>(1 << shift);
+        int32_t dsum[D];
+        store_digits<D>(q, dj, 32, dsum);
+        for (int p = 0; p < D; ++p) init[j * kMaxDigits + p] = -(4 << shift) * dsum[p];
+      } else {
+        store_digits<D>(q, dj, 32);
+        sums[jb] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
       }
     }
+    if (type != QuantType::kQ2K) continue;
     const __m512 sv = _mm512_load_ps(sums);
     const float ss = _mm512_reduce_max_ps(_mm512_abs_ps(sv)) / kExactMax;
     sscale[b] = ss / 16.f;
