@@ -17,6 +17,7 @@
 // (int8, e4m3) are exact in bf16, so two tile products per K step (codes x_hi, codes x_lo) and
 // the block scale applied per K step: q8_0 measured 1.26-1.30x the GEMM and 1.1-1.3x pp512 of
 // the three-product path.
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
@@ -33,16 +34,23 @@ namespace insitu::kernels::amxq {
 namespace {
 
 constexpr int64_t kNb = 128;  // weight rows staged together (multiple of 32)
+// The exact-code path (gemm_codes_exact) stages one plane, so it takes twice the rows in the
+// same bytes: the activation planes are re-read from L3 once per staged row block, and halving
+// those reads gave pp512 q8_0 233-235 against 210-222 tok/s (3 of 4 alternated runs; 512 rows
+// was no better). The generic path stayed at 128: 256 rows cost q4k's pp512 15-30%.
+constexpr int64_t kNbCodes = 256;
 constexpr int64_t kKc = 512;  // columns staged together (multiple of every block size)
 using amx_common::a_tile;
 using amx_common::kTileU16;
 using amx_common::round_up;
 using amx_common::split_bf16;
 
-// Scratch: [2 planes][kNb / 16][kKc / 32] tiles, a [16][kKc] f32 decode buffer, then the
-// row block's C tiles (amx_common::CBlock).
-constexpr size_t kStageBytes = 2 * kNb * kKc * sizeof(uint16_t);
-constexpr size_t kDecodeBytes = 16 * kKc * sizeof(float);
+// Scratch: [2 planes][kNb / 16][kKc / 32] tiles (the exact-code path: [kNbCodes / 16][kKc / 32]
+// code tiles), a [16][kKc] f32 decode buffer (the exact-code path: its scales and two C tiles),
+// then the row block's C tiles (amx_common::CBlock).
+constexpr size_t kStageBytes = std::max(2 * kNb, kNbCodes) * kKc * sizeof(uint16_t);
+constexpr size_t kDecodeBytes =
+    std::max<size_t>(16 * kKc, (kNbCodes / 16) * (kKc / 32) * 16 + 2 * 256) * sizeof(float);
 
 // One call's buffers: the prepared activation planes (prepare_x; the lo plane is only read in
 // exact mode) and the thread's scratch, carved as described above.
@@ -290,14 +298,14 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
   const GemmBuffers buf(p, scratch);
   const uint16_t *x_hi = buf.x_hi, *x_lo = buf.x_lo;
   uint16_t* stage_buf = buf.stage;
-  float* dbuf = buf.decode;                          // scales: [kNb / 16][kKc / 32][16]
-  float* tmp = dbuf + (kNb / 16) * (kKc / 32) * 16;  // then two C tiles
-  static_assert((kNb / 16) * (kKc / 32) * 16 + 2 * 256 <= kDecodeBytes / sizeof(float));
+  float* dbuf = buf.decode;                               // scales: [kNbCodes / 16][kKc / 32][16]
+  float* tmp = dbuf + (kNbCodes / 16) * (kKc / 32) * 16;  // then two C tiles
+  static_assert((kNbCodes / 16) * (kKc / 32) * 16 + 2 * 256 <= kDecodeBytes / sizeof(float));
   float* acc_all = buf.cbuf;
   constexpr int64_t kTileF32 = 256;
 
-  for (int64_t nb = r0; nb < r1; nb += kNb) {
-    const int64_t nrows = r1 - nb < kNb ? r1 - nb : kNb;
+  for (int64_t nb = r0; nb < r1; nb += kNbCodes) {
+    const int64_t nrows = r1 - nb < kNbCodes ? r1 - nb : kNbCodes;
     const int64_t nblk16 = (nrows + 15) / 16;
     for (int64_t kc = 0; kc < K; kc += kKc) {
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, nkb = kcl / 32;
@@ -416,7 +424,7 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
 }
 
 size_t scratch_bytes(QuantType, int64_t, int64_t m) {
-  return kStageBytes + kDecodeBytes + amx_common::c_buffer_bytes(m, kNb);
+  return kStageBytes + kDecodeBytes + amx_common::c_buffer_bytes(m, std::max(kNb, kNbCodes));
 }
 
 const QuantKernelSet kAmxSet = {
