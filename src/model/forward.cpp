@@ -19,6 +19,10 @@ struct Dims {
   int64_t T, H, n_heads, n_kv, hd, q_dim, kv_dim;
 };
 
+float* floats(kernels::ThreadScratch& s, int64_t n) {
+  return static_cast<float*>(s.get(static_cast<size_t>(n) * sizeof(float)));
+}
+
 // y[T, rows] = x[T, cols] W^T (+ bias)
 void linear(const Linear& l, const float* x, int64_t T, float* y, ThreadPool& pool) {
   matmul(l.w, x, T, y, pool);
@@ -42,28 +46,30 @@ void activate(Activation act, float* gate, const float* up, int64_t n) {
 
 // out[T, hidden] = down(act(gate(x)) * up(x)) for one dense MLP (or one expert).
 void mlp(const Linear& gate, const Linear& up, const Linear& gate_up, const Linear& down,
-         Activation act, const float* x, int64_t T, float* out, ThreadPool& pool) {
+         Activation act, const float* x, int64_t T, float* out, ThreadPool& pool,
+         ForwardWorkspace& ws) {
   const int64_t I = gate_up.present() ? gate_up.w.rows / 2 : gate.w.rows;
-  std::vector<float> g(T * I), u(T * I);
+  float* g = floats(ws.gate, T * I);
+  float* u = floats(ws.up, T * I);
   if (gate_up.present()) {
-    std::vector<float> gu(T * 2 * I);
-    linear(gate_up, x, T, gu.data(), pool);
+    float* gu = floats(ws.fused, T * 2 * I);
+    linear(gate_up, x, T, gu, pool);
     for (int64_t t = 0; t < T; ++t) {
-      std::memcpy(g.data() + t * I, gu.data() + t * 2 * I, I * sizeof(float));
-      std::memcpy(u.data() + t * I, gu.data() + t * 2 * I + I, I * sizeof(float));
+      std::memcpy(g + t * I, gu + t * 2 * I, I * sizeof(float));
+      std::memcpy(u + t * I, gu + t * 2 * I + I, I * sizeof(float));
     }
   } else {
-    linear(gate, x, T, g.data(), pool);
-    linear(up, x, T, u.data(), pool);
+    linear(gate, x, T, g, pool);
+    linear(up, x, T, u, pool);
   }
-  for (int64_t t = 0; t < T; ++t) activate(act, g.data() + t * I, u.data() + t * I, I);
-  linear(down, g.data(), T, out, pool);
+  for (int64_t t = 0; t < T; ++t) activate(act, g + t * I, u + t * I, I);
+  linear(down, g, T, out, pool);
 }
 
 // Sparse MoE: softmax over the router logits, top-k experts per token, optional
 // renormalisation; tokens are grouped per expert so each expert runs one batched matmul.
 void moe(const LayerWeights& L, const ModelConfig& c, bool renormalize, const float* x, int64_t T,
-         float* out, ThreadPool& pool) {
+         float* out, ThreadPool& pool, ForwardWorkspace& ws) {
   const int64_t E = c.num_experts, K = c.num_experts_per_tok, H = c.hidden_size;
   std::vector<float> probs(T * E);
   matmul(L.router, x, T, probs.data(), pool);
@@ -93,7 +99,7 @@ void moe(const LayerWeights& L, const ModelConfig& c, bool renormalize, const fl
     for (int64_t i = 0; i < n; ++i)
       std::memcpy(&xs[i * H], x + toks[i].first * H, H * sizeof(float));
     const ExpertWeights& ew = L.experts[e];
-    mlp(ew.gate, ew.up, Linear{}, ew.down, c.activation, xs.data(), n, ys.data(), pool);
+    mlp(ew.gate, ew.up, Linear{}, ew.down, c.activation, xs.data(), n, ys.data(), pool, ws);
     for (int64_t i = 0; i < n; ++i)
       axpy_f32(toks[i].second, &ys[i * H], out + toks[i].first * H, H);
   }
@@ -122,18 +128,25 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
   const float off = tr.norm_weight_offset;
   ThreadPool& pool = *pool_;
 
-  std::vector<float> x(T * d.H), xn(T * d.H), q(T * d.q_dim), k(T * d.kv_dim), v(T * d.kv_dim),
-      attn(T * d.q_dim), tmp(T * d.H);
+  if (!workspace_) workspace_ = std::make_unique<ForwardWorkspace>();
+  ForwardWorkspace& ws = *workspace_;
+  float* x = floats(ws.x, T * d.H);
+  float* xn = floats(ws.xn, T * d.H);
+  float* q = floats(ws.q, T * d.q_dim);
+  float* k = floats(ws.k, T * d.kv_dim);
+  float* v = floats(ws.v, T * d.kv_dim);
+  float* attn = floats(ws.attn, T * d.q_dim);
+  float* tmp = floats(ws.tmp, T * d.H);
   for (int64_t t = 0; t < T; ++t) {
     if (tokens[t] < 0 || tokens[t] >= c.vocab_size)
       throw Error(ErrorCode::kInvalidArgument, "token id " + std::to_string(tokens[t]) +
                                                    " out of range for vocab size " +
                                                    std::to_string(c.vocab_size));
-    dequantize_row(weights_.embedding, tokens[t], x.data() + t * d.H);
+    dequantize_row(weights_.embedding, tokens[t], x + t * d.H);
   }
   if (tr.scale_embeddings) {
     const float s = std::sqrt(static_cast<float>(d.H));
-    scale_f32(x.data(), s, T * d.H);
+    scale_f32(x, s, T * d.H);
   }
 
   // Rotary tables for this step, per layer type.
@@ -147,11 +160,11 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
   for (int64_t li = 0; li < c.num_layers; ++li) {
     const LayerWeights& L = weights_.layers[li];
     const bool sliding = c.layer_is_sliding[li];
-    rmsnorm_rows(x.data(), L.attn_norm, eps, off, xn.data(), T, d.H);
+    rmsnorm_rows(x, L.attn_norm, eps, off, xn, T, d.H);
 
     if (L.qkv.present()) {
-      std::vector<float> qkv(T * (d.q_dim + 2 * d.kv_dim));
-      linear(L.qkv, xn.data(), T, qkv.data(), pool);
+      float* qkv = floats(ws.fused, T * (d.q_dim + 2 * d.kv_dim));
+      linear(L.qkv, xn, T, qkv, pool);
       const int64_t w = d.q_dim + 2 * d.kv_dim;
       for (int64_t t = 0; t < T; ++t) {
         std::memcpy(&q[t * d.q_dim], &qkv[t * w], d.q_dim * 4);
@@ -159,9 +172,9 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
         std::memcpy(&v[t * d.kv_dim], &qkv[t * w + d.q_dim + d.kv_dim], d.kv_dim * 4);
       }
     } else {
-      linear(L.q, xn.data(), T, q.data(), pool);
-      linear(L.k, xn.data(), T, k.data(), pool);
-      linear(L.v, xn.data(), T, v.data(), pool);
+      linear(L.q, xn, T, q, pool);
+      linear(L.k, xn, T, k, pool);
+      linear(L.v, xn, T, v, pool);
     }
     const Rope& rope = sliding ? rope_sliding_ : rope_full_;
     const std::vector<float>& cs = sliding ? cos_sw : cos_full;
@@ -211,25 +224,25 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
                              &attn[t * d.q_dim + kvh * group * d.hd]);
       }
     });
-    linear(L.o, attn.data(), T, tmp.data(), pool);
-    if (tr.sandwich_norms) rmsnorm_rows(tmp.data(), L.post_attn_norm, eps, off, tmp.data(), T, d.H);
-    add_f32(x.data(), tmp.data(), x.data(), T * d.H);
+    linear(L.o, attn, T, tmp, pool);
+    if (tr.sandwich_norms) rmsnorm_rows(tmp, L.post_attn_norm, eps, off, tmp, T, d.H);
+    add_f32(x, tmp, x, T * d.H);
 
-    rmsnorm_rows(x.data(), L.ffn_norm, eps, off, xn.data(), T, d.H);
+    rmsnorm_rows(x, L.ffn_norm, eps, off, xn, T, d.H);
     if (c.layer_has_moe(li)) {
       const bool renorm = tr.moe_renormalize_always || c.norm_topk_prob;
-      moe(L, c, renorm, xn.data(), T, tmp.data(), pool);
+      moe(L, c, renorm, xn, T, tmp, pool, ws);
     } else {
-      mlp(L.gate, L.up, L.gate_up, L.down, c.activation, xn.data(), T, tmp.data(), pool);
+      mlp(L.gate, L.up, L.gate_up, L.down, c.activation, xn, T, tmp, pool, ws);
     }
-    if (tr.sandwich_norms) rmsnorm_rows(tmp.data(), L.post_ffn_norm, eps, off, tmp.data(), T, d.H);
-    add_f32(x.data(), tmp.data(), x.data(), T * d.H);
+    if (tr.sandwich_norms) rmsnorm_rows(tmp, L.post_ffn_norm, eps, off, tmp, T, d.H);
+    add_f32(x, tmp, x, T * d.H);
   }
 
   const int64_t first = all_logits ? 0 : T - 1;
   const int64_t n_out = T - first;
-  rmsnorm_rows(x.data() + first * d.H, weights_.output_norm, eps, off, xn.data(), n_out, d.H);
-  matmul(weights_.output, xn.data(), n_out, logits, pool);
+  rmsnorm_rows(x + first * d.H, weights_.output_norm, eps, off, xn, n_out, d.H);
+  matmul(weights_.output, xn, n_out, logits, pool);
   if (c.final_logit_softcapping) {
     const double cap = *c.final_logit_softcapping;
     for (int64_t i = 0; i < n_out * c.vocab_size; ++i)

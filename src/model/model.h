@@ -11,6 +11,7 @@
 #include "io/safetensors/safetensors.h"
 #include "model/arch.h"
 #include "model/config.h"
+#include "model/forward_workspace.h"
 #include "model/isq/quant_plan.h"
 #include "model/kv_cache.h"
 #include "model/rope.h"
@@ -65,8 +66,9 @@ class Model {
   void dequantize_weights();
 
   // Runs `tokens` at positions [n_past, n_past + tokens.size()) and appends their keys/values
-  // to `cache`. Writes logits [tokens.size(), vocab] when all_logits, else only the last
-  // position's [vocab]. Throws if the cache is too small or a token id is out of range.
+  // to `cache`. One call at a time per model (the pass reuses the model's buffers and pool). Writes
+  // logits [tokens.size(), vocab] when all_logits, else only the last position's [vocab]. Throws if
+  // the cache is too small or a token id is out of range.
   void forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& cache, float* logits,
                bool all_logits);
 
@@ -81,6 +83,7 @@ class Model {
   ModelWeights weights_;
   Rope rope_full_, rope_sliding_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ForwardWorkspace> workspace_;  // forward's buffers (forward_workspace.h)
   std::vector<TensorSpec> specs_;
   std::vector<TensorPlan> plan_;
   LoadSummary summary_;
