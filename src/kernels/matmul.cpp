@@ -136,4 +136,18 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPo
   });
 }
 
+void matmul_group(std::span<const WeightMatrix* const> ws, const float* x, int64_t m,
+                  std::span<float* const> ys, ThreadPool& pool) {
+  INSITU_CHECK(ws.size() == ys.size(), "matmul_group: one output per matrix");
+  if (matmul_quantized_can_group(ws, m)) {
+    WeightMatrix all = *ws[0];  // the trace sees the group as one matrix of all the rows
+    all.rows = 0;
+    for (const WeightMatrix* w : ws) all.rows += w->rows;
+    const MatmulTraceScope trace(all, m);
+    matmul_quantized_group(ws, x, m, ys, pool);
+    return;
+  }
+  for (size_t i = 0; i < ws.size(); ++i) matmul(*ws[i], x, m, ys[i], pool);
+}
+
 }  // namespace insitu

@@ -52,7 +52,93 @@ const kernels::QuantPath& path_for(const kernels::QuantKernelSet& ks, const Weig
 // row-group kernel (a multiple of every path's row grain and of 16).
 constexpr int64_t kUnpackRows = 128;
 
+// The most matrices matmul_quantized_group runs together (q, k, v).
+constexpr size_t kMaxGroup = 4;
+
+kernels::QuantProblem problem_for(const WeightMatrix& w, const float* x, int64_t m, float* y) {
+  kernels::QuantProblem p;
+  p.type = w.type;
+  p.w = w.data;
+  p.row_bytes = w.row_bytes();
+  p.rows = w.rows;
+  p.cols = w.cols;
+  p.x = x;
+  p.m = m;
+  p.y = y;
+  p.round_x = rounding_allowed(w.type);
+  return p;
+}
+
+// Converts the activations once (the path's prepare_x, in parallel for a batch) into this
+// thread's prep buffer and points p.xprep at it.
+void prepare_activations(const kernels::QuantPath& path, kernels::QuantProblem& p,
+                         ThreadPool& pool) {
+  if (!path.prep_bytes) return;
+  void* prep = t_prep_scratch.get(path.prep_bytes(p.m, p.cols));
+  if (p.m < 8) {
+    path.prepare_x(p.type, p.x, p.m, p.cols, 0, p.m, p.round_x, prep);
+  } else {
+    pool.parallel_for(p.m, 8, [&](int64_t i0, int64_t i1, int) {
+      path.prepare_x(p.type, p.x, p.m, p.cols, i0, i1, p.round_x, prep);
+    });
+  }
+  p.xprep = prep;
+}
+
 }  // namespace
+
+bool matmul_quantized_can_group(std::span<const WeightMatrix* const> ws, int64_t m) {
+  if (ws.size() < 2 || ws.size() > kMaxGroup || m <= 0) return false;
+  const WeightMatrix& w0 = *ws[0];
+  if (quant_is_dense(w0.type) || w0.cols <= 0) return false;
+  const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
+  const kernels::QuantPath& path = path_for(ks, w0, m);
+  // Row-group matrices on a path without a row-group kernel are converted slice by slice
+  // (matmul_quantized's last case): not grouped.
+  if (w0.layout != WeightLayout::kRows && &path != &ks.gemv_groups) return false;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    const WeightMatrix& w = *ws[i];
+    if (w.type != w0.type || w.layout != w0.layout || w.cols != w0.cols || w.rows <= 0)
+      return false;
+    // Every matrix but the last starts the next one at a multiple of the row grain, so the
+    // pool's chunks split at grain multiples inside each matrix too.
+    if (i + 1 < ws.size() && w.rows % path.row_grain != 0) return false;
+  }
+  return true;
+}
+
+void matmul_quantized_group(std::span<const WeightMatrix* const> ws, const float* x, int64_t m,
+                            std::span<float* const> ys, ThreadPool& pool) {
+  INSITU_CHECK(matmul_quantized_can_group(ws, m) && ys.size() == ws.size(),
+               "matmul_quantized_group: matrices that cannot run as one group");
+  const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
+  const WeightMatrix& w0 = *ws[0];
+  const kernels::QuantPath& path = path_for(ks, w0, m);
+  kernels::QuantProblem ps[kMaxGroup];
+  int64_t starts[kMaxGroup + 1] = {0};
+  const size_t n = ws.size();
+  for (size_t i = 0; i < n; ++i) {
+    ps[i] = problem_for(*ws[i], x, m, ys[i]);
+    starts[i + 1] = starts[i] + ws[i]->rows;
+  }
+  prepare_activations(path, ps[0], pool);  // one conversion serves every matrix
+  for (size_t i = 1; i < n; ++i) ps[i].xprep = ps[0].xprep;
+  const size_t scratch_bytes = path.scratch_bytes(w0.type, w0.cols, m);
+  const kernels::QuantRowsFn fn = path.rows;
+  const auto schedule =
+      &path == &ks.gemm ? ThreadPool::Schedule::kGuided : ThreadPool::Schedule::kStreaming;
+  pool.parallel_for(
+      starts[n], path.row_grain,
+      [&](int64_t b, int64_t e, int) {
+        void* scratch = t_rows_scratch.get(scratch_bytes);
+        for (size_t i = 0; i < n; ++i) {
+          const int64_t r0 = std::max(b, starts[i]) - starts[i];
+          const int64_t r1 = std::min(e, starts[i + 1]) - starts[i];
+          if (r0 < r1) fn(ps[i], r0, r1, scratch);
+        }
+      },
+      schedule);
+}
 
 OperandRounding matmul_quantized_rounding(const WeightMatrix& w, int64_t m) {
   const kernels::QuantPath& path = path_for(quant_kernels_for(active_isa()), w, m);
@@ -86,27 +172,8 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   // One table lookup per call; the row functions never dispatch on the ISA again.
   const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
   const kernels::QuantPath& path = path_for(ks, w, m);
-  kernels::QuantProblem p;
-  p.type = w.type;
-  p.w = w.data;
-  p.row_bytes = w.row_bytes();
-  p.rows = w.rows;
-  p.cols = w.cols;
-  p.x = x;
-  p.m = m;
-  p.y = y;
-  p.round_x = rounding_allowed(w.type);
-  if (path.prep_bytes) {
-    void* prep = t_prep_scratch.get(path.prep_bytes(m, w.cols));
-    if (m < 8) {
-      path.prepare_x(w.type, x, m, w.cols, 0, m, p.round_x, prep);
-    } else {
-      pool.parallel_for(m, 8, [&](int64_t i0, int64_t i1, int) {
-        path.prepare_x(w.type, x, m, w.cols, i0, i1, p.round_x, prep);
-      });
-    }
-    p.xprep = prep;
-  }
+  kernels::QuantProblem p = problem_for(w, x, m, y);
+  prepare_activations(path, p, pool);
   // Every row of one matrix has the same byte size, so equal row counts are equal bytes.
   const size_t scratch_bytes = path.scratch_bytes(w.type, w.cols, m);
   const kernels::QuantRowsFn fn = path.rows;

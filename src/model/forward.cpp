@@ -23,12 +23,26 @@ float* floats(kernels::ThreadScratch& s, int64_t n) {
   return static_cast<float*>(s.get(static_cast<size_t>(n) * sizeof(float)));
 }
 
-// y[T, rows] = x[T, cols] W^T (+ bias)
-void linear(const Linear& l, const float* x, int64_t T, float* y, ThreadPool& pool) {
-  matmul(l.w, x, T, y, pool);
+void add_bias(const Linear& l, float* y, int64_t T) {
   if (!l.bias.empty())
     for (int64_t t = 0; t < T; ++t)
       add_f32(y + t * l.w.rows, l.bias.data(), y + t * l.w.rows, l.w.rows);
+}
+
+// y[T, rows] = x[T, cols] W^T (+ bias)
+void linear(const Linear& l, const float* x, int64_t T, float* y, ThreadPool& pool) {
+  matmul(l.w, x, T, y, pool);
+  add_bias(l, y, T);
+}
+
+// The same for 2-3 projections of one input (q, k, v; gate, up): one pass (matmul_group).
+template <size_t N>
+void linear_group(const Linear* const (&ls)[N], const float* x, int64_t T, float* const (&ys)[N],
+                  ThreadPool& pool) {
+  const WeightMatrix* ws[N];
+  for (size_t i = 0; i < N; ++i) ws[i] = &ls[i]->w;
+  matmul_group(ws, x, T, ys, pool);
+  for (size_t i = 0; i < N; ++i) add_bias(*ls[i], ys[i], T);
 }
 
 void rmsnorm_rows(const float* x, const std::vector<float>& w, float eps, float offset, float* out,
@@ -59,8 +73,7 @@ void mlp(const Linear& gate, const Linear& up, const Linear& gate_up, const Line
       std::memcpy(u + t * I, gu + t * 2 * I + I, I * sizeof(float));
     }
   } else {
-    linear(gate, x, T, g, pool);
-    linear(up, x, T, u, pool);
+    linear_group({&gate, &up}, x, T, {g, u}, pool);
   }
   for (int64_t t = 0; t < T; ++t) activate(act, g + t * I, u + t * I, I);
   linear(down, g, T, out, pool);
@@ -172,9 +185,7 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
         std::memcpy(&v[t * d.kv_dim], &qkv[t * w + d.q_dim + d.kv_dim], d.kv_dim * 4);
       }
     } else {
-      linear(L.q, xn, T, q, pool);
-      linear(L.k, xn, T, k, pool);
-      linear(L.v, xn, T, v, pool);
+      linear_group({&L.q, &L.k, &L.v}, xn, T, {q, k, v}, pool);
     }
     const Rope& rope = sliding ? rope_sliding_ : rope_full_;
     const std::vector<float>& cs = sliding ? cos_sw : cos_full;

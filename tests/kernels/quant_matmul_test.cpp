@@ -463,6 +463,59 @@ TEST_P(QuantMatmulTest, AutoPrecisionRoundsOnlyBelowEightBits) {
   }
 }
 
+// matmul_group (a layer's q, k, v or gate, up as one pass) gives each matrix exactly what one
+// matmul() call gives it, on every ISA level, decode and prefill, in the row-group and the row
+// layout; groups it cannot run as one (mixed types, a row count off the row grain) fall back to
+// one call per matrix, with the same results.
+TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
+  ThreadPool pool(2);
+  const int64_t cols = 512;
+  struct Case {
+    std::vector<QuantType> types;
+    std::vector<int64_t> rows;
+  };
+  const Case cases[] = {
+      {{QuantType::kQ4_0, QuantType::kQ4_0, QuantType::kQ4_0}, {64, 16, 16}},  // q, k, v
+      {{QuantType::kQ2K, QuantType::kQ2K}, {48, 48}},                          // gate, up
+      {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ4K}, {32, 32, 17}},     // last off 16
+      {{QuantType::kQ8_0, QuantType::kQ8_0}, {40, 24}},                        // first off 16
+      {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ6K}, {32, 16, 16}},     // mixed types
+  };
+  int grouped = 0;
+  uint32_t seed = 7;
+  for (const Case& c : cases) {
+    std::vector<QWeights> qw;
+    for (size_t i = 0; i < c.types.size(); ++i)
+      qw.push_back(
+          quantize_weights(c.types[i], c.rows[i], cols, gaussian(c.rows[i] * cols, 0.05f, ++seed)));
+    std::vector<WeightMatrix> mats;
+    for (const QWeights& w : qw) mats.push_back(w.matrix());
+    std::vector<const WeightMatrix*> ws;
+    for (const WeightMatrix& w : mats) ws.push_back(&w);
+    for (IsaLevel isa : host_levels()) {
+      IsaCapGuard cap(isa);
+      for (int64_t m : {1, 3, 64}) {
+        const auto x = gaussian(m * cols, 1.f, ++seed);
+        std::vector<std::vector<float>> one(ws.size()), group(ws.size());
+        std::vector<float*> ys;
+        for (size_t i = 0; i < ws.size(); ++i) {
+          one[i].assign(m * ws[i]->rows, NAN);
+          group[i].assign(m * ws[i]->rows, NAN);
+          matmul(*ws[i], x.data(), m, one[i].data(), pool);
+          ys.push_back(group[i].data());
+        }
+        grouped += matmul_quantized_can_group(ws, m);
+        matmul_group(ws, x.data(), m, ys, pool);
+        for (size_t i = 0; i < ws.size(); ++i)
+          EXPECT_EQ(std::memcmp(one[i].data(), group[i].data(), one[i].size() * sizeof(float)), 0)
+              << quant_info(c.types[i]).name << " matrix " << i << " " << isa_name(isa) << " m "
+              << m;
+      }
+    }
+  }
+  EXPECT_GT(grouped, 0);  // some cases did run as one pass
+}
+
 INSTANTIATE_TEST_SUITE_P(AllQuantTypes, QuantMatmulTest, ::testing::ValuesIn(quant_types()),
                          [](const auto& info) { return std::string(quant_info(info.param).name); });
 
