@@ -139,15 +139,24 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPo
 void matmul_group(std::span<const WeightMatrix* const> ws, const float* x, int64_t m,
                   std::span<float* const> ys, ThreadPool& pool) {
   INSITU_CHECK(ws.size() == ys.size(), "matmul_group: one output per matrix");
-  if (matmul_quantized_can_group(ws, m)) {
-    WeightMatrix all = *ws[0];  // the trace sees the group as one matrix of all the rows
-    all.rows = 0;
-    for (const WeightMatrix* w : ws) all.rows += w->rows;
-    const MatmulTraceScope trace(all, m);
-    matmul_quantized_group(ws, x, m, ys, pool);
-    return;
+  // Runs of consecutive matrices of one type and layout (a K-quant mix may raise v above q
+  // and k) go as one pass each where they can.
+  for (size_t i = 0; i < ws.size();) {
+    size_t j = i + 1;
+    while (j < ws.size() && ws[j]->type == ws[i]->type && ws[j]->layout == ws[i]->layout) ++j;
+    const auto run_w = ws.subspan(i, j - i);
+    const auto run_y = ys.subspan(i, j - i);
+    if (matmul_quantized_can_group(run_w, m)) {
+      WeightMatrix all = *run_w[0];  // the trace sees the run as one matrix of all its rows
+      all.rows = 0;
+      for (const WeightMatrix* w : run_w) all.rows += w->rows;
+      const MatmulTraceScope trace(all, m);
+      matmul_quantized_group(run_w, x, m, run_y, pool);
+    } else {
+      for (size_t k = 0; k < run_w.size(); ++k) matmul(*run_w[k], x, m, run_y[k], pool);
+    }
+    i = j;
   }
-  for (size_t i = 0; i < ws.size(); ++i) matmul(*ws[i], x, m, ys[i], pool);
 }
 
 }  // namespace insitu

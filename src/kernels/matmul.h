@@ -42,8 +42,8 @@ struct WeightMatrix {
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool);
 
 // ys[i][m, rows_i] = x[m, cols] . W_i^T for matrices that read the same x (a layer's q, k and
-// v; gate and up), bit for bit what matmul() gives each. Quantized matrices of one type and
-// layout run as one pass over all their rows (matmul_quantized_group): one activation
+// v; gate and up), bit for bit what matmul() gives each. Consecutive quantized matrices of one
+// type and layout run as one pass over all their rows (matmul_quantized_group): one activation
 // conversion, and no wait between matrices, which decode's small matrices (0.5-2 MB, 30-110 us
 // a call) felt as ramp-up and tail time. Others run one matmul() each.
 void matmul_group(std::span<const WeightMatrix* const> ws, const float* x, int64_t m,

@@ -465,8 +465,8 @@ TEST_P(QuantMatmulTest, AutoPrecisionRoundsOnlyBelowEightBits) {
 
 // matmul_group (a layer's q, k, v or gate, up as one pass) gives each matrix exactly what one
 // matmul() call gives it, on every ISA level, decode and prefill, in the row-group and the row
-// layout; groups it cannot run as one (mixed types, a row count off the row grain) fall back to
-// one call per matrix, with the same results.
+// layout; a mixed group runs its same-type runs as one pass each, and a run it cannot (a row
+// count off the row grain) falls back to one call per matrix, with the same results.
 TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
   ThreadPool pool(2);
   const int64_t cols = 512;
@@ -479,7 +479,7 @@ TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
       {{QuantType::kQ2K, QuantType::kQ2K}, {48, 48}},                          // gate, up
       {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ4K}, {32, 32, 17}},     // last off 16
       {{QuantType::kQ8_0, QuantType::kQ8_0}, {40, 24}},                        // first off 16
-      {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ6K}, {32, 16, 16}},     // mixed types
+      {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ6K}, {32, 16, 16}},     // v raised
   };
   int grouped = 0;
   uint32_t seed = 7;
