@@ -23,6 +23,13 @@ float* floats(kernels::ThreadScratch& s, int64_t n) {
   return static_cast<float*>(s.get(static_cast<size_t>(n) * sizeof(float)));
 }
 
+// Attention's per-thread buffers: a token block's query rows and their scores.
+thread_local kernels::ThreadScratch t_attn_q, t_attn_scores;
+// Tokens per attention task: their query rows share each key block's transpose in the
+// scores kernel (which pays from 8 rows: 2 tokens of a 4-head group), and at most 15 keys of
+// the block's widest range lie past a row's own.
+constexpr int64_t kAttnTokens = 16;
+
 void add_bias(const Linear& l, float* y, int64_t T) {
   if (!l.bias.empty())
     for (int64_t t = 0; t < T; ++t)
@@ -206,33 +213,48 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
       std::memcpy(cache.v(li, n_past + t), &v[t * d.kv_dim], d.kv_dim * 4);
     }
 
-    // Causal attention, one (token, kv head) pair per task: the `group` query heads sharing a
-    // kv head are processed together so each cached key/value row is loaded once for all.
+    // Causal attention per kv head, for a block of up to kAttnTokens tokens per task: the
+    // `group` query heads of each token that share the kv head are scored together, so each
+    // cached key/value row is loaded once for all of them. Rows of a block share one key range
+    // (the block's widest); each row's softmax covers only its own keys and leaves zeros
+    // elsewhere, which add nothing to its values.
     const int64_t window = sliding ? *c.sliding_window : 0;
     const std::optional<double> cap = c.attn_logit_softcapping;
-    pool.parallel_for(T * d.n_kv, 1, [&](int64_t b, int64_t e, int) {
-      std::vector<float> scores;
+    const int64_t n_blocks = (T + kAttnTokens - 1) / kAttnTokens;
+    pool.parallel_for(n_blocks * d.n_kv, 1, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) {
-        const int64_t t = i / d.n_kv, kvh = i % d.n_kv;
-        const int64_t pos = n_past + t;
-        const int64_t lo = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
-        const int64_t n = pos - lo + 1;
-        const float* qh = &q[t * d.q_dim + kvh * group * d.hd];
-        scores.resize(group * n);
-        attention_scores_f32(qh, group, d.hd, cache.k(li, lo) + kvh * d.hd, d.kv_dim, n,
-                             scores.data());
-        for (int64_t g = 0; g < group; ++g) {
-          float* sg = scores.data() + g * n;
-          if (cap) {
-            for (int64_t j = 0; j < n; ++j)
-              sg[j] = static_cast<float>(std::tanh(sg[j] * scale / *cap) * *cap);
-          } else {
-            scale_f32(sg, scale, n);
+        const int64_t t0 = i / d.n_kv * kAttnTokens, kvh = i % d.n_kv;
+        const int64_t t1 = std::min(T, t0 + kAttnTokens), rows = (t1 - t0) * group;
+        const auto first_key = [&](int64_t pos) {
+          return window > 0 ? std::max<int64_t>(0, pos - window + 1) : int64_t{0};
+        };
+        const int64_t lo = first_key(n_past + t0), n = n_past + t1 - lo;
+        float* qb = floats(t_attn_q, rows * d.hd);
+        for (int64_t t = t0; t < t1; ++t)
+          std::memcpy(qb + (t - t0) * group * d.hd, &q[t * d.q_dim + kvh * group * d.hd],
+                      group * d.hd * sizeof(float));
+        float* scores = floats(t_attn_scores, rows * n);
+        attention_scores_f32(qb, rows, d.hd, cache.k(li, lo) + kvh * d.hd, d.kv_dim, n, scores);
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t pos = n_past + t, j0 = first_key(pos) - lo, j1 = pos - lo + 1;
+          for (int64_t g = 0; g < group; ++g) {
+            float* row = scores + ((t - t0) * group + g) * n;
+            float* sg = row + j0;
+            const int64_t nk = j1 - j0;
+            if (cap) {
+              for (int64_t j = 0; j < nk; ++j)
+                sg[j] = static_cast<float>(std::tanh(sg[j] * scale / *cap) * *cap);
+            } else {
+              scale_f32(sg, scale, nk);
+            }
+            softmax_f32(sg, nk);
+            std::fill(row, sg, 0.f);
+            std::fill(row + j1, row + n, 0.f);
           }
-          softmax_f32(sg, n);
+          attention_values_f32(scores + (t - t0) * group * n, group, d.hd,
+                               cache.v(li, lo) + kvh * d.hd, d.kv_dim, n,
+                               &attn[t * d.q_dim + kvh * group * d.hd]);
         }
-        attention_values_f32(scores.data(), group, d.hd, cache.v(li, lo) + kvh * d.hd, d.kv_dim, n,
-                             &attn[t * d.q_dim + kvh * group * d.hd]);
       }
     });
     linear(L.o, attn, T, tmp, pool);

@@ -1,6 +1,7 @@
 // Attention loops (kernels/attention.h) against double references on every ISA level the host
-// supports: head dims with and without a 16-multiple, 1..5 query heads per kv head, cache
-// lengths around the 16-row blocks, rows strided as in the KV cache.
+// supports: head dims with and without a 16-multiple, 1..5 query heads per kv head (decode) and
+// 8..64 query rows (prefill's token blocks, the transposed-key scores, with a row remainder),
+// cache lengths around the 16-row blocks, rows strided as in the KV cache.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -39,7 +40,7 @@ TEST(AttentionTest, ScoresAndValuesMatchDoubleReference) {
   for (int l = 0; l <= static_cast<int>(detected_isa()); ++l) {
     IsaCapGuard cap(static_cast<IsaLevel>(l));
     for (int64_t hd : {16, 64, 80, 128, 256}) {
-      for (int64_t nq : {1, 2, 3, 4, 5}) {
+      for (int64_t nq : {1, 2, 3, 4, 5, 8, 13, 64}) {
         for (int64_t n : {1, 15, 16, 17, 40}) {
           const int64_t stride = 3 * hd + 16;  // another kv head's columns sit in between
           const auto q = gaussian(nq * hd, ++seed);

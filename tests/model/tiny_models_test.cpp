@@ -62,8 +62,9 @@ TEST_P(TinyVariant, MatchesTransformersLogits) {
   ASSERT_EQ(expected.size(), ids.size() * model->config().vocab_size);
   const double err_batch = test::relative_l2(run(*model, ids, false), expected);
   EXPECT_LE(err_batch, 1e-4) << name;
-  if (compare_stepwise)
+  if (compare_stepwise) {
     EXPECT_LE(test::relative_l2(run(*model, ids, true), expected), 1e-4) << name;
+  }
   std::printf("%-20s rel L2 batched %.3g\n", name.c_str(), err_batch);
 }
 
