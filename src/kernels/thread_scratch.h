@@ -1,6 +1,8 @@
-// A growable, 64-byte aligned buffer owned by one thread. Kernel scratch is private to a pool
-// thread; keeping it in a thread_local and reusing it avoids page-faulting fresh memory on
-// every matmul call. Shared by the dense and quantized matmul dispatchers.
+// A growable, 64-byte aligned buffer with one owner; its contents are not kept when it grows,
+// and new memory is not zeroed. Kernel scratch is private to a pool thread; keeping it in a
+// thread_local and reusing it avoids page-faulting fresh memory on every matmul call (the dense
+// and quantized matmul dispatchers, prefill attention). The model's forward pass keeps its
+// activation buffers in such buffers too (model/forward_workspace.h).
 #pragma once
 
 #include <cstddef>
@@ -17,7 +19,7 @@ class ThreadScratch {
   void* get(size_t bytes) {
     if (bytes > size_) {
       release();
-      ptr_ = ::operator new(bytes, std::align_val_t{64});
+      ptr_ = ::operator new (bytes, std::align_val_t{64});
       size_ = bytes;
     }
     return ptr_;
@@ -25,7 +27,7 @@ class ThreadScratch {
 
  private:
   void release() {
-    if (ptr_) ::operator delete(ptr_, std::align_val_t{64});
+    if (ptr_) ::operator delete (ptr_, std::align_val_t{64});
     ptr_ = nullptr;
     size_ = 0;
   }

@@ -23,11 +23,12 @@ float* floats(kernels::ThreadScratch& s, int64_t n) {
   return static_cast<float*>(s.get(static_cast<size_t>(n) * sizeof(float)));
 }
 
-// Attention's per-thread buffers: a token block's query rows and their scores.
+// Attention's per-thread buffers: a token block's query rows and their scores (kept for the
+// thread's life: 16 x group x context floats at most).
 thread_local kernels::ThreadScratch t_attn_q, t_attn_scores;
-// Tokens per attention task: their query rows share each key block's transpose in the
-// scores kernel (which pays from 8 rows: 2 tokens of a 4-head group), and at most 15 keys of
-// the block's widest range lie past a row's own.
+// Most tokens per attention task: their query rows share each key block's transpose in the
+// scores kernel (which pays from 8 rows: 2 tokens of a 4-head group), and a row scores at most
+// 15 keys outside its own range (past its position; with a sliding window, also before it).
 constexpr int64_t kAttnTokens = 16;
 
 void add_bias(const Linear& l, float* y, int64_t T) {
@@ -215,16 +216,19 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
 
     // Causal attention per kv head, for a block of up to kAttnTokens tokens per task: the
     // `group` query heads of each token that share the kv head are scored together, so each
-    // cached key/value row is loaded once for all of them. Rows of a block share one key range
-    // (the block's widest); each row's softmax covers only its own keys and leaves zeros
-    // elsewhere, which add nothing to its values.
+    // cached key/value row is loaded once for all of them. Rows of a block are scored over one
+    // key range (the block's widest); each row's softmax and values take only its own keys.
+    // Blocks shrink when there would be under 4 tasks per thread (a short chunk of a long
+    // context on a model with few kv heads), down to one token per task.
     const int64_t window = sliding ? *c.sliding_window : 0;
     const std::optional<double> cap = c.attn_logit_softcapping;
-    const int64_t n_blocks = (T + kAttnTokens - 1) / kAttnTokens;
+    const int64_t block =
+        std::clamp<int64_t>(T * d.n_kv / (4 * static_cast<int64_t>(pool.size())), 1, kAttnTokens);
+    const int64_t n_blocks = (T + block - 1) / block;
     pool.parallel_for(n_blocks * d.n_kv, 1, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) {
-        const int64_t t0 = i / d.n_kv * kAttnTokens, kvh = i % d.n_kv;
-        const int64_t t1 = std::min(T, t0 + kAttnTokens), rows = (t1 - t0) * group;
+        const int64_t t0 = i / d.n_kv * block, kvh = i % d.n_kv;
+        const int64_t t1 = std::min(T, t0 + block), rows = (t1 - t0) * group;
         const auto first_key = [&](int64_t pos) {
           return window > 0 ? std::max<int64_t>(0, pos - window + 1) : int64_t{0};
         };
@@ -248,11 +252,9 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
               scale_f32(sg, scale, nk);
             }
             softmax_f32(sg, nk);
-            std::fill(row, sg, 0.f);
-            std::fill(row + j1, row + n, 0.f);
           }
-          attention_values_f32(scores + (t - t0) * group * n, group, d.hd,
-                               cache.v(li, lo) + kvh * d.hd, d.kv_dim, n,
+          attention_values_f32(scores + (t - t0) * group * n + j0, n, group, d.hd,
+                               cache.v(li, lo + j0) + kvh * d.hd, d.kv_dim, j1 - j0,
                                &attn[t * d.q_dim + kvh * group * d.hd]);
         }
       }

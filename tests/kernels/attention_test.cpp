@@ -2,6 +2,8 @@
 // supports: head dims with and without a 16-multiple, 1..5 query heads per kv head (decode) and
 // 8..64 query rows (prefill's token blocks, the transposed-key scores, with a row remainder),
 // cache lengths around the 16-row blocks, rows strided as in the KV cache.
+#include "kernels/attention.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "core/cpu_features.h"
-#include "kernels/attention.h"
 
 namespace insitu {
 namespace {
@@ -46,10 +47,11 @@ TEST(AttentionTest, ScoresAndValuesMatchDoubleReference) {
           const auto q = gaussian(nq * hd, ++seed);
           const auto k = gaussian(n * stride, ++seed);
           const auto v = gaussian(n * stride, ++seed);
-          const auto p = gaussian(nq * n, ++seed);
+          const int64_t p_stride = n + nq % 3;  // rows further apart than n, as in a token block
+          const auto p = gaussian(nq * p_stride, ++seed);
           std::vector<float> s(nq * n, NAN), out(nq * hd, NAN);
           attention_scores_f32(q.data(), nq, hd, k.data(), stride, n, s.data());
-          attention_values_f32(p.data(), nq, hd, v.data(), stride, n, out.data());
+          attention_values_f32(p.data(), p_stride, nq, hd, v.data(), stride, n, out.data());
           for (int64_t g = 0; g < nq; ++g) {
             for (int64_t j = 0; j < n; ++j) {
               double want = 0, mag = 0;
@@ -63,8 +65,8 @@ TEST(AttentionTest, ScoresAndValuesMatchDoubleReference) {
             for (int64_t c = 0; c < hd; ++c) {
               double want = 0, mag = 0;
               for (int64_t j = 0; j < n; ++j) {
-                want += double(p[g * n + j]) * v[j * stride + c];
-                mag += std::fabs(double(p[g * n + j]) * v[j * stride + c]);
+                want += double(p[g * p_stride + j]) * v[j * stride + c];
+                mag += std::fabs(double(p[g * p_stride + j]) * v[j * stride + c]);
               }
               EXPECT_NEAR(out[g * hd + c], want, (n + 1) * kU * mag)
                   << "isa " << l << " hd " << hd << " nq " << nq << " n " << n;

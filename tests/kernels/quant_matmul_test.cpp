@@ -106,10 +106,11 @@ struct QWeights {
 // (as loading does on hosts whose decode kernels read it), so those shapes run the row-group
 // kernels at the ISA levels that have them and the dispatcher's conversion back to the row
 // format everywhere else.
-QWeights quantize_weights(QuantType t, int64_t rows, int64_t cols, const std::vector<float>& src) {
+QWeights quantize_weights(QuantType t, int64_t rows, int64_t cols, const std::vector<float>& src,
+                          bool allow_row_groups = true) {
   QWeights w{t, rows, cols, std::vector<uint8_t>(rows * quant_row_bytes(t, cols))};
   quantize_rows(t, src.data(), w.bytes.data(), rows, cols, nullptr, nullptr);
-  if (rows % kRowGroupRows == 0 && row_groups_defined(t)) {
+  if (allow_row_groups && rows % kRowGroupRows == 0 && row_groups_defined(t)) {
     std::vector<uint8_t> grouped(w.bytes.size());
     pack_row_groups(t, w.bytes.data(), grouped.data(), rows, cols);
     w.bytes = std::move(grouped);
@@ -473,6 +474,7 @@ TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
   struct Case {
     std::vector<QuantType> types;
     std::vector<int64_t> rows;
+    bool row_groups = true;  // false: the row layout, which prefill groups too
   };
   const Case cases[] = {
       {{QuantType::kQ4_0, QuantType::kQ4_0, QuantType::kQ4_0}, {64, 16, 16}},  // q, k, v
@@ -480,14 +482,16 @@ TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
       {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ4K}, {32, 32, 17}},     // last off 16
       {{QuantType::kQ8_0, QuantType::kQ8_0}, {40, 24}},                        // first off 16
       {{QuantType::kQ4K, QuantType::kQ4K, QuantType::kQ6K}, {32, 16, 16}},     // v raised
+      {{QuantType::kQ8_0, QuantType::kQ8_0, QuantType::kQ8_0}, {64, 32, 32}, false},
+      {{QuantType::kQ4K, QuantType::kQ4K}, {96, 32}, false},
   };
-  int grouped = 0;
+  int grouped = 0, grouped_prefill = 0;
   uint32_t seed = 7;
   for (const Case& c : cases) {
     std::vector<QWeights> qw;
     for (size_t i = 0; i < c.types.size(); ++i)
-      qw.push_back(
-          quantize_weights(c.types[i], c.rows[i], cols, gaussian(c.rows[i] * cols, 0.05f, ++seed)));
+      qw.push_back(quantize_weights(c.types[i], c.rows[i], cols,
+                                    gaussian(c.rows[i] * cols, 0.05f, ++seed), c.row_groups));
     std::vector<WeightMatrix> mats;
     for (const QWeights& w : qw) mats.push_back(w.matrix());
     std::vector<const WeightMatrix*> ws;
@@ -504,7 +508,9 @@ TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
           matmul(*ws[i], x.data(), m, one[i].data(), pool);
           ys.push_back(group[i].data());
         }
-        grouped += matmul_quantized_can_group(ws, m);
+        const bool can = matmul_quantized_can_group(ws, m);
+        grouped += can;
+        grouped_prefill += can && m > 4;
         matmul_group(ws, x.data(), m, ys, pool);
         for (size_t i = 0; i < ws.size(); ++i)
           EXPECT_EQ(std::memcmp(one[i].data(), group[i].data(), one[i].size() * sizeof(float)), 0)
@@ -514,6 +520,37 @@ TEST(MatmulGroup, EqualsOneCallPerMatrixBitForBit) {
     }
   }
   EXPECT_GT(grouped, 0);  // some cases did run as one pass
+  EXPECT_GT(grouped_prefill, 0);
+}
+
+// The exact-code AMX GEMM (q8_0, q8k, fp8 under exact precision) stages 256 weight rows at a
+// time: a 600-row matrix on one thread crosses two staging blocks and a remainder, and three
+// threads split it unevenly. matmul_quant.h promises f32-grade results: relative L2 <= 1e-5
+// against the reference on the registry's dequantized weights.
+TEST(QuantMatmulLarge, ExactGemmAcrossStagingBlocksAndThreadSplits) {
+  MatmulPrecisionScope exact(MatmulPrecision::kExact);
+  const int64_t rows = 600, cols = 512;
+  uint32_t seed = 11;
+  for (QuantType t : {QuantType::kQ8_0, QuantType::kQ8K, QuantType::kFp8, QuantType::kQ4K}) {
+    const QWeights w = quantize_weights(t, rows, cols, gaussian(rows * cols, 0.05f, ++seed));
+    for (int64_t m : {37, 70}) {
+      const auto x = gaussian(m * cols, 1.f, ++seed);
+      std::vector<float> ref(m * rows);
+      matmul_reference(w.matrix(), x.data(), m, ref.data());
+      for (int threads : {1, 3}) {
+        ThreadPool pool(threads);
+        std::vector<float> y(m * rows, NAN);
+        matmul(w.matrix(), x.data(), m, y.data(), pool);
+        double err = 0, norm = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          err += (double(y[i]) - ref[i]) * (double(y[i]) - ref[i]);
+          norm += double(ref[i]) * ref[i];
+        }
+        EXPECT_LE(std::sqrt(err / norm), 1e-5)
+            << quant_info(t).name << " m " << m << " threads " << threads;
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllQuantTypes, QuantMatmulTest, ::testing::ValuesIn(quant_types()),

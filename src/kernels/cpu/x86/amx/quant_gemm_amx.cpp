@@ -1,13 +1,12 @@
 // AMX-BF16 GEMM for quantized weights (prefill) and the AMX quantized kernel table (decode
 // reuses the AVX-512 VNNI GEMV: it is memory bound).
 //
-// Weights: each thread stages kNb rows x kKc columns at a time. The rows' blocks are decoded
-// to f32 (quant_decode_avx512.h, exact dequantized values up to one rounding), split into
-// w = w_hi + w_lo (both bf16, round to nearest even) and stored as VNNI B tiles by 16x16
-// transposes. The decode costs a few instructions per weight and is amortised over all m
-// activation rows, which is why one f32 decode serves every quantized type.
-// Activations: split once per call into x = x_hi + x_lo (bf16 planes in A-tile order, zero
-// padded to 32 rows).
+// Weights: each thread stages kNb rows (the exact-code path: kNbCodes) x kKc columns at a time. The
+// rows' blocks are decoded to f32 (quant_decode_avx512.h, exact dequantized values up to one
+// rounding), split into w = w_hi + w_lo (both bf16, round to nearest even) and stored as VNNI B
+// tiles by 16x16 transposes. The decode costs a few instructions per weight and is amortised over
+// all m activation rows, which is why one f32 decode serves every quantized type. Activations:
+// split once per call into x = x_hi + x_lo (bf16 planes in A-tile order, zero padded to 32 rows).
 // y = w_hi x_hi + w_hi x_lo + w_lo x_hi in f32 tiles: the dropped terms (x residual, w
 // residual, w_lo x_lo) are each below 2^-16 |w x| (~1e-6 relative in practice, measured in
 // tests/kernels/quant_matmul_test.cpp). AMX reads bf16 denormals as zero.
@@ -318,13 +317,17 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
           _tile_loadd(7, a_tile(x_lo, K, a16, kc / 32 + ks), 64);
           const auto b = [&](int64_t rb) { return stage_buf + (rb * nkb + ks) * kTileU16; };
           const auto d = [&](int64_t rb) { return dbuf + (rb * nkb + ks) * 16; };
-          // The next A tiles (this row block's next K step, else the next row block's first),
-          // 16 lines per plane, prefetched a few lines per weight tile: the planes are re-read
-          // for every weight block and come from L3, and perf put 30% of this kernel's samples
-          // on the two A tile loads.
-          const bool step_next = ks + 1 < nkb;
-          const int64_t a16_next = step_next ? a16 : (a16 + 1 < m_pad / 16 ? a16 + 1 : a16);
-          const int64_t ks_next = step_next ? kc / 32 + ks + 1 : kc / 32;
+          // The next A tiles (this row block's next K step, else the next row block's first,
+          // else the first row block's at the next K chunk, or at K step 0 for the next weight
+          // block), 16 lines per plane, prefetched a few lines per weight tile: the planes are
+          // re-read for every weight block and come from L3, and perf put 30% of this
+          // kernel's samples on the two A tile loads.
+          const bool step_next = ks + 1 < nkb, block_next = a16 + 1 < m_pad / 16;
+          const int64_t a16_next = step_next ? a16 : (block_next ? a16 + 1 : 0);
+          const int64_t ks_next = step_next      ? kc / 32 + ks + 1
+                                  : block_next   ? kc / 32
+                                  : kc + kKc < K ? (kc + kKc) / 32
+                                                 : 0;
           const auto* next_hi = reinterpret_cast<const char*>(a_tile(x_hi, K, a16_next, ks_next));
           const auto* next_lo = reinterpret_cast<const char*>(a_tile(x_lo, K, a16_next, ks_next));
           // Weight tile rb's products go to C tile rb % 2 while tile rb - 1's are drained.

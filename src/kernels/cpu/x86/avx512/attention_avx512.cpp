@@ -40,8 +40,8 @@ inline __m512 reduce16(__m512 a[16]) {
 }
 
 template <int GS>
-void values_group(const float* p, int64_t n, int64_t hd, const float* v, int64_t stride,
-                  float* out) {
+void values_group(const float* p, int64_t p_stride, int64_t n, int64_t hd, const float* v,
+                  int64_t stride, float* out) {
   for (int64_t c0 = 0; c0 < hd; c0 += 64) {
     const int nv = hd - c0 >= 64 ? 4 : static_cast<int>((hd - c0) / 16);
     __m512 acc[GS][4];
@@ -56,7 +56,7 @@ void values_group(const float* p, int64_t n, int64_t hd, const float* v, int64_t
                      v2 = _mm512_loadu_ps(vj + 32), v3 = _mm512_loadu_ps(vj + 48);
 #pragma GCC unroll 4
         for (int g = 0; g < GS; ++g) {
-          const __m512 w = _mm512_set1_ps(p[g * n + j]);
+          const __m512 w = _mm512_set1_ps(p[g * p_stride + j]);
           acc[g][0] = _mm512_fmadd_ps(w, v0, acc[g][0]);
           acc[g][1] = _mm512_fmadd_ps(w, v1, acc[g][1]);
           acc[g][2] = _mm512_fmadd_ps(w, v2, acc[g][2]);
@@ -68,7 +68,7 @@ void values_group(const float* p, int64_t n, int64_t hd, const float* v, int64_t
         const float* vj = v + j * stride + c0;
 #pragma GCC unroll 4
         for (int g = 0; g < GS; ++g) {
-          const __m512 w = _mm512_set1_ps(p[g * n + j]);
+          const __m512 w = _mm512_set1_ps(p[g * p_stride + j]);
           for (int t = 0; t < nv; ++t)
             acc[g][t] = _mm512_fmadd_ps(w, _mm512_loadu_ps(vj + 16 * t), acc[g][t]);
         }
@@ -144,16 +144,16 @@ void attention_scores_avx512(const float* q, int64_t n_q, int64_t hd, const floa
   }
 }
 
-void attention_values_avx512(const float* p, int64_t n_q, int64_t hd, const float* v,
-                             int64_t stride, int64_t n, float* out) {
+void attention_values_avx512(const float* p, int64_t p_stride, int64_t n_q, int64_t hd,
+                             const float* v, int64_t stride, int64_t n, float* out) {
   for (int64_t g0 = 0; g0 < n_q; g0 += 4) {
-    const float* pg = p + g0 * n;
+    const float* pg = p + g0 * p_stride;
     float* og = out + g0 * hd;
     switch (n_q - g0 >= 4 ? 4 : n_q - g0) {
-      case 1: values_group<1>(pg, n, hd, v, stride, og); break;
-      case 2: values_group<2>(pg, n, hd, v, stride, og); break;
-      case 3: values_group<3>(pg, n, hd, v, stride, og); break;
-      default: values_group<4>(pg, n, hd, v, stride, og); break;
+      case 1: values_group<1>(pg, p_stride, n, hd, v, stride, og); break;
+      case 2: values_group<2>(pg, p_stride, n, hd, v, stride, og); break;
+      case 3: values_group<3>(pg, p_stride, n, hd, v, stride, og); break;
+      default: values_group<4>(pg, p_stride, n, hd, v, stride, og); break;
     }
   }
 }
