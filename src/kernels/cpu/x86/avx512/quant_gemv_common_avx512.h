@@ -115,12 +115,28 @@ struct Prefetcher {
   }
 };
 
+// A zero vector made where it is used. GCC keeps one zero register and copies it before every
+// vpdpbusd that accumulates into a fresh zero (a vmovdqa32 on port 0 or 5, the ports the
+// kernels are bound on: 20 of the q4k GEMV loop's ~155 port-0/5 uops per llvm-mca); vpxord of a
+// register with itself is a zeroing idiom the renamer resolves without a port.
+inline __m512i fresh_zero() {
+  __m512i z;
+  asm volatile("vpxord %0, %0, %0" : "=v"(z));
+  return z;
+}
+// The same for a start value in memory (a zero-point correction shared by the rows of a chunk):
+// loaded afresh for each vpdpbusd, a load-port uop instead of a register copy on port 0 or 5.
+// The volatile access keeps GCC from merging the loads into one and copying it.
+inline __m512i load_fresh(const void* p) {
+  return *static_cast<const volatile __m512i*>(p);
+}
+
 // One 64-code chunk of one weight row against one prepared activation row: returns the chunk's
 // 16 int32 lane sums, converted to f32, of sum (code - zero) * xq (see quant_gemv_avx512.cpp).
 // d: the three digit vectors; zc: the chunk's four zero-point correction vectors.
 template <bool kNarrow, bool kZero>
 inline __m512 dot_chunk(__m512i cv, const __m512i (&d)[3], const __m512i* zc) {
-  const __m512i z0 = kZero ? _mm512_load_si512(zc) : _mm512_setzero_si512();
+  const __m512i z0 = kZero ? _mm512_load_si512(zc) : fresh_zero();
   __m512i a = _mm512_dpbusd_epi32(z0, cv, d[0]);
   if constexpr (kNarrow) {
     a = _mm512_dpbusd_epi32(shl8(a), cv, d[1]);
@@ -132,7 +148,7 @@ inline __m512 dot_chunk(__m512i cv, const __m512i (&d)[3], const __m512i* zc) {
     if constexpr (kZero) a = _mm512_add_epi32(a, _mm512_load_si512(zc + 1));
     a = _mm512_dpbusd_epi32(a, cv, d[1]);
     const __m512i b =
-        _mm512_dpbusd_epi32(kZero ? _mm512_load_si512(zc + 2) : _mm512_setzero_si512(), cv, d[2]);
+        _mm512_dpbusd_epi32(kZero ? _mm512_load_si512(zc + 2) : fresh_zero(), cv, d[2]);
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(256.f), _mm512_cvtepi32_ps(b));
   }
 }
@@ -150,13 +166,13 @@ inline void dot_rows_chunk(const __m512i (&cv)[R], const __m512 (&ws)[R],
     for (int i = 0; i < M; ++i) {
       const __m512i d0 =
           _mm512_load_si512(reinterpret_cast<const int8_t*>(prep[i]) + c * kParts * 64);
-      const __m512i z0 =
-          kZero ? _mm512_load_si512(prep[i] + L.zc_off + 256 * c) : _mm512_setzero_si512();
       const __m512 sx = _mm512_load_ps(reinterpret_cast<const float*>(prep[i] + L.sx_off) + 16 * c);
 #pragma GCC unroll 4
-      for (int j = 0; j < R; ++j)
+      for (int j = 0; j < R; ++j) {
+        const __m512i z0 = kZero ? load_fresh(prep[i] + L.zc_off + 256 * c) : fresh_zero();
         acc[j][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(z0, cv[j], d0)),
                                     _mm512_mul_ps(ws[j], sx), acc[j][i]);
+      }
     }
     return;
   }
