@@ -130,6 +130,13 @@ inline __m512i fresh_zero() {
 inline __m512i load_fresh(const void* p) {
   return *static_cast<const volatile __m512i*>(p);
 }
+// An int32 broadcast to all lanes straight from memory, once per use (a load-port uop; GCC would
+// broadcast once and copy the register for each use).
+inline __m512i broadcast_fresh(const int32_t* p) {
+  __m512i v;
+  asm volatile("vpbroadcastd %1, %0" : "=v"(v) : "m"(*p));
+  return v;
+}
 
 // One 64-code chunk of one weight row against one prepared activation row: returns the chunk's
 // 16 int32 lane sums, converted to f32, of sum (code - zero) * xq (see quant_gemv_avx512.cpp).

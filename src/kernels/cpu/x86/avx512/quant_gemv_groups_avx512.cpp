@@ -187,7 +187,7 @@ struct PlaneSums {
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h)
 #pragma GCC unroll 3
-          for (int p = 0; p < D; ++p) a[g][k][h][p] = _mm512_setzero_si512();
+          for (int p = 0; p < D; ++p) a[g][k][h][p] = fresh_zero();
   }
   // Sub-block 2k + h of the half block starts digit p at init[(2k + h) * kMaxDigits + p].
   __attribute__((always_inline)) explicit PlaneSums(const int32_t* init) {
@@ -196,11 +196,10 @@ struct PlaneSums {
 #pragma GCC unroll 2
       for (int h = 0; h < 2; ++h)
 #pragma GCC unroll 3
-        for (int p = 0; p < D; ++p) {
-          const __m512i v = _mm512_set1_epi32(init[(2 * k + h) * kMaxDigits + p]);
+        for (int p = 0; p < D; ++p)
 #pragma GCC unroll 2
-          for (int g = 0; g < NG; ++g) a[g][k][h][p] = v;
-        }
+          for (int g = 0; g < NG; ++g)
+            a[g][k][h][p] = broadcast_fresh(&init[(2 * k + h) * kMaxDigits + p]);
   }
 };
 
@@ -313,7 +312,7 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
 #pragma GCC unroll 2
   for (int g = 0; g < NG; ++g)
 #pragma GCC unroll 3
-    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = _mm512_setzero_si512();
+    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = fresh_zero();
   const int8_t* sdig = x.sdig + b * kMaxDigits * kSubBlocks;
 #pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
