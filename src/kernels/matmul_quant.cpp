@@ -85,6 +85,37 @@ void prepare_activations(const kernels::QuantPath& path, kernels::QuantProblem& 
   p.xprep = prep;
 }
 
+// Whether `path` runs `w`'s storage directly: the row format, or the row-group layout on a
+// path with a row-group kernel. Otherwise matmul_quantized converts slices back to rows.
+bool runs_directly(const kernels::QuantKernelSet& ks, const kernels::QuantPath& path,
+                   const WeightMatrix& w) {
+  return w.layout == WeightLayout::kRows || &path == &ks.gemv_groups;
+}
+
+// Runs n problems of one path as one loop over their rows (problem i is rows [starts[i],
+// starts[i + 1]) of it; every start a multiple of the row grain). Decode streams the matrices
+// once: each thread's long first chunk keeps its DRAM streams going
+// (ThreadPool::Schedule::kStreaming); prefill's compute-bound tiles stay guided.
+void run_rows(const kernels::QuantKernelSet& ks, const kernels::QuantPath& path,
+              const kernels::QuantProblem* ps, const int64_t* starts, size_t n, ThreadPool& pool) {
+  // Every row of these matrices has the same byte size, so equal row counts are equal bytes.
+  const size_t scratch_bytes = path.scratch_bytes(ps[0].type, ps[0].cols, ps[0].m);
+  const kernels::QuantRowsFn fn = path.rows;
+  const auto schedule =
+      &path == &ks.gemm ? ThreadPool::Schedule::kGuided : ThreadPool::Schedule::kStreaming;
+  pool.parallel_for(
+      starts[n], path.row_grain,
+      [&](int64_t b, int64_t e, int) {
+        void* scratch = t_rows_scratch.get(scratch_bytes);
+        for (size_t i = 0; i < n; ++i) {
+          const int64_t r0 = std::max(b, starts[i]) - starts[i];
+          const int64_t r1 = std::min(e, starts[i + 1]) - starts[i];
+          if (r0 < r1) fn(ps[i], r0, r1, scratch);
+        }
+      },
+      schedule);
+}
+
 }  // namespace
 
 bool matmul_quantized_can_group(std::span<const WeightMatrix* const> ws, int64_t m) {
@@ -93,9 +124,7 @@ bool matmul_quantized_can_group(std::span<const WeightMatrix* const> ws, int64_t
   if (quant_is_dense(w0.type) || w0.cols <= 0) return false;
   const kernels::QuantKernelSet& ks = quant_kernels_for(active_isa());
   const kernels::QuantPath& path = path_for(ks, w0, m);
-  // Row-group matrices on a path without a row-group kernel are converted slice by slice
-  // (matmul_quantized's last case): not grouped.
-  if (w0.layout != WeightLayout::kRows && &path != &ks.gemv_groups) return false;
+  if (!runs_directly(ks, path, w0)) return false;  // converted slice by slice: not grouped
   for (size_t i = 0; i < ws.size(); ++i) {
     const WeightMatrix& w = *ws[i];
     if (w.type != w0.type || w.layout != w0.layout || w.cols != w0.cols || w.rows <= 0)
@@ -123,21 +152,7 @@ void matmul_quantized_group(std::span<const WeightMatrix* const> ws, const float
   }
   prepare_activations(path, ps[0], pool);  // one conversion serves every matrix
   for (size_t i = 1; i < n; ++i) ps[i].xprep = ps[0].xprep;
-  const size_t scratch_bytes = path.scratch_bytes(w0.type, w0.cols, m);
-  const kernels::QuantRowsFn fn = path.rows;
-  const auto schedule =
-      &path == &ks.gemm ? ThreadPool::Schedule::kGuided : ThreadPool::Schedule::kStreaming;
-  pool.parallel_for(
-      starts[n], path.row_grain,
-      [&](int64_t b, int64_t e, int) {
-        void* scratch = t_rows_scratch.get(scratch_bytes);
-        for (size_t i = 0; i < n; ++i) {
-          const int64_t r0 = std::max(b, starts[i]) - starts[i];
-          const int64_t r1 = std::min(e, starts[i + 1]) - starts[i];
-          if (r0 < r1) fn(ps[i], r0, r1, scratch);
-        }
-      },
-      schedule);
+  run_rows(ks, path, ps, starts, n, pool);
 }
 
 OperandRounding matmul_quantized_rounding(const WeightMatrix& w, int64_t m) {
@@ -174,20 +189,13 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
   const kernels::QuantPath& path = path_for(ks, w, m);
   kernels::QuantProblem p = problem_for(w, x, m, y);
   prepare_activations(path, p, pool);
-  // Every row of one matrix has the same byte size, so equal row counts are equal bytes.
-  const size_t scratch_bytes = path.scratch_bytes(w.type, w.cols, m);
-  const kernels::QuantRowsFn fn = path.rows;
-  if (w.layout == WeightLayout::kRows || &path == &ks.gemv_groups) {
-    // Decode streams the matrix once: each thread's long first chunk keeps its DRAM streams
-    // going (ThreadPool::Schedule::kStreaming); prefill's compute-bound tiles stay guided.
-    const auto schedule =
-        &path == &ks.gemm ? ThreadPool::Schedule::kGuided : ThreadPool::Schedule::kStreaming;
-    pool.parallel_for(
-        w.rows, path.row_grain,
-        [&](int64_t r0, int64_t r1, int) { fn(p, r0, r1, t_rows_scratch.get(scratch_bytes)); },
-        schedule);
+  if (runs_directly(ks, path, w)) {
+    const int64_t starts[2] = {0, w.rows};
+    run_rows(ks, path, &p, starts, 1, pool);
     return;
   }
+  const size_t scratch_bytes = path.scratch_bytes(w.type, w.cols, m);
+  const kernels::QuantRowsFn fn = path.rows;
   // A row-group matrix on a path without a row-group kernel (prefill, or an ISA without one):
   // each thread converts kUnpackRows rows at a time back to the row format and runs the path
   // on them. The conversion streams the weights once more, which prefill's compute hides.

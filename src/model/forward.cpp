@@ -149,8 +149,7 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
   const float off = tr.norm_weight_offset;
   ThreadPool& pool = *pool_;
 
-  if (!workspace_) workspace_ = std::make_unique<ForwardWorkspace>();
-  ForwardWorkspace& ws = *workspace_;
+  ForwardWorkspace& ws = workspace_;
   float* x = floats(ws.x, T * d.H);
   float* xn = floats(ws.xn, T * d.H);
   float* q = floats(ws.q, T * d.q_dim);
@@ -225,18 +224,23 @@ void Model::forward(std::span<const int32_t> tokens, int64_t n_past, KvCache& ca
     const int64_t block =
         std::clamp<int64_t>(T * d.n_kv / (4 * static_cast<int64_t>(pool.size())), 1, kAttnTokens);
     const int64_t n_blocks = (T + block - 1) / block;
+    const auto first_key = [&](int64_t pos) {
+      return window > 0 ? std::max<int64_t>(0, pos - window + 1) : int64_t{0};
+    };
     pool.parallel_for(n_blocks * d.n_kv, 1, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i) {
         const int64_t t0 = i / d.n_kv * block, kvh = i % d.n_kv;
         const int64_t t1 = std::min(T, t0 + block), rows = (t1 - t0) * group;
-        const auto first_key = [&](int64_t pos) {
-          return window > 0 ? std::max<int64_t>(0, pos - window + 1) : int64_t{0};
-        };
         const int64_t lo = first_key(n_past + t0), n = n_past + t1 - lo;
-        float* qb = floats(t_attn_q, rows * d.hd);
-        for (int64_t t = t0; t < t1; ++t)
-          std::memcpy(qb + (t - t0) * group * d.hd, &q[t * d.q_dim + kvh * group * d.hd],
-                      group * d.hd * sizeof(float));
+        // One token's query rows are contiguous in q; a block's are gathered.
+        const float* qb = &q[t0 * d.q_dim + kvh * group * d.hd];
+        if (t1 - t0 > 1) {
+          float* gathered = floats(t_attn_q, rows * d.hd);
+          for (int64_t t = t0; t < t1; ++t)
+            std::memcpy(gathered + (t - t0) * group * d.hd, &q[t * d.q_dim + kvh * group * d.hd],
+                        group * d.hd * sizeof(float));
+          qb = gathered;
+        }
         float* scores = floats(t_attn_scores, rows * n);
         attention_scores_f32(qb, rows, d.hd, cache.k(li, lo) + kvh * d.hd, d.kv_dim, n, scores);
         for (int64_t t = t0; t < t1; ++t) {

@@ -83,7 +83,7 @@ class Model {
   ModelWeights weights_;
   Rope rope_full_, rope_sliding_;
   std::unique_ptr<ThreadPool> pool_;
-  std::unique_ptr<ForwardWorkspace> workspace_;  // forward's buffers (forward_workspace.h)
+  ForwardWorkspace workspace_;  // forward's buffers (forward_workspace.h)
   std::vector<TensorSpec> specs_;
   std::vector<TensorPlan> plan_;
   LoadSummary summary_;

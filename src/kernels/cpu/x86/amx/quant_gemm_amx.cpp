@@ -1,12 +1,13 @@
 // AMX-BF16 GEMM for quantized weights (prefill) and the AMX quantized kernel table (decode
 // reuses the AVX-512 VNNI GEMV: it is memory bound).
 //
-// Weights: each thread stages kNb rows (the exact-code path: kNbCodes) x kKc columns at a time. The
-// rows' blocks are decoded to f32 (quant_decode_avx512.h, exact dequantized values up to one
+// Weights: each thread stages kNb rows (the exact-code path: kNbCodes) x kKc columns at a time.
+// The rows' blocks are decoded to f32 (quant_decode_avx512.h, exact dequantized values up to one
 // rounding), split into w = w_hi + w_lo (both bf16, round to nearest even) and stored as VNNI B
 // tiles by 16x16 transposes. The decode costs a few instructions per weight and is amortised over
-// all m activation rows, which is why one f32 decode serves every quantized type. Activations:
-// split once per call into x = x_hi + x_lo (bf16 planes in A-tile order, zero padded to 32 rows).
+// all m activation rows, which is why one f32 decode serves every quantized type.
+// Activations: split once per call into x = x_hi + x_lo (bf16 planes in A-tile order, zero
+// padded to 32 rows).
 // y = w_hi x_hi + w_hi x_lo + w_lo x_hi in f32 tiles: the dropped terms (x residual, w
 // residual, w_lo x_lo) are each below 2^-16 |w x| (~1e-6 relative in practice, measured in
 // tests/kernels/quant_matmul_test.cpp). AMX reads bf16 denormals as zero.
@@ -40,6 +41,7 @@ constexpr int64_t kNb = 128;  // weight rows staged together (multiple of 32)
 constexpr int64_t kNbCodes = 256;
 constexpr int64_t kKc = 512;  // columns staged together (multiple of every block size)
 using amx_common::a_tile;
+using amx_common::kCTileF32;
 using amx_common::kTileU16;
 using amx_common::round_up;
 using amx_common::split_bf16;
@@ -49,7 +51,7 @@ using amx_common::split_bf16;
 // then the row block's C tiles (amx_common::CBlock).
 constexpr size_t kStageBytes = std::max(2 * kNb, kNbCodes) * kKc * sizeof(uint16_t);
 constexpr size_t kDecodeBytes =
-    std::max<size_t>(16 * kKc, (kNbCodes / 16) * (kKc / 32) * 16 + 2 * 256) * sizeof(float);
+    std::max<size_t>(16 * kKc, (kNbCodes / 16) * (kKc / 32) * 16 + 2 * kCTileF32) * sizeof(float);
 
 // One call's buffers: the prepared activation planes (prepare_x; the lo plane is only read in
 // exact mode) and the thread's scratch, carved as described above.
@@ -299,9 +301,8 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
   uint16_t* stage_buf = buf.stage;
   float* dbuf = buf.decode;                               // scales: [kNbCodes / 16][kKc / 32][16]
   float* tmp = dbuf + (kNbCodes / 16) * (kKc / 32) * 16;  // then two C tiles
-  static_assert((kNbCodes / 16) * (kKc / 32) * 16 + 2 * 256 <= kDecodeBytes / sizeof(float));
+  static_assert((kNbCodes / 16) * (kKc / 32) * 16 + 2 * kCTileF32 <= kDecodeBytes / sizeof(float));
   float* acc_all = buf.cbuf;
-  constexpr int64_t kTileF32 = 256;
 
   for (int64_t nb = r0; nb < r1; nb += kNbCodes) {
     const int64_t nrows = r1 - nb < kNbCodes ? r1 - nb : kNbCodes;
@@ -310,8 +311,8 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, nkb = kcl / 32;
       stage_codes<T>(p, nb, nrows, kc / 32, nkb, nblk16, stage_buf, dbuf);
       for (int64_t a16 = 0; a16 < m_pad / 16; ++a16) {
-        float* acc = acc_all + a16 * nblk16 * kTileF32;
-        if (kc == 0) std::memset(acc, 0, nblk16 * kTileF32 * sizeof(float));
+        float* acc = acc_all + a16 * nblk16 * kCTileF32;
+        if (kc == 0) std::memset(acc, 0, nblk16 * kCTileF32 * sizeof(float));
         for (int64_t ks = 0; ks < nkb; ++ks) {
           _tile_loadd(6, a_tile(x_hi, K, a16, kc / 32 + ks), 64);
           _tile_loadd(7, a_tile(x_lo, K, a16, kc / 32 + ks), 64);
@@ -338,17 +339,17 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
             }
             if (rb % 2 == 0) {
               q8_block_products0(b(rb));
-              if (rb > 0) q8_block_scale1(tmp + kTileF32, d(rb - 1), acc + (rb - 1) * kTileF32);
+              if (rb > 0) q8_block_scale1(tmp + kCTileF32, d(rb - 1), acc + (rb - 1) * kCTileF32);
             } else {
               q8_block_products1(b(rb));
-              q8_block_scale0(tmp, d(rb - 1), acc + (rb - 1) * kTileF32);
+              q8_block_scale0(tmp, d(rb - 1), acc + (rb - 1) * kCTileF32);
             }
           }
           const int64_t last = nblk16 - 1;
           if (last % 2 == 0)
-            q8_block_scale0(tmp, d(last), acc + last * kTileF32);
+            q8_block_scale0(tmp, d(last), acc + last * kCTileF32);
           else
-            q8_block_scale1(tmp + kTileF32, d(last), acc + last * kTileF32);
+            q8_block_scale1(tmp + kCTileF32, d(last), acc + last * kCTileF32);
         }
       }
     }
@@ -358,7 +359,7 @@ void gemm_codes_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scrat
         for (int64_t rb = 0; rb < nblk16; ++rb) {
           const int64_t n = nrows - 16 * rb < 16 ? nrows - 16 * rb : 16;
           _mm512_mask_storeu_ps(p.y + (16 * a16 + i) * p.rows + nb + 16 * rb, tail_mask16(n),
-                                _mm512_load_ps(acc_all + (a16 * nblk16 + rb) * kTileF32 + 16 * i));
+                                _mm512_load_ps(acc_all + (a16 * nblk16 + rb) * kCTileF32 + 16 * i));
         }
   }
   _tile_release();

@@ -17,18 +17,18 @@ namespace {
 // r[j] = sum of the lanes of a[j], j < 16.
 inline __m512 reduce16(__m512 a[16]) {
   __m512 s[8], u[4], x[2];
-// Round 1: 256-bit halves; s[i] holds a[2i] in its low half and a[2i + 1] in its high half.
 #pragma GCC unroll 8
+  // Round 1: 256-bit halves; s[i] holds a[2i] in its low half and a[2i + 1] in its high half.
   for (int i = 0; i < 8; ++i)
     s[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x44),
                          _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xEE));
-// Round 2: 128-bit quarters; u[i] quarter m holds a[4i + m].
 #pragma GCC unroll 4
+  // Round 2: 128-bit quarters; u[i] quarter m holds a[4i + m].
   for (int i = 0; i < 4; ++i)
     u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], 0x88),
                          _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], 0xDD));
-// Round 3: pairs of lanes; x[i] quarter k holds a[8i + k] (lanes 0-1) and a[8i + 4 + k].
 #pragma GCC unroll 2
+  // Round 3: pairs of lanes; x[i] quarter k holds a[8i + k] (lanes 0-1) and a[8i + 4 + k].
   for (int i = 0; i < 2; ++i)
     x[i] = _mm512_add_ps(_mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0x44),
                          _mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0xEE));
