@@ -1,6 +1,7 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K and q3_K, whose row-format
-// kernels are compute-bound at decode (docs/performance.md, "Session 6 update").
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K, q3_K and q4_K, whose
+// row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
+// "Session 9 update").
 //
 // Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
 // pay a float tail (convert, scale, FMA) and the activation digits are reloaded per row. In the
@@ -26,6 +27,7 @@
 // value) and 4^-k goes into the scale, saving a shift per 64 bytes.
 // Call only when active_isa() >= kAvx512.
 #include <cstring>
+#include <utility>
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
@@ -50,21 +52,32 @@ constexpr int plane_shift(QuantType t, int jb) {
   return t == QuantType::kQ3K && k == 3 ? 4 : 2 * k;
 }
 
+// log2 of what sxa divides sx by for 16-element sub-block jb of a block: the in-place factor
+// of its codes and 256^(byte of its scale in the scale word). q4_K's scales are per 32 elements
+// (sub-block jb / 2, byte (jb / 2) % 4 of its word) and its high nibbles stay in place (16
+// times the code).
+constexpr int sxa_shift(QuantType t, int jb) {
+  if (t == QuantType::kQ4K) return 4 * (jb / 2 % 2) + 8 * (jb / 2 % 4);
+  return plane_shift(t, jb) + 8 * (jb % 4);
+}
+
 // One prepared activation row, for one weight type (the kernels' per-sub-block factors are
 // folded in here, once per call, instead of per row group):
 //   digits  [cols / 32][kMaxDigits][32] int8: group G's digit p at (G * D + p) * 32;
-//   sxa     [cols / 16] f32: sx / (2^plane_shift * 256^(jb % 4)). A sub-block's weight scale is
-//           read as (scale word & mask << 8 (jb % 4)), i.e. 256^(jb % 4) times the scale: one
-//           AND instead of a shift and an AND;
+//   sxa     [cols / 16] f32: sx / 2^sxa_shift, e.g. sx / (2^plane_shift * 256^(jb % 4)) for
+//           q2_K. A sub-block's weight scale is read as (scale word & mask << 8 (jb % 4)), i.e.
+//           256^(jb % 4) times the scale: one AND instead of a shift and an AND;
 //   sxb     [cols / 16] f32 (q3_K): 32 sx / 2^plane_shift, so (scale - 32) * sx / 2^shift is
 //           one fmsub of the masked scale;
 //   init    [cols / 16][kMaxDigits] int32 (q3_K): -4 * 2^plane_shift * (sum of digit p over the
 //           sub-block), the start of each digit's dot: it applies q3_K's code offset -4;
-//   sdig    [cols / 256][kMaxDigits][16] int8 (q2_K): the block's 16 sub-block sums of x~,
-//           S_j = sx_j * sum xq, as 3 balanced base-256 digits of S_j / ss (f32-grade), so that
-//           the minimums sum_j m_j S_j of 16 rows take 4 vpdpbusd per digit per block instead
-//           of a float convert and FMA per sub-block and row;
-//   sscale  [cols / 256] f32 (q2_K): ss / 16 (the minimums are read as 16 m_j).
+//   sdig    [cols / 256][kMaxDigits][16] int8 (q2_K, q4_K): the block's sub-block sums of x~,
+//           S_j = sx_j * sum xq (q2_K: 16 of 16 elements; q4_K: 8 of 32, then zeros), as 3
+//           balanced base-256 digits of S_j / ss (f32-grade), so that the minimums
+//           sum_j m_j S_j of 16 rows take a few vpdpbusd per digit per block instead of a float
+//           convert and FMA per sub-block and row;
+//   sscale  [cols / 256] f32 (q2_K, q4_K): ss / 16 for q2_K (its minimums are read as 16 m_j),
+//           ss for q4_K.
 struct GroupPrep {
   int64_t groups, sxa_off, sxb_off, init_off, sdig_off, sscale_off, stride;
   explicit GroupPrep(int64_t cols)
@@ -124,7 +137,7 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
       const __m512 v = _mm512_loadu_ps(x + 16 * j);
       const float s = _mm512_reduce_max_ps(_mm512_abs_ps(v)) * inv_max;
       const int shift = plane_shift(type, jb);
-      sxa[j] = s / static_cast<float>(1 << (shift + 8 * (jb % 4)));
+      sxa[j] = s / static_cast<float>(1 << sxa_shift(type, jb));
       const __m512i q =
           _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, _mm512_set1_ps(s)));
       int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
@@ -138,10 +151,14 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
         sums[jb] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
       }
     }
-    if (type != QuantType::kQ2K) continue;
+    if (type == QuantType::kQ3K) continue;  // no minimums
+    if (type == QuantType::kQ4K) {          // 32-element sub-blocks: pair sums in lanes 0..7
+      for (int jb = 0; jb < kSubBlocks / 2; ++jb) sums[jb] = sums[2 * jb] + sums[2 * jb + 1];
+      for (int jb = kSubBlocks / 2; jb < kSubBlocks; ++jb) sums[jb] = 0.f;
+    }
     const __m512 sv = _mm512_load_ps(sums);
     const float ss = _mm512_reduce_max_ps(_mm512_abs_ps(sv)) / kExactMax;
-    sscale[b] = ss / 16.f;
+    sscale[b] = type == QuantType::kQ2K ? ss / 16.f : ss;
     const __m512i sq =
         _mm512_cvtps_epi32(_mm512_maskz_div_ps(ss > 0 ? 0xFFFF : 0, sv, _mm512_set1_ps(ss)));
     store_digits<kMaxDigits>(sq, sdig + b * kMaxDigits * kSubBlocks, kSubBlocks);
@@ -441,26 +458,144 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
     acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ3KD), scaled[g], acc[g]);
 }
 
+// ---- q4_K: fields d, dmin (f16), scales (3 words), qs (32 words). ----
+// qs word 8c + w (bytes 32c + 4w..32c + 4w + 3 of a row's qs) holds in its low nibbles elements
+// 64c + 4w + i (sub-block 2c) and in its high nibbles elements 64c + 32 + 4w + i (sub-block
+// 2c + 1), i < 4: ggml's q4_K order. Both nibbles are dotted in place, one AND each (the high
+// one is 16 times its code; sxa holds the 1/16), so a 64-byte load of 16 rows' words costs two
+// ANDs and two vpdpbusd per digit. Scale words s0, s1, s2 (ggml's get_scale_min_k4): bits 0..5
+// of s0's / s1's bytes are the scales / minimums of sub-blocks 0..3; those of sub-blocks 4..7
+// are the low / high nibbles of s2's bytes with bits 6..7 of s0's / s1's bytes on top.
+constexpr size_t kQ4KColumn = 16 * 144;
+constexpr size_t kQ4KD = 0, kQ4KDmin = 32, kQ4KScales = 64, kQ4KQs = 256;
+
+// Sub-blocks 4..7's 6-bit fields in bits 0..5 of each byte (bits 6..7 are left over and masked
+// by the reader): (low & 0x0F) | (top bits of `high_src` moved from bits 6..7 to 4..5).
+inline __m512i q4k_upper_fields(__m512i low, __m512i high_src) {
+  return _mm512_ternarylogic_epi32(low, _mm512_srli_epi32(high_src, 2), _mm512_set1_epi8(0x0F),
+                                   0xE4);
+}
+
+template <int D, int NG>
+__attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                     const PrepView& x, __m512 (&acc)[NG]) {
+  // Scale words of sub-blocks 0..3 and 4..7; minimum words likewise.
+  __m512i sw[NG][2], mw[NG][2];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) {
+    const uint8_t* sp = cols[g] + kQ4KScales;
+    const __m512i s0 = load(sp), s1 = load(sp + 64), s2 = load(sp + 128);
+    sw[g][0] = s0;
+    sw[g][1] = q4k_upper_fields(s2, s0);
+    mw[g][0] = s1;
+    mw[g][1] = q4k_upper_fields(_mm512_srli_epi32(s2, 4), s1);
+  }
+  __m512 scaled[NG];
+#pragma GCC unroll 2
+  for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
+    // Per 64-element chunk c and its 16-element half: two accumulators per group (sub-blocks
+    // 2c and 2c + 1) and digit, few enough registers for four groups at once.
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+      __m512i a[NG][2][D];  // [g][h: sub-block 2c + h][p]
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 3
+          for (int p = 0; p < D; ++p) a[g][h][p] = fresh_zero();
+#pragma GCC unroll 4
+      for (int w = 4 * half; w < 4 * half + 4; ++w) {
+        if (w % 2 == 0) prefetch_next_column_step<NG, kQ4KColumn>(cols, 4 * c + w / 2);
+        __m512i v[NG];
+#pragma GCC unroll 4
+        for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ4KQs + (8 * c + w) * 64);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const int8_t* digits = x.digits + (8 * b + 2 * c + h) * D * 32 + 4 * w;
+          __m512i code[NG];
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g)
+            code[g] = _mm512_and_si512(v[g], _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
+#pragma GCC unroll 3
+          for (int p = 0; p < D; ++p) {
+            const __m512i dp = bcast4(digits + 32 * p);
+#pragma GCC unroll 4
+            for (int g = 0; g < NG; ++g) a[g][h][p] = _mm512_dpbusd_epi32(a[g][h][p], code[g], dp);
+          }
+        }
+      }
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        const int j = 2 * c + h;  // sub-block
+        const __m512i mask = _mm512_set1_epi32(0x3F << (8 * (j % 4)));
+        const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + 2 * j + half]);
+#pragma GCC unroll 4
+        for (int g = 0; g < NG; ++g) {
+          // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4) (and the 1/16 of
+          // odd sub-blocks' in-place high nibbles).
+          const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw[g][j / 4], mask));
+          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][h]), _mm512_mul_ps(sc, sxa), scaled[g]);
+        }
+      }
+    }
+  }
+  // Minimums: sum_j m_j * S_j digits, 4 sub-blocks per vpdpbusd.
+  __m512i am[NG][kMaxDigits];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 3
+    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = fresh_zero();
+  const int8_t* sdig = x.sdig + b * kMaxDigits * kSubBlocks;
+#pragma GCC unroll 4
+  for (int q = 0; q < 2; ++q) {
+    __m512i m6[NG];
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; ++g) m6[g] = _mm512_and_si512(mw[g][q], _mm512_set1_epi8(0x3F));
+#pragma GCC unroll 3
+    for (int p = 0; p < kMaxDigits; ++p) {
+      const __m512i dp = bcast4(sdig + p * kSubBlocks + 4 * q);
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g) am[g][p] = _mm512_dpbusd_epi32(am[g][p], m6[g], dp);
+    }
+  }
+  const __m512 ss = _mm512_set1_ps(x.sscale[b]);
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g)
+    acc[g] = _mm512_fnmadd_ps(_mm512_mul_ps(load_f16x16(cols[g] + kQ4KDmin), ss), combine<3>(am[g]),
+                              _mm512_fmadd_ps(load_f16x16(cols[g] + kQ4KD), scaled[g], acc[g]));
+}
+
 using GroupFn = void (*)(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& x, float* y,
                          int64_t y_stride);
 
-// Per type and mode: two groups at once (nullptr: none), and one (a thread's odd last group).
+// Per type and mode: four and two groups at once (nullptr: none), and one (a thread's odd last
+// group).
 struct GroupKernels {
-  GroupFn pair, single;
+  GroupFn quad, pair, single;
 };
 
 GroupKernels group_kernels(QuantType type, bool rounded) {
   switch (type) {
     case QuantType::kQ2K:
       // Three digits in two groups would need 48 accumulators: exact mode runs one group.
-      return rounded ? GroupKernels{group_sweep<2, kQ2KColumn, q2k_block<1, 2>>,
+      return rounded ? GroupKernels{nullptr, group_sweep<2, kQ2KColumn, q2k_block<1, 2>>,
                                     group_sweep<1, kQ2KColumn, q2k_block<1, 1>>}
-                     : GroupKernels{nullptr, group_sweep<1, kQ2KColumn, q2k_block<3, 1>>};
+                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ2KColumn, q2k_block<3, 1>>};
     case QuantType::kQ3K:
-      return rounded ? GroupKernels{group_sweep<2, kQ3KColumn, q3k_block<1, 2>>,
+      return rounded ? GroupKernels{nullptr, group_sweep<2, kQ3KColumn, q3k_block<1, 2>>,
                                     group_sweep<1, kQ3KColumn, q3k_block<1, 1>>}
-                     : GroupKernels{nullptr, group_sweep<1, kQ3KColumn, q3k_block<3, 1>>};
-    default: return {nullptr, nullptr};
+                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ3KColumn, q3k_block<3, 1>>};
+    case QuantType::kQ4K:
+      // Four groups: four DRAM streams per thread (bench/roofline: ~25 GB/s with two streams
+      // per thread against ~34 with four).
+      return rounded ? GroupKernels{group_sweep<4, kQ4KColumn, q4k_block<1, 4>>,
+                                    group_sweep<2, kQ4KColumn, q4k_block<1, 2>>,
+                                    group_sweep<1, kQ4KColumn, q4k_block<1, 1>>}
+                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ4KColumn, q4k_block<3, 1>>};
+    default: return {nullptr, nullptr, nullptr};
   }
 }
 
@@ -499,10 +634,10 @@ void quant_gemv_groups(const QuantProblem& p, int64_t r0, int64_t r1, void*) {
   const GroupKernels ks = group_kernels(p.type, p.round_x);
   const int64_t nb = p.cols / quant_info(p.type).block_size;
   const size_t group_bytes = kRowGroupRows * p.row_bytes;
-  // Pairs take group i of each half of the chunk (two DRAM streams, as the row-format kernels'
-  // stripes: for_each_row_stripe_block), then the odd group left over, if any.
+  // Quads (pairs) take group i of each quarter (half) of the chunk: four (two) DRAM streams, as
+  // the row-format kernels' stripes (for_each_row_stripe_block); then pairs and single groups
+  // for what is left.
   const int64_t groups = (r1 - r0) / kRowGroupRows;
-  const int64_t q = ks.pair ? groups / 2 : 0;
   const auto run = [&](GroupFn fn, int64_t g, size_t stride, int64_t y_stride) {
     const int64_t r = r0 + g * kRowGroupRows;
     const uint8_t* grp = p.w + static_cast<size_t>(r) * p.row_bytes;
@@ -511,8 +646,13 @@ void quant_gemv_groups(const QuantProblem& p, int64_t r0, int64_t r1, void*) {
       fn(grp, stride, nb, x, p.y + i * p.rows + r, y_stride);
     }
   };
-  for (int64_t g = 0; g < q; ++g) run(ks.pair, g, q * group_bytes, q * kRowGroupRows);
-  for (int64_t g = 2 * q; g < groups; ++g) run(ks.single, g, 0, 0);
+  int64_t done = 0;
+  for (const auto& [fn, n] : {std::pair{ks.quad, 4}, std::pair{ks.pair, 2}}) {
+    const int64_t q = fn ? (groups - done) / n : 0;
+    for (int64_t g = 0; g < q; ++g) run(fn, done + g, q * group_bytes, q * kRowGroupRows);
+    done += n * q;
+  }
+  for (int64_t g = done; g < groups; ++g) run(ks.single, g, 0, 0);
 }
 
 }  // namespace insitu::kernels::avx512
