@@ -126,9 +126,10 @@ inline __m512i fresh_zero() {
 }
 // The same for a start value in memory (a zero-point correction shared by the rows of a chunk):
 // loaded afresh for each vpdpbusd, a load-port uop instead of a register copy on port 0 or 5.
-// The volatile access keeps GCC from merging the loads into one and copying it.
+// The volatile access keeps GCC from merging the loads into one and copying it. Any alignment
+// (the row-group kernels' words are not always 64-byte aligned).
 inline __m512i load_fresh(const void* p) {
-  return *static_cast<const volatile __m512i*>(p);
+  return *static_cast<const volatile __m512i_u*>(p);
 }
 // An int32 broadcast to all lanes straight from memory, once per use (a load-port uop; GCC would
 // broadcast once and copy the register for each use).

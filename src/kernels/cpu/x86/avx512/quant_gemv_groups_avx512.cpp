@@ -191,34 +191,40 @@ inline __m512 combine(const __m512i (&a)[D]) {
   }
 }
 
-// Integer dot sums of one half block (128 elements) of NG groups: a[g][k][h][p] for plane k,
-// sub-block h of the plane's 32 elements and activation digit p; zeroed on construction.
-template <int NG, int D>
-struct PlaneSums {
-  __m512i a[NG][4][2][D];
-  __attribute__((always_inline)) PlaneSums() {
-#pragma GCC unroll 2
+// Integer dot sums of one pass over a quarter block (NP planes k0..k0 + NP - 1 of the words
+// 4h..4h + 3 of half block n, i.e. sub-blocks 8n + 2k + h): a[g][k - k0][p] for group g and
+// activation digit p; zeroed on construction.
+template <int NG, int NP, int D>
+struct PassSums {
+  __m512i a[NG][NP][D];
+  __attribute__((always_inline)) PassSums() {
+#pragma GCC unroll 4
     for (int g = 0; g < NG; ++g)
 #pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k)
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h)
+      for (int k = 0; k < NP; ++k)
 #pragma GCC unroll 3
-          for (int p = 0; p < D; ++p) a[g][k][h][p] = fresh_zero();
+        for (int p = 0; p < D; ++p) a[g][k][p] = fresh_zero();
   }
-  // Sub-block 2k + h of the half block starts digit p at init[(2k + h) * kMaxDigits + p].
-  __attribute__((always_inline)) explicit PlaneSums(const int32_t* init) {
+  // Sub-block j of the pass's k starts digit p at init[j * kMaxDigits + p] (init: the block's).
+  __attribute__((always_inline)) PassSums(const int32_t* init, int n, int h, int k0) {
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k)
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h)
+    for (int k = 0; k < NP; ++k)
 #pragma GCC unroll 3
-        for (int p = 0; p < D; ++p)
-#pragma GCC unroll 2
-          for (int g = 0; g < NG; ++g)
-            a[g][k][h][p] = broadcast_fresh(&init[(2 * k + h) * kMaxDigits + p]);
+      for (int p = 0; p < D; ++p)
+#pragma GCC unroll 4
+        for (int g = 0; g < NG; ++g)
+          a[g][k][p] = broadcast_fresh(&init[(8 * n + 2 * (k0 + k) + h) * kMaxDigits + p]);
   }
 };
+
+// Planes per pass of the q2_K / q3_K block kernels: all four for one or two groups; fewer for
+// four groups, whose accumulators and words would not fit in registers otherwise (each pass
+// reloads the words from L1; q3_K keeps two words per group live, so one plane per pass).
+// Sub-blocks are summed in the same order (n, h, k) either way, so a row's result does not
+// depend on how many groups it ran with.
+constexpr int planes_per_pass(QuantType t, int ng) {
+  return ng <= 2 ? 4 : t == QuantType::kQ3K ? 1 : 2;
+}
 
 // Step `step` of 16 of a block column: prefetches its share of the lines of the groups' next
 // block column (after the last column: the next group's first, which follows it in memory, and
@@ -233,7 +239,7 @@ __attribute__((always_inline)) inline void prefetch_next_column_step(
   for (int i = 0; i < kPer; ++i) {
     const int l = step * kPer + i;  // step is a constant once the caller's loops are unrolled
     if (l < kLines)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int g = 0; g < NG; ++g)
         _mm_prefetch(reinterpret_cast<const char*>(cols[g] + kColumn + 64 * l), _MM_HINT_T0);
   }
@@ -280,53 +286,57 @@ template <int D, int NG>
 __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols)[NG], int64_t b,
                                                      const PrepView& x, __m512 (&acc)[NG]) {
   __m512 scaled[NG];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
+  constexpr int NP = planes_per_pass(QuantType::kQ2K, NG);
 #pragma GCC unroll 2
-  for (int n = 0; n < 2; ++n) {
-    PlaneSums<NG, D> sums;
-    auto& a = sums.a;
-#pragma GCC unroll 8
-    for (int w = 0; w < 8; ++w) {
-      prefetch_next_column_step<NG, kQ2KColumn>(cols, 8 * n + w);
-      __m512i v[NG];
+  for (int n = 0; n < 2; ++n)
 #pragma GCC unroll 2
-      for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ2KQs + (8 * n + w) * 64);
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 2
+      for (int k0 = 0; k0 < 4; k0 += NP) {
+        PassSums<NG, NP, D> sums;
+        auto& a = sums.a;
 #pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m512i mask = _mm512_set1_epi8(static_cast<char>(3 << (2 * k)));
-        const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
+        for (int w = 4 * h; w < 4 * h + 4; ++w) {
+          if (k0 == 0) prefetch_next_column_step<NG, kQ2KColumn>(cols, 8 * n + w);
+          __m512i v[NG];
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g)  // volatile: GCC would keep every pass's words live
+            v[g] = load_fresh(cols[g] + kQ2KQs + (8 * n + w) * 64);
+#pragma GCC unroll 4
+          for (int k = k0; k < k0 + NP; ++k) {
+            const __m512i mask = _mm512_set1_epi8(static_cast<char>(3 << (2 * k)));
+            const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
 #pragma GCC unroll 3
-        for (int p = 0; p < D; ++p) {
-          const __m512i dp = bcast4(digits + 32 * p);
-#pragma GCC unroll 2
-          for (int g = 0; g < NG; ++g)
-            a[g][k][w / 4][p] =
-                _mm512_dpbusd_epi32(a[g][k][w / 4][p], _mm512_and_si512(v[g], mask), dp);
-        }
-      }
-    }
+            for (int p = 0; p < D; ++p) {
+              const __m512i dp = bcast4(digits + 32 * p);
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        const int j = 8 * n + 2 * k + h;
-        const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
-        const __m512i mask = _mm512_set1_epi32(15 << (8 * (j % 4)));
-#pragma GCC unroll 2
-        for (int g = 0; g < NG; ++g) {
-          // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4).
-          const __m512 sc =
-              _mm512_cvtepi32_ps(_mm512_and_si512(load(cols[g] + 64 * (j / 4)), mask));
-          scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_mul_ps(sc, sxa), scaled[g]);
+              for (int g = 0; g < NG; ++g)
+                a[g][k - k0][p] =
+                    _mm512_dpbusd_epi32(a[g][k - k0][p], _mm512_and_si512(v[g], mask), dp);
+            }
+          }
+        }
+#pragma GCC unroll 4
+        for (int k = k0; k < k0 + NP; ++k) {
+          const int j = 8 * n + 2 * k + h;
+          const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
+          const __m512i mask = _mm512_set1_epi32(15 << (8 * (j % 4)));
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g) {
+            // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4).
+            const __m512 sc =
+                _mm512_cvtepi32_ps(_mm512_and_si512(load(cols[g] + 64 * (j / 4)), mask));
+            scaled[g] =
+                _mm512_fmadd_ps(combine<D>(a[g][k - k0]), _mm512_mul_ps(sc, sxa), scaled[g]);
+          }
         }
       }
-    }
-  }
   // Minimums: sum_j 16 m_j * S_j digits, 4 sub-blocks per vpdpbusd (scale word q holds
   // sub-blocks 4q..4q+3, minimum in the high nibble).
   __m512i am[NG][kMaxDigits];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int g = 0; g < NG; ++g)
 #pragma GCC unroll 3
     for (int p = 0; p < kMaxDigits; ++p) am[g][p] = fresh_zero();
@@ -334,18 +344,18 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
 #pragma GCC unroll 4
   for (int q = 0; q < 4; ++q) {
     __m512i mw[NG];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int g = 0; g < NG; ++g)
       mw[g] = _mm512_and_si512(load(cols[g] + 64 * q), _mm512_set1_epi8(static_cast<char>(0xF0)));
 #pragma GCC unroll 3
     for (int p = 0; p < kMaxDigits; ++p) {
       const __m512i dp = bcast4(sdig + p * kSubBlocks + 4 * q);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int g = 0; g < NG; ++g) am[g][p] = _mm512_dpbusd_epi32(am[g][p], mw[g], dp);
     }
   }
   const __m512 ss = _mm512_set1_ps(x.sscale[b]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int g = 0; g < NG; ++g)
     acc[g] = _mm512_fnmadd_ps(_mm512_mul_ps(load_f16x16(cols[g] + kQ2KDmin), ss), combine<3>(am[g]),
                               _mm512_fmadd_ps(load_f16x16(cols[g] + kQ2KD), scaled[g], acc[g]));
@@ -384,76 +394,76 @@ template <int D, int NG>
 __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols)[NG], int64_t b,
                                                      const PrepView& x, __m512 (&acc)[NG]) {
   __m512 scaled[NG];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
+  constexpr int NP = planes_per_pass(QuantType::kQ3K, NG);
+  const int32_t* init = x.init + kSubBlocks * b * kMaxDigits;
 #pragma GCC unroll 2
-  for (int n = 0; n < 2; ++n) {
-    // Each digit's dot starts at -4 * 2^shift * (digit sum): q3_K's code offset.
-    PlaneSums<NG, D> sums(x.init + (kSubBlocks * b + 8 * n) * kMaxDigits);
-    auto& a = sums.a;
-#pragma GCC unroll 8
-    for (int w = 0; w < 8; ++w) {
-      prefetch_next_column_step<NG, kQ3KColumn>(cols, 8 * n + w);
-      __m512i v[NG], hm[NG];
+  for (int n = 0; n < 2; ++n)
 #pragma GCC unroll 2
-      for (int g = 0; g < NG; ++g) {
-        v[g] = load(cols[g] + kQ3KQs + (8 * n + w) * 64);
-        hm[g] = load(cols[g] + kQ3KHmask + w * 64);
-      }
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 2
+      for (int k0 = 0; k0 < 4; k0 += NP) {
+        // Each digit's dot starts at -4 * 2^shift * (digit sum): q3_K's code offset.
+        PassSums<NG, NP, D> sums(init, n, h, k0);
+        auto& a = sums.a;
 #pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
-        __m512i code[NG];
-#pragma GCC unroll 2
-        for (int g = 0; g < NG; ++g) {
-          const __m512i high =
-              gf2(hm[g], gf2_move(4 * n + k, 1, plane_shift(QuantType::kQ3K, 2 * k) + 2));
-          // high | (qs & 3 << 2k); high first, as the destination: it dies here, qs does not
-          // (a ternary-logic op overwrites its first operand, so qs first costs a copy).
-          if (k < 3)
-            code[g] = _mm512_ternarylogic_epi32(
-                high, v[g], _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xF8);
-          else
-            code[g] = _mm512_or_si512(gf2(v[g], gf2_move(6, 2, 4)), high);
-        }
+        for (int w = 4 * h; w < 4 * h + 4; ++w) {
+          if (k0 == 0) prefetch_next_column_step<NG, kQ3KColumn>(cols, 8 * n + w);
+          __m512i v[NG], hm[NG];
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g) {
+            // volatile: GCC would keep every pass's words live (and spill them)
+            v[g] = load_fresh(cols[g] + kQ3KQs + (8 * n + w) * 64);
+            hm[g] = load_fresh(cols[g] + kQ3KHmask + w * 64);
+          }
+#pragma GCC unroll 4
+          for (int k = k0; k < k0 + NP; ++k) {
+            const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
+            __m512i code[NG];
+#pragma GCC unroll 4
+            for (int g = 0; g < NG; ++g) {
+              const __m512i high =
+                  gf2(hm[g], gf2_move(4 * n + k, 1, plane_shift(QuantType::kQ3K, 2 * k) + 2));
+              // high | (qs & 3 << 2k); high first, as the destination: it dies here, qs does
+              // not (a ternary-logic op overwrites its first operand, so qs first costs a copy).
+              if (k < 3)
+                code[g] = _mm512_ternarylogic_epi32(
+                    high, v[g], _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xF8);
+              else
+                code[g] = _mm512_or_si512(gf2(v[g], gf2_move(6, 2, 4)), high);
+            }
 #pragma GCC unroll 3
-        for (int p = 0; p < D; ++p) {
-          const __m512i dp = bcast4(digits + 32 * p);
-#pragma GCC unroll 2
-          for (int g = 0; g < NG; ++g)
-            a[g][k][w / 4][p] = _mm512_dpbusd_epi32(a[g][k][w / 4][p], code[g], dp);
-        }
-      }
-    }
-    // Sub-blocks 8n..8n+7: scale words 2n and 2n + 1.
-    __m512i sw[NG][2];
-#pragma GCC unroll 2
-    for (int g = 0; g < NG; ++g) {
-      const uint8_t* sp = cols[g] + kQ3KScales;
-      const __m512i s0 = load(sp), s1 = load(sp + 64), s2 = load(sp + 128);
-      sw[g][0] = q3k_scale_word(2 * n, s0, s1, s2);
-      sw[g][1] = q3k_scale_word(2 * n + 1, s0, s1, s2);
-    }
+            for (int p = 0; p < D; ++p) {
+              const __m512i dp = bcast4(digits + 32 * p);
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        const int j = 8 * n + 2 * k + h;
-        const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
-        const __m512 sxb = _mm512_set1_ps(x.sxb[kSubBlocks * b + j]);
-        const __m512i mask = _mm512_set1_epi32(0x3F << (8 * (j % 4)));
-#pragma GCC unroll 2
-        for (int g = 0; g < NG; ++g) {
-          // (scale_j + 32) * 256^(j % 4), exact in f32; times sxa minus sxb: scale_j * sx /
-          // 2^shift.
-          const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw[g][k / 2], mask));
-          scaled[g] =
-              _mm512_fmadd_ps(combine<D>(a[g][k][h]), _mm512_fmsub_ps(sc, sxa, sxb), scaled[g]);
+              for (int g = 0; g < NG; ++g)
+                a[g][k - k0][p] = _mm512_dpbusd_epi32(a[g][k - k0][p], code[g], dp);
+            }
+          }
+        }
+#pragma GCC unroll 4
+        for (int k = k0; k < k0 + NP; ++k) {
+          const int j = 8 * n + 2 * k + h;
+          const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
+          const __m512 sxb = _mm512_set1_ps(x.sxb[kSubBlocks * b + j]);
+          const __m512i mask = _mm512_set1_epi32(0x3F << (8 * (j % 4)));
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g) {
+            // Sub-block j's scale: scale word 2n + k / 2 (bytes 4q..4q + 3 are sub-blocks
+            // 4q..4q + 3), made from the three scale fields (L1) where it is used.
+            const uint8_t* sp = cols[g] + kQ3KScales;
+            const __m512i sw = q3k_scale_word(2 * n + k / 2, load_fresh(sp), load_fresh(sp + 64),
+                                              load_fresh(sp + 128));
+            // (scale_j + 32) * 256^(j % 4), exact in f32; times sxa minus sxb: scale_j * sx /
+            // 2^shift.
+            const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw, mask));
+            scaled[g] =
+                _mm512_fmadd_ps(combine<D>(a[g][k - k0]), _mm512_fmsub_ps(sc, sxa, sxb), scaled[g]);
+          }
         }
       }
-    }
-  }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int g = 0; g < NG; ++g)
     acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ3KD), scaled[g], acc[g]);
 }
@@ -491,7 +501,7 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
     mw[g][1] = q4k_upper_fields(_mm512_srli_epi32(s2, 4), s1);
   }
   __m512 scaled[NG];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
     // Per 64-element chunk c and its 16-element half: two accumulators per group (sub-blocks
     // 2c and 2c + 1) and digit, few enough registers for four groups at once.
@@ -581,11 +591,13 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
   switch (type) {
     case QuantType::kQ2K:
       // Three digits in two groups would need 48 accumulators: exact mode runs one group.
-      return rounded ? GroupKernels{nullptr, group_sweep<2, kQ2KColumn, q2k_block<1, 2>>,
+      return rounded ? GroupKernels{group_sweep<4, kQ2KColumn, q2k_block<1, 4>>,
+                                    group_sweep<2, kQ2KColumn, q2k_block<1, 2>>,
                                     group_sweep<1, kQ2KColumn, q2k_block<1, 1>>}
                      : GroupKernels{nullptr, nullptr, group_sweep<1, kQ2KColumn, q2k_block<3, 1>>};
     case QuantType::kQ3K:
-      return rounded ? GroupKernels{nullptr, group_sweep<2, kQ3KColumn, q3k_block<1, 2>>,
+      return rounded ? GroupKernels{group_sweep<4, kQ3KColumn, q3k_block<1, 4>>,
+                                    group_sweep<2, kQ3KColumn, q3k_block<1, 2>>,
                                     group_sweep<1, kQ3KColumn, q3k_block<1, 1>>}
                      : GroupKernels{nullptr, nullptr, group_sweep<1, kQ3KColumn, q3k_block<3, 1>>};
     case QuantType::kQ4K:
