@@ -1,5 +1,5 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K, q3_K and q4_K, whose
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K, q3_K, q4_K and q4_0, whose
 // row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
 // "Session 9 update").
 //
@@ -67,10 +67,12 @@ constexpr int sxa_shift(QuantType t, int jb) {
 //   sxa     [cols / 16] f32: sx / 2^sxa_shift, e.g. sx / (2^plane_shift * 256^(jb % 4)) for
 //           q2_K. A sub-block's weight scale is read as (scale word & mask << 8 (jb % 4)), i.e.
 //           256^(jb % 4) times the scale: one AND instead of a shift and an AND;
+//           q4_0 (OperandRounding::kActivationLane8): [cols / 4], one per 4-element lane;
 //   sxb     [cols / 16] f32 (q3_K): 32 sx / 2^plane_shift, so (scale - 32) * sx / 2^shift is
 //           one fmsub of the masked scale;
 //   init    [cols / 16][kMaxDigits] int32 (q3_K): -4 * 2^plane_shift * (sum of digit p over the
-//           sub-block), the start of each digit's dot: it applies q3_K's code offset -4;
+//           sub-block), the start of each digit's dot: it applies q3_K's code offset -4. q4_0:
+//           [cols / 4][kMaxDigits], -8 * 2^shift * (the lane's digit sum);
 //   sdig    [cols / 256][kMaxDigits][16] int8 (q2_K, q4_K): the block's sub-block sums of x~,
 //           S_j = sx_j * sum xq (q2_K: 16 of 16 elements; q4_K: 8 of 32, then zeros), as 3
 //           balanced base-256 digits of S_j / ss (f32-grade), so that the minimums
@@ -83,9 +85,9 @@ struct GroupPrep {
   explicit GroupPrep(int64_t cols)
       : groups(cols / 32),
         sxa_off(round_up(groups * kMaxDigits * 32, 64)),
-        sxb_off(sxa_off + round_up(groups * 2 * 4, 64)),
+        sxb_off(sxa_off + round_up(groups * 8 * 4, 64)),
         init_off(sxb_off + round_up(groups * 2 * 4, 64)),
-        sdig_off(init_off + round_up(groups * 2 * kMaxDigits * 4, 64)),
+        sdig_off(init_off + round_up(groups * 8 * kMaxDigits * 4, 64)),
         sscale_off(sdig_off + round_up(cols / 256 * kMaxDigits * kSubBlocks, 64)),
         stride(sscale_off + round_up(cols / 256 * 4, 64)) {}
 };
@@ -130,6 +132,38 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   auto* sdig = reinterpret_cast<int8_t*>(out + L.sdig_off);
   auto* sscale = reinterpret_cast<float*>(out + L.sscale_off);
   const float inv_max = 1.f / (D == 1 ? kRoundedMax : kExactMax);
+  if (type == QuantType::kQ4_0) {
+    // 32-element blocks (cols need not be a multiple of 256), one scale per 4-element lane as
+    // the row-format kernels (OperandRounding::kActivationLane8): 16-element groups measured up
+    // to 1.7x the rounding error those are held to (kRoundedCond) with outlier activations.
+    const __m512 inv = _mm512_set1_ps(inv_max);
+    for (int64_t j = 0; j < cols / 16; ++j) {
+      const __m512 v = _mm512_loadu_ps(x + 16 * j);
+      __m512 a = _mm512_abs_ps(v);  // max |x| over each lane, broadcast within it
+      a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
+      a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
+      const __m512 sv = _mm512_mul_ps(a, inv);
+      const __mmask16 nz = _mm512_cmp_ps_mask(sv, _mm512_setzero_ps(), _CMP_GT_OQ);
+      const int shift = 4 * static_cast<int>(j % 2);  // high nibbles are read in place
+      _mm_storeu_ps(sxa + 4 * j,
+                    _mm_mul_ps(_mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, sv)),
+                               _mm_set1_ps(1.f / static_cast<float>(1 << shift))));
+      __m512i rest = _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v, sv));
+      int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
+      for (int p = D - 1; p >= 0; --p) {  // as store_digits, with per-lane digit sums
+        const __m512i d = p == 0 ? rest : low_digit(rest);
+        rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dj + 32 * p), _mm512_cvtepi32_epi8(d));
+        __m512i ls = _mm512_add_epi32(d, _mm512_shuffle_epi32(d, _MM_PERM_CDAB));
+        ls = _mm512_add_epi32(ls, _mm512_shuffle_epi32(ls, _MM_PERM_BADC));
+        alignas(16) int32_t lane[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lane),
+                        _mm512_castsi512_si128(_mm512_maskz_compress_epi32(0x1111, ls)));
+        for (int l = 0; l < 4; ++l) init[(4 * j + l) * kMaxDigits + p] = -(8 << shift) * lane[l];
+      }
+    }
+    return;
+  }
   for (int64_t b = 0; b < cols / 256; ++b) {
     alignas(64) float sums[kSubBlocks];
     for (int jb = 0; jb < kSubBlocks; ++jb) {
@@ -578,6 +612,50 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
                               _mm512_fmadd_ps(load_f16x16(cols[g] + kQ4KD), scaled[g], acc[g]));
 }
 
+// ---- q4_0: fields d (f16), qs (4 words). ----
+// qs word w holds in its low nibbles elements 4w + i and in its high nibbles 16 + 4w + i
+// (i < 4) of the 32-element block; value (code - 8) * d. Both nibbles are dotted in place (the
+// high one is 16 times its code; sxa holds the 1/16), each 4-element lane's dot starts at its
+// share of the -8 (PrepView::init) and is scaled by its own activation scale.
+constexpr size_t kQ40Column = 16 * 18;
+constexpr size_t kQ40D = 0, kQ40Qs = 32;
+
+template <int D, int NG>
+__attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                      const PrepView& x, __m512 (&acc)[NG]) {
+  __m512 f[NG];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) f[g] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int w = 0; w < 4; ++w) {
+    prefetch_next_column_step<NG, kQ40Column>(cols, w);
+    __m512i v[NG];
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ40Qs + 64 * w);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const int64_t lane = 8 * b + 4 * h + w;  // elements 16h + 4w..16h + 4w + 3
+      const int8_t* digits = x.digits + b * D * 32 + 16 * h + 4 * w;
+      __m512i a[NG][D];
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g) {
+        const __m512i code =
+            _mm512_and_si512(v[g], _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
+#pragma GCC unroll 3
+        for (int p = 0; p < D; ++p)
+          a[g][p] = _mm512_dpbusd_epi32(broadcast_fresh(&x.init[lane * kMaxDigits + p]), code,
+                                        bcast4(digits + 32 * p));
+      }
+      const __m512 sx = _mm512_set1_ps(x.sxa[lane]);
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g) f[g] = _mm512_fmadd_ps(combine<D>(a[g]), sx, f[g]);
+    }
+  }
+  prefetch_next_column_step<NG, kQ40Column>(cols, 4);  // the column's fifth line
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ40D), f[g], acc[g]);
+}
+
 using GroupFn = void (*)(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& x, float* y,
                          int64_t y_stride);
 
@@ -607,6 +685,11 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
                                     group_sweep<2, kQ4KColumn, q4k_block<1, 2>>,
                                     group_sweep<1, kQ4KColumn, q4k_block<1, 1>>}
                      : GroupKernels{nullptr, nullptr, group_sweep<1, kQ4KColumn, q4k_block<3, 1>>};
+    case QuantType::kQ4_0:
+      return rounded ? GroupKernels{group_sweep<4, kQ40Column, q4_0_block<1, 4>>,
+                                    group_sweep<2, kQ40Column, q4_0_block<1, 2>>,
+                                    group_sweep<1, kQ40Column, q4_0_block<1, 1>>}
+                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ40Column, q4_0_block<3, 1>>};
     default: return {nullptr, nullptr, nullptr};
   }
 }
@@ -617,8 +700,9 @@ bool quant_gemv_groups_supported(QuantType type, int64_t) {
   return group_kernels(type, true).single != nullptr;
 }
 
-OperandRounding quant_gemv_groups_fast_rounding(QuantType) {
-  return OperandRounding::kActivationGroup16Int8;
+OperandRounding quant_gemv_groups_fast_rounding(QuantType type) {
+  return type == QuantType::kQ4_0 ? OperandRounding::kActivationLane8
+                                  : OperandRounding::kActivationGroup16Int8;
 }
 
 size_t quant_gemv_groups_prep_bytes(int64_t m, int64_t cols) {
