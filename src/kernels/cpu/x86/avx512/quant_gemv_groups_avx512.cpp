@@ -1,5 +1,5 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K, q3_K, q4_K and q4_0, whose
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K and q4_0, whose
 // row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
 // "Session 9 update").
 //
@@ -58,6 +58,7 @@ constexpr int plane_shift(QuantType t, int jb) {
 // times the code).
 constexpr int sxa_shift(QuantType t, int jb) {
   if (t == QuantType::kQ4K) return 4 * (jb / 2 % 2) + 8 * (jb / 2 % 4);
+  if (t == QuantType::kQ5K) return 8 * (jb / 2 % 4);  // codes built in bits 0..4
   return plane_shift(t, jb) + 8 * (jb % 4);
 }
 
@@ -185,8 +186,9 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
         sums[jb] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
       }
     }
-    if (type == QuantType::kQ3K) continue;  // no minimums
-    if (type == QuantType::kQ4K) {          // 32-element sub-blocks: pair sums in lanes 0..7
+    if (type == QuantType::kQ3K) continue;                     // no minimums
+    if (type == QuantType::kQ4K || type == QuantType::kQ5K) {  // 32-element sub-blocks:
+      // pair sums in lanes 0..7
       for (int jb = 0; jb < kSubBlocks / 2; ++jb) sums[jb] = sums[2 * jb] + sums[2 * jb + 1];
       for (int jb = kSubBlocks / 2; jb < kSubBlocks; ++jb) sums[jb] = 0.f;
     }
@@ -510,8 +512,14 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
 // ANDs and two vpdpbusd per digit. Scale words s0, s1, s2 (ggml's get_scale_min_k4): bits 0..5
 // of s0's / s1's bytes are the scales / minimums of sub-blocks 0..3; those of sub-blocks 4..7
 // are the low / high nibbles of s2's bytes with bits 6..7 of s0's / s1's bytes on top.
-constexpr size_t kQ4KColumn = 16 * 144;
+//
+// q5_K (fields d, dmin, scales, qh (8 words), qs) adds a fifth bit to each code: bit 2c (low
+// nibbles) or 2c + 1 (high nibbles) of the bytes of qh word w. Its codes are built in bits 0..4
+// (a GF(2) affine op moves the bit, a ternary-logic op merges it; the high nibble is shifted
+// down first), so they are not in place.
+constexpr size_t kQ4KColumn = 16 * 144, kQ5KColumn = 16 * 176;
 constexpr size_t kQ4KD = 0, kQ4KDmin = 32, kQ4KScales = 64, kQ4KQs = 256;
+constexpr size_t kQ5KQh = 256, kQ5KQs = 768;  // d, dmin, scales as in q4_K
 
 // Sub-blocks 4..7's 6-bit fields in bits 0..5 of each byte (bits 6..7 are left over and masked
 // by the reader): (low & 0x0F) | (top bits of `high_src` moved from bits 6..7 to 4..5).
@@ -520,9 +528,11 @@ inline __m512i q4k_upper_fields(__m512i low, __m512i high_src) {
                                    0xE4);
 }
 
-template <int D, int NG>
+// kQ5: q5_K's layout and codes (see above).
+template <int D, int NG, bool kQ5 = false>
 __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols)[NG], int64_t b,
                                                      const PrepView& x, __m512 (&acc)[NG]) {
+  constexpr size_t kColumn = kQ5 ? kQ5KColumn : kQ4KColumn, kQs = kQ5 ? kQ5KQs : kQ4KQs;
   // Scale words of sub-blocks 0..3 and 4..7; minimum words likewise.
   __m512i sw[NG][2], mw[NG][2];
 #pragma GCC unroll 4
@@ -537,8 +547,8 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
   __m512 scaled[NG];
 #pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
-    // Per 64-element chunk c and its 16-element half: two accumulators per group (sub-blocks
-    // 2c and 2c + 1) and digit, few enough registers for four groups at once.
+    // Per 64-element chunk c and its 16-element half: two accumulators per group (sub-blocks 2c
+    // and 2c + 1) and digit, few enough registers for four groups at once.
 #pragma GCC unroll 4
   for (int c = 0; c < 4; ++c) {
 #pragma GCC unroll 2
@@ -552,17 +562,30 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
           for (int p = 0; p < D; ++p) a[g][h][p] = fresh_zero();
 #pragma GCC unroll 4
       for (int w = 4 * half; w < 4 * half + 4; ++w) {
-        if (w % 2 == 0) prefetch_next_column_step<NG, kQ4KColumn>(cols, 4 * c + w / 2);
-        __m512i v[NG];
+        if (w % 2 == 0) prefetch_next_column_step<NG, kColumn>(cols, 4 * c + w / 2);
+        __m512i v[NG], hq[NG];
 #pragma GCC unroll 4
-        for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ4KQs + (8 * c + w) * 64);
+        for (int g = 0; g < NG; ++g) {
+          v[g] = load(cols[g] + kQs + (8 * c + w) * 64);
+          // volatile: GCC would keep qh's 8 words of every group live across the chunks
+          if constexpr (kQ5) hq[g] = load_fresh(cols[g] + kQ5KQh + w * 64);
+        }
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
           const int8_t* digits = x.digits + (8 * b + 2 * c + h) * D * 32 + 4 * w;
           __m512i code[NG];
 #pragma GCC unroll 4
-          for (int g = 0; g < NG; ++g)
-            code[g] = _mm512_and_si512(v[g], _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
+          for (int g = 0; g < NG; ++g) {
+            if constexpr (kQ5) {
+              // (nibble) | (qh bit 2c + h moved to bit 4)
+              const __m512i nib = h ? _mm512_srli_epi16(v[g], 4) : v[g];
+              code[g] = _mm512_ternarylogic_epi32(nib, gf2(hq[g], gf2_move(2 * c + h, 1, 4)),
+                                                  _mm512_set1_epi8(0x0F), 0xE4);
+            } else {
+              code[g] =
+                  _mm512_and_si512(v[g], _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
+            }
+          }
 #pragma GCC unroll 3
           for (int p = 0; p < D; ++p) {
             const __m512i dp = bcast4(digits + 32 * p);
@@ -578,8 +601,8 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
         const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + 2 * j + half]);
 #pragma GCC unroll 4
         for (int g = 0; g < NG; ++g) {
-          // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4) (and the 1/16 of
-          // odd sub-blocks' in-place high nibbles).
+          // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4) (and for q4_K the
+          // 1/16 of odd sub-blocks' in-place high nibbles).
           const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw[g][j / 4], mask));
           scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][h]), _mm512_mul_ps(sc, sxa), scaled[g]);
         }
@@ -690,6 +713,12 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
                                     group_sweep<2, kQ40Column, q4_0_block<1, 2>>,
                                     group_sweep<1, kQ40Column, q4_0_block<1, 1>>}
                      : GroupKernels{nullptr, nullptr, group_sweep<1, kQ40Column, q4_0_block<3, 1>>};
+    case QuantType::kQ5K:
+      return rounded ? GroupKernels{group_sweep<4, kQ5KColumn, q4k_block<1, 4, true>>,
+                                    group_sweep<2, kQ5KColumn, q4k_block<1, 2, true>>,
+                                    group_sweep<1, kQ5KColumn, q4k_block<1, 1, true>>}
+                     : GroupKernels{nullptr, nullptr,
+                                    group_sweep<1, kQ5KColumn, q4k_block<3, 1, true>>};
     default: return {nullptr, nullptr, nullptr};
   }
 }
