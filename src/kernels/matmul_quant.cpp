@@ -205,7 +205,8 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
     auto* rowwise = static_cast<uint8_t*>(t_unpack_scratch.get(unpack_bytes));
     for (int64_t s = r0; s < r1; s += kUnpackRows) {
       const int64_t n = std::min(r1 - s, kUnpackRows);
-      unpack_row_groups(w.type, w.data + s * p.row_bytes, rowwise, n, w.cols);
+      (ks.unpack_groups ? ks.unpack_groups : unpack_row_groups)(w.type, w.data + s * p.row_bytes,
+                                                                rowwise, n, w.cols);
       kernels::QuantProblem q = p;
       q.w = rowwise;
       q.y = p.y + s;  // row r of this slice is output column s + r (y's row stride stays rows)

@@ -17,6 +17,7 @@
 
 #include "core/cpu_features.h"
 #include "core/half.h"
+#include "kernels/cpu/quant_kernels.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_precision.h"
 #include "kernels/matmul_quant.h"
@@ -549,6 +550,33 @@ TEST(QuantMatmulLarge, ExactGemmAcrossStagingBlocksAndThreadSplits) {
       }
     }
   }
+}
+
+// The AVX-512 conversion of row-group matrices back to rows (what prefill runs before its GEMM)
+// gives the bytes of quant/layout's scalar unpack_row_groups, for every type with a row-group
+// layout: random bytes (every field value), one and three groups, field arrays of fewer and
+// more than 16 words.
+TEST(RowGroupUnpack, Avx512GivesTheScalarBytes) {
+  if (detected_isa() < IsaLevel::kAvx512) GTEST_SKIP() << "no AVX-512 on this host";
+  const auto fast = kernels::quant_kernels_avx512().unpack_groups;
+  ASSERT_NE(fast, nullptr);
+  std::mt19937 rng(5);
+  int checked = 0;
+  for (const auto& info : all_quant_types()) {
+    if (!row_groups_defined(info.type)) continue;
+    for (int64_t rows : {16, 48})
+      for (int64_t blocks : {1, 3}) {
+        const int64_t cols = blocks * info.block_size;
+        const size_t bytes = rows * quant_row_bytes(info.type, cols);
+        std::vector<uint8_t> grouped(bytes), want(bytes, 0xAB), got(bytes, 0xCD);
+        for (auto& b : grouped) b = static_cast<uint8_t>(rng());
+        unpack_row_groups(info.type, grouped.data(), want.data(), rows, cols);
+        fast(info.type, grouped.data(), got.data(), rows, cols);
+        EXPECT_EQ(want, got) << info.name << " rows " << rows << " cols " << cols;
+        ++checked;
+      }
+  }
+  EXPECT_GE(checked, 4 * 6);  // q4_0 q4_1 q5_0 q5_1 q8_0 q2k..q6k: at least 6 types
 }
 
 INSTANTIATE_TEST_SUITE_P(AllQuantTypes, QuantMatmulTest, ::testing::ValuesIn(quant_types()),

@@ -27,11 +27,11 @@ inline constexpr int kNumQuantTypes = static_cast<int>(QuantType::kCount);
 
 struct QuantProblem {
   QuantType type = QuantType::kQ4_0;
-  const uint8_t* w = nullptr;   // rows * row_bytes bytes in the registry's row format
+  const uint8_t* w = nullptr;  // rows * row_bytes bytes in the registry's row format
   size_t row_bytes = 0;
-  int64_t rows = 0;             // output features; also the row stride of y
-  int64_t cols = 0;             // input features, a multiple of the type's block size
-  const float* x = nullptr;     // [m, cols], row-major
+  int64_t rows = 0;          // output features; also the row stride of y
+  int64_t cols = 0;          // input features, a multiple of the type's block size
+  const float* x = nullptr;  // [m, cols], row-major
   int64_t m = 0;
   float* y = nullptr;           // [m, rows], row-major
   const void* xprep = nullptr;  // output of QuantPath::prepare_x, when the path has one
@@ -51,8 +51,8 @@ struct QuantPath {
   // prep_bytes(m, cols) bytes (64-byte aligned); prepare_x fills activation rows [i0, i1)
   // and may be called concurrently for disjoint row ranges.
   size_t (*prep_bytes)(int64_t m, int64_t cols);
-  void (*prepare_x)(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
-                    int64_t i1, bool round_x, void* out);
+  void (*prepare_x)(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0, int64_t i1,
+                    bool round_x, void* out);
   // Optional (nullptr: always exact): the rounding this path applies to `type` when
   // QuantProblem::round_x is set.
   OperandRounding (*fast_rounding)(QuantType type);
@@ -70,6 +70,11 @@ struct QuantKernelSet {
   // through the dispatcher, which converts its rows back to the row format first.
   bool (*groups_supported)(QuantType type, int64_t cols) = nullptr;
   QuantPath gemv_groups = {};
+  // Optional (nullptr: quant/layout's unpack_row_groups): a faster conversion of rows [0, rows)
+  // of a row-group matrix back to the row format, byte for byte the same; the dispatcher runs
+  // it before every path without a row-group kernel (prefill).
+  void (*unpack_groups)(QuantType type, const uint8_t* src, uint8_t* dst, int64_t rows,
+                        int64_t cols) = nullptr;
 };
 
 // Defined in the ISA translation units; call only when the host supports the ISA.

@@ -440,6 +440,7 @@ const QuantKernelSet kAmxSet = {
     {gemm, 32, scratch_bytes, prep_bytes, prepare_x, fast_rounding},
     avx512::quant_gemv_groups_supported,
     avx512::kQuantGemvGroupsPath,
+    avx512::unpack_row_groups,
 };
 
 }  // namespace

@@ -33,6 +33,10 @@ inline constexpr QuantPath kQuantGemvGroupsPath = {quant_gemv_groups,
                                                    quant_gemv_groups_prepare_x,
                                                    quant_gemv_groups_fast_rounding};
 
+// Row-group matrices back to the row format (row_groups_avx512.cpp): the same bytes as
+// insitu::unpack_row_groups (quant/layout/row_groups.h), transposed in registers.
+void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_t cols);
+
 // Prefill path without AMX: weight rows decoded to f32 panels, FMA microkernel.
 void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
 size_t quant_gemm_scratch_bytes(QuantType type, int64_t cols, int64_t m);

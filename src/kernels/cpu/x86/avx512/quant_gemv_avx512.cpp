@@ -370,6 +370,7 @@ const QuantKernelSet kAvx512Set = {
     {quant_gemm, kQuantGemmRowGrain, quant_gemm_scratch_bytes, nullptr, nullptr, nullptr},
     avx512::quant_gemv_groups_supported,
     avx512::kQuantGemvGroupsPath,
+    avx512::unpack_row_groups,
 };
 }  // namespace
 
