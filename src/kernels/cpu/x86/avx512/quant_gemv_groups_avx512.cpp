@@ -1,5 +1,5 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q6_K and q4_0, whose
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K and q4_0, whose
 // row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
 // "Session 9 update").
 //
@@ -26,7 +26,6 @@
 // combines the digits in f32. Codes are taken in place from their bit pair (4^k times their
 // value) and 4^-k goes into the scale, saving a shift per 64 bytes.
 // Call only when active_isa() >= kAvx512.
-#include <array>
 #include <cstring>
 #include <utility>
 
@@ -60,7 +59,6 @@ constexpr int plane_shift(QuantType t, int jb) {
 constexpr int sxa_shift(QuantType t, int jb) {
   if (t == QuantType::kQ4K) return 4 * (jb / 2 % 2) + 8 * (jb / 2 % 4);
   if (t == QuantType::kQ5K) return 8 * (jb / 2 % 4);  // codes built in bits 0..4
-  if (t == QuantType::kQ6K) return 24;  // the signed scale byte is read at bits 24..31
   return plane_shift(t, jb) + 8 * (jb % 4);
 }
 
@@ -73,9 +71,8 @@ constexpr int sxa_shift(QuantType t, int jb) {
 //           q4_0 (OperandRounding::kActivationLane8): [cols / 4], one per 4-element lane;
 //   sxb     [cols / 16] f32 (q3_K): 32 sx / 2^plane_shift, so (scale - 32) * sx / 2^shift is
 //           one fmsub of the masked scale;
-//   init    [cols / 16][kMaxDigits] int32 (q3_K, q6_K): -4 * 2^plane_shift (q6_K: -32) * (sum
-//           of digit p over the sub-block), the start of each digit's dot: it applies the
-//           code offset. q4_0:
+//   init    [cols / 16][kMaxDigits] int32 (q3_K): -4 * 2^plane_shift * (sum of digit p over the
+//           sub-block), the start of each digit's dot: it applies q3_K's code offset -4. q4_0:
 //           [cols / 4][kMaxDigits], -8 * 2^shift * (the lane's digit sum);
 //   sdig    [cols / 256][kMaxDigits][16] int8 (q2_K, q4_K): the block's sub-block sums of x~,
 //           S_j = sx_j * sum xq (q2_K: 16 of 16 elements; q4_K: 8 of 32, then zeros), as 3
@@ -179,19 +176,18 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
       const __m512i q =
           _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, _mm512_set1_ps(s)));
       int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
-      if (type == QuantType::kQ3K || type == QuantType::kQ6K) {  // code offsets -4, -32
+      if (type == QuantType::kQ3K) {
         sxb[j] = 32.f * s / static_cast<float>(1 << shift);
         int32_t dsum[D];
         store_digits<D>(q, dj, 32, dsum);
-        const int zero = type == QuantType::kQ3K ? 4 << shift : 32;
-        for (int p = 0; p < D; ++p) init[j * kMaxDigits + p] = -zero * dsum[p];
+        for (int p = 0; p < D; ++p) init[j * kMaxDigits + p] = -(4 << shift) * dsum[p];
       } else {
         store_digits<D>(q, dj, 32);
         sums[jb] = static_cast<float>(_mm512_reduce_add_epi32(q)) * s;
       }
     }
-    if (type == QuantType::kQ3K || type == QuantType::kQ6K) continue;  // no minimums
-    if (type == QuantType::kQ4K || type == QuantType::kQ5K) {          // 32-element sub-blocks:
+    if (type == QuantType::kQ3K) continue;                     // no minimums
+    if (type == QuantType::kQ4K || type == QuantType::kQ5K) {  // 32-element sub-blocks:
       // pair sums in lanes 0..7
       for (int jb = 0; jb < kSubBlocks / 2; ++jb) sums[jb] = sums[2 * jb] + sums[2 * jb + 1];
       for (int jb = kSubBlocks / 2; jb < kSubBlocks; ++jb) sums[jb] = 0.f;
@@ -683,99 +679,6 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
   for (int g = 0; g < NG; ++g) acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ40D), f[g], acc[g]);
 }
 
-// ---- q6_K: fields ql (32 words), qh (16 words), scales (4 words), d (f16). ----
-// Element 128n + 32q + 4w + i (quarter q, i < 4; ggml's q6_K order): low 4 bits from ql word
-// 16n + 8(q % 2) + w (low nibbles for q < 2, high for q >= 2), top 2 bits from bits 2q, 2q + 1
-// of qh word 8n + w; value d * scale_j * (code - 32), j = 8n + 2q + w / 4, scales signed bytes
-// (byte j % 4 of scale word j / 4). Codes are built in bits 0..5: the qh bits are moved to bits
-// 4..5 by a byte-granular bit select (vpmultishiftqb, port 5) straight from memory, the high
-// nibbles down by a GF(2) affine op, and a ternary-logic op merges them. The -32 is applied
-// through the start of each sub-block's dot (PrepView::init).
-constexpr size_t kQ6KColumn = 16 * 210;
-constexpr size_t kQ6KQl = 0, kQ6KQh = 2048, kQ6KScales = 3072, kQ6KD = 3328;
-
-// vpmultishiftqb control moving bits 2q, 2q + 1 of every byte to bits 4..5 (junk elsewhere).
-constexpr std::array<uint8_t, 64> q6k_high_shift(int q) {
-  std::array<uint8_t, 64> a{};
-  for (int p = 0; p < 64; ++p) a[p] = static_cast<uint8_t>((8 * (p % 8) + 2 * q - 4) & 63);
-  return a;
-}
-inline constexpr std::array<std::array<uint8_t, 64>, 4> kQ6KHighShift = {
-    q6k_high_shift(0), q6k_high_shift(1), q6k_high_shift(2), q6k_high_shift(3)};
-
-template <int D, int NG>
-__attribute__((always_inline)) inline void q6k_block(const uint8_t* const (&cols)[NG], int64_t b,
-                                                     const PrepView& x, __m512 (&acc)[NG]) {
-  const int32_t* init = x.init + kSubBlocks * b * kMaxDigits;
-  __m512 scaled[NG];
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
-    // Passes over half n, 16-element half wh of each quarter and ql half r: quarters r (low
-    // nibbles) and r + 2 (high nibbles) of the same ql words, two accumulators per group. The
-    // sub-blocks are summed in the same order for any group count.
-#pragma GCC unroll 2
-  for (int n = 0; n < 2; ++n)
-#pragma GCC unroll 2
-    for (int wh = 0; wh < 2; ++wh)
-#pragma GCC unroll 2
-      for (int r = 0; r < 2; ++r) {
-        __m512i a[NG][2][D];  // [g][s: quarter r + 2s][p]
-#pragma GCC unroll 2
-        for (int s = 0; s < 2; ++s)
-#pragma GCC unroll 3
-          for (int p = 0; p < D; ++p)
-#pragma GCC unroll 4
-            for (int g = 0; g < NG; ++g)
-              a[g][s][p] = broadcast_fresh(&init[(8 * n + 2 * (r + 2 * s) + wh) * kMaxDigits + p]);
-#pragma GCC unroll 4
-        for (int w = 4 * wh; w < 4 * wh + 4; ++w) {
-          if (r == 0) prefetch_next_column_step<NG, kQ6KColumn>(cols, 8 * n + w);
-          __m512i lw[NG];
-#pragma GCC unroll 4
-          for (int g = 0; g < NG; ++g) lw[g] = load(cols[g] + kQ6KQl + (16 * n + 8 * r + w) * 64);
-#pragma GCC unroll 2
-          for (int s = 0; s < 2; ++s) {
-            const int q = r + 2 * s;
-            const __m512i ctrl = _mm512_loadu_si512(kQ6KHighShift[q].data());
-            const int8_t* digits = x.digits + (8 * b + 4 * n + q) * D * 32 + 4 * w;
-            __m512i code[NG];
-#pragma GCC unroll 4
-            for (int g = 0; g < NG; ++g) {
-              const __m512i nib = s ? gf2(lw[g], gf2_move(4, 4, 0))
-                                    : _mm512_and_si512(lw[g], _mm512_set1_epi8(0x0F));
-              const __m512i hb = _mm512_multishift_epi64_epi8(
-                  ctrl, load_fresh(cols[g] + kQ6KQh + (8 * n + w) * 64));
-              code[g] = _mm512_ternarylogic_epi32(nib, hb, _mm512_set1_epi8(0x30), 0xF8);
-            }
-#pragma GCC unroll 3
-            for (int p = 0; p < D; ++p) {
-              const __m512i dp = bcast4(digits + 32 * p);
-#pragma GCC unroll 4
-              for (int g = 0; g < NG; ++g)
-                a[g][s][p] = _mm512_dpbusd_epi32(a[g][s][p], code[g], dp);
-            }
-          }
-        }
-#pragma GCC unroll 2
-        for (int s = 0; s < 2; ++s) {
-          const int j = 8 * n + 2 * (r + 2 * s) + wh;  // sub-block
-          const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
-#pragma GCC unroll 4
-          for (int g = 0; g < NG; ++g) {
-            // The signed scale byte at bits 24..31: 2^24 scale_j, exact in f32 (sxa: 2^-24).
-            __m512i sw = load(cols[g] + kQ6KScales + 64 * (j / 4));
-            if (j % 4 != 3) sw = _mm512_slli_epi32(sw, 24 - 8 * (j % 4));
-            const __m512 sc = _mm512_cvtepi32_ps(
-                _mm512_and_si512(sw, _mm512_set1_epi32(static_cast<int>(0xFF000000u))));
-            scaled[g] = _mm512_fmadd_ps(combine<D>(a[g][s]), _mm512_mul_ps(sc, sxa), scaled[g]);
-          }
-        }
-      }
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g)
-    acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ6KD), scaled[g], acc[g]);
-}
-
 using GroupFn = void (*)(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& x, float* y,
                          int64_t y_stride);
 
@@ -816,11 +719,6 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
                                     group_sweep<1, kQ5KColumn, q4k_block<1, 1, true>>}
                      : GroupKernels{nullptr, nullptr,
                                     group_sweep<1, kQ5KColumn, q4k_block<3, 1, true>>};
-    case QuantType::kQ6K:
-      return rounded ? GroupKernels{group_sweep<4, kQ6KColumn, q6k_block<1, 4>>,
-                                    group_sweep<2, kQ6KColumn, q6k_block<1, 2>>,
-                                    group_sweep<1, kQ6KColumn, q6k_block<1, 1>>}
-                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ6KColumn, q6k_block<3, 1>>};
     default: return {nullptr, nullptr, nullptr};
   }
 }
