@@ -12,6 +12,30 @@
 #include "quant/layout/row_groups.h"
 
 namespace insitu::kernels::avx512 {
+namespace {
+
+// Up to 4 words of 16 rows (word u of the rows at field + 64u) to row r at out + r * row_bytes:
+// 4x4 dword transposes within each 128-bit lane (a 16x16 transpose would spend 3/4 of its
+// shuffles on zeros).
+inline void store_rows_of_4_words(const uint8_t* field, int words, uint8_t* out, size_t row_bytes) {
+  __m512i v[4];
+  for (int u = 0; u < 4; ++u)
+    v[u] = u < words ? _mm512_loadu_si512(field + 64 * u) : _mm512_setzero_si512();
+  const __m512i t0 = _mm512_unpacklo_epi32(v[0], v[1]), t1 = _mm512_unpackhi_epi32(v[0], v[1]);
+  const __m512i t2 = _mm512_unpacklo_epi32(v[2], v[3]), t3 = _mm512_unpackhi_epi32(v[2], v[3]);
+  // Lane L of r[k]: the words of row 4L + k.
+  const __m512i r[4] = {_mm512_unpacklo_epi64(t0, t2), _mm512_unpackhi_epi64(t0, t2),
+                        _mm512_unpacklo_epi64(t1, t3), _mm512_unpackhi_epi64(t1, t3)};
+  const __mmask16 keep = static_cast<__mmask16>((1u << words) - 1);
+  for (int k = 0; k < 4; ++k) {
+    _mm512_mask_storeu_epi32(out + k * row_bytes, keep, r[k]);
+    _mm512_mask_storeu_epi32(out + (4 + k) * row_bytes - 16, keep << 4, r[k]);
+    _mm512_mask_storeu_epi32(out + (8 + k) * row_bytes - 32, keep << 8, r[k]);
+    _mm512_mask_storeu_epi32(out + (12 + k) * row_bytes - 48, keep << 12, r[k]);
+  }
+}
+
+}  // namespace
 
 void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_t cols) {
   const QuantTypeInfo& info = quant_info(t);
@@ -33,6 +57,11 @@ void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t ro
             std::memcpy(first + r * row_bytes + off, field + 2 * r, 2);
         } else {
           const int words = static_cast<int>(bytes / 4);
+          if (words <= 4) {  // q4_0's codes, the K-quants' scales: 4x4 transposes per lane
+            store_rows_of_4_words(field, words, first + off, row_bytes);
+            off += bytes;
+            continue;
+          }
           for (int u0 = 0; u0 < words; u0 += 16) {
             const int n = words - u0 < 16 ? words - u0 : 16;
             __m512i v[16];
