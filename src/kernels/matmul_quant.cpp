@@ -66,6 +66,7 @@ kernels::QuantProblem problem_for(const WeightMatrix& w, const float* x, int64_t
   p.m = m;
   p.y = y;
   p.round_x = rounding_allowed(w.type);
+  p.row_groups = w.layout == WeightLayout::kRowGroups;
   return p;
 }
 
@@ -86,10 +87,11 @@ void prepare_activations(const kernels::QuantPath& path, kernels::QuantProblem& 
 }
 
 // Whether `path` runs `w`'s storage directly: the row format, or the row-group layout on a
-// path with a row-group kernel. Otherwise matmul_quantized converts slices back to rows.
+// path that reads it (the row-group decode kernels, the AMX GEMM). Otherwise matmul_quantized
+// converts slices back to rows.
 bool runs_directly(const kernels::QuantKernelSet& ks, const kernels::QuantPath& path,
                    const WeightMatrix& w) {
-  return w.layout == WeightLayout::kRows || &path == &ks.gemv_groups;
+  return w.layout == WeightLayout::kRows || path.row_groups;
 }
 
 // Runs n problems of one path as one loop over their rows (problem i is rows [starts[i],

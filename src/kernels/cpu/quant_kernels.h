@@ -36,6 +36,9 @@ struct QuantProblem {
   float* y = nullptr;           // [m, rows], row-major
   const void* xprep = nullptr;  // output of QuantPath::prepare_x, when the path has one
   bool round_x = false;         // the caller allows fast_rounding(type) (see above)
+  // w is in the row-group layout (WeightLayout::kRowGroups; only for paths with
+  // QuantPath::row_groups): row r's group starts at w + (r / 16) * 16 * row_bytes.
+  bool row_groups = false;
 };
 
 // Computes y[i, r] for every i < m and r in [r0, r1). `scratch` is this thread's private,
@@ -56,6 +59,9 @@ struct QuantPath {
   // Optional (nullptr: always exact): the rounding this path applies to `type` when
   // QuantProblem::round_x is set.
   OperandRounding (*fast_rounding)(QuantType type);
+  // The rows function also reads WeightLayout::kRowGroups matrices (QuantProblem::row_groups);
+  // row ranges then start at multiples of 16. false: the dispatcher converts them back first.
+  bool row_groups = false;
 };
 
 struct QuantKernelSet {

@@ -52,35 +52,52 @@ using amx_common::split_bf16;
 constexpr size_t kStageBytes = std::max(2 * kNb, kNbCodes) * kKc * sizeof(uint16_t);
 constexpr size_t kDecodeBytes =
     std::max<size_t>(16 * kKc, (kNbCodes / 16) * (kKc / 32) * 16 + 2 * kCTileF32) * sizeof(float);
+// A row-group matrix's 16-row tile, kKc columns of it back in the row format (at most 2 bytes
+// per weight for every type that has the layout).
+constexpr size_t kGroupRowsBytes = 16 * kKc * 2;
 
 // One call's buffers: the prepared activation planes (prepare_x; the lo plane is only read in
 // exact mode) and the thread's scratch, carved as described above.
 struct GemmBuffers {
   const uint16_t *x_hi, *x_lo;
   uint16_t* stage;
-  float* decode;  // the generic path's f32 rows; the exact-code path's scales and C tiles
-  float* cbuf;    // amx_common::CBlock tiles / accumulator tiles
+  float* decode;        // the generic path's f32 rows; the exact-code path's scales and C tiles
+  uint8_t* group_rows;  // a row-group tile's rows (QuantProblem::row_groups)
+  float* cbuf;          // amx_common::CBlock tiles / accumulator tiles
   GemmBuffers(const QuantProblem& p, void* scratch)
       : x_hi(static_cast<const uint16_t*>(p.xprep)),
         x_lo(x_hi + round_up(p.m, 32) * p.cols),
         stage(static_cast<uint16_t*>(scratch)),
         decode(reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes)),
-        cbuf(reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes +
-                                      kDecodeBytes)) {}
+        group_rows(static_cast<uint8_t*>(scratch) + kStageBytes + kDecodeBytes),
+        cbuf(reinterpret_cast<float*>(static_cast<uint8_t*>(scratch) + kStageBytes + kDecodeBytes +
+                                      kGroupRowsBytes)) {}
 };
 
 // Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
 // tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
-// are zero.
+// are zero. A row-group matrix (r a multiple of 16): each 16-row tile is one group, whose block
+// columns are put back in the row format in `group_rows` first (L1-sized), so the weights are
+// still read once, as the tiles are staged.
 template <bool kHiOnly>
 void stage(const QuantProblem& p, const avx512::QuantDecoder& dec, int64_t r, int64_t nrows,
-           int64_t kc, int64_t kcl, int64_t nblk16, uint16_t* out, float* buf) {
+           int64_t kc, int64_t kcl, int64_t nblk16, uint16_t* out, float* buf,
+           uint8_t* group_rows) {
   const int64_t ksteps = kcl / 32;
+  const int64_t b0 = kc / dec.block, nbl = kcl / dec.block;
   for (int64_t nbk = 0; nbk < nblk16; ++nbk) {
     const int64_t nvalid = nrows - nbk * 16 < 16 ? nrows - nbk * 16 : 16;
-    for (int64_t j = 0; j < nvalid; ++j)
-      dec.values(p.w + static_cast<size_t>(r + nbk * 16 + j) * p.row_bytes, kc / dec.block,
-                 kcl / dec.block, buf + j * kKc);
+    const uint8_t* first = p.w + static_cast<size_t>(r + nbk * 16) * p.row_bytes;
+    if (p.row_groups && nvalid > 0) {
+      const size_t stride = static_cast<size_t>(nbl) * dec.block_bytes;
+      avx512::unpack_group_columns(p.type, first + b0 * 16 * dec.block_bytes, nbl, group_rows,
+                                   stride);
+      for (int64_t j = 0; j < nvalid; ++j)
+        dec.values(group_rows + j * stride, 0, nbl, buf + j * kKc);
+    } else {
+      for (int64_t j = 0; j < nvalid; ++j)
+        dec.values(first + j * p.row_bytes, b0, nbl, buf + j * kKc);
+    }
     for (int64_t ks = 0; ks < ksteps; ++ks) {
       __m512i hi[16], lo[16];
 #pragma GCC unroll 16
@@ -379,7 +396,9 @@ GemmFn codes_exact_gemm(QuantType t) {
 }
 
 void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
-  if (!p.round_x) {
+  // The exact-code types (q8_0, q8_1, q8k, f8q8, fp8) never take the row-group layout; should
+  // one, the generic path below reads it.
+  if (!p.round_x && !p.row_groups) {
     if (const auto exact = codes_exact_gemm(p.type)) return exact(p, r0, r1, scratch);
   }
   const avx512::QuantDecoder& dec = avx512::quant_decoder(p.type);
@@ -399,9 +418,9 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
     for (int64_t kc = 0; kc < K; kc += kKc) {
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, ksteps = kcl / 32;
       if (p.round_x)
-        stage<true>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf);
+        stage<true>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf, buf.group_rows);
       else
-        stage<false>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf);
+        stage<false>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf, buf.group_rows);
       const int64_t plane_u16 = nblk16 * ksteps * kTileU16;
       for (int64_t jb = 0; jb < m_pad; jb += 32) {
         const int64_t nact = m - jb < 32 ? m - jb : 32;
@@ -428,7 +447,8 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
 }
 
 size_t scratch_bytes(QuantType, int64_t, int64_t m) {
-  return kStageBytes + kDecodeBytes + amx_common::c_buffer_bytes(m, std::max(kNb, kNbCodes));
+  return kStageBytes + kDecodeBytes + kGroupRowsBytes +
+         amx_common::c_buffer_bytes(m, std::max(kNb, kNbCodes));
 }
 
 const QuantKernelSet kAmxSet = {
@@ -437,7 +457,7 @@ const QuantKernelSet kAmxSet = {
     avx512::kQuantGemvMaxM,
     {avx512::quant_gemv, 16, avx512::quant_gemv_scratch_bytes, avx512::quant_gemv_prep_bytes,
      avx512::quant_gemv_prepare_x, avx512::quant_gemv_fast_rounding},
-    {gemm, 32, scratch_bytes, prep_bytes, prepare_x, fast_rounding},
+    {gemm, 32, scratch_bytes, prep_bytes, prepare_x, fast_rounding, /*row_groups=*/true},
     avx512::quant_gemv_groups_supported,
     avx512::kQuantGemvGroupsPath,
     avx512::unpack_row_groups,

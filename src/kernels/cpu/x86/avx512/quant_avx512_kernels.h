@@ -31,11 +31,16 @@ inline constexpr QuantPath kQuantGemvGroupsPath = {quant_gemv_groups,
                                                    quant_gemv_groups_scratch_bytes,
                                                    quant_gemv_groups_prep_bytes,
                                                    quant_gemv_groups_prepare_x,
-                                                   quant_gemv_groups_fast_rounding};
+                                                   quant_gemv_groups_fast_rounding,
+                                                   /*row_groups=*/true};
 
 // Row-group matrices back to the row format (row_groups_avx512.cpp): the same bytes as
 // insitu::unpack_row_groups (quant/layout/row_groups.h), transposed in registers.
 void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_t cols);
+// `ncols` consecutive block columns of one group (the first at `columns`) to its 16 rows of
+// `ncols` blocks each in the row format, row r at dst + r * dst_stride.
+void unpack_group_columns(QuantType t, const uint8_t* columns, int64_t ncols, uint8_t* dst,
+                          size_t dst_stride);
 
 // Prefill path without AMX: weight rows decoded to f32 panels, FMA microkernel.
 void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);

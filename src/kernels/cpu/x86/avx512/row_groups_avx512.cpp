@@ -2,9 +2,11 @@
 // AVX-512: the same bytes as insitu::unpack_row_groups, which copies one 4-byte word or f16 at a
 // time. Prefill converts every row-group matrix slice by slice before its GEMM
 // (kernels/matmul_quant.cpp); with the scalar copies the conversion took ~11% of a q6_K pp512
-// (perf). Here a word field of a block column is 16 rows x n words, word u of the 16 rows one
-// 64-byte vector: up to 16 such vectors are transposed in registers and each row's words
-// stored at once. f16 fields (16 x 2 bytes per block column) stay scalar.
+// (perf); the AMX GEMM now unpacks each 16-row tile's block columns as it stages them
+// (unpack_group_columns), so the weights are read once, interleaved with its tile products.
+// A word field of a block column is 16 rows x n words, word u of the 16 rows one 64-byte
+// vector: up to 16 such vectors are transposed in registers and each row's words stored at
+// once. f16 fields (16 x 2 bytes per block column) stay scalar.
 #include <cstring>
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
@@ -37,46 +39,46 @@ inline void store_rows_of_4_words(const uint8_t* field, int words, uint8_t* out,
 
 }  // namespace
 
-void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_t cols) {
+void unpack_group_columns(QuantType t, const uint8_t* columns, int64_t ncols, uint8_t* dst,
+                          size_t dst_stride) {
   const QuantTypeInfo& info = quant_info(t);
   const size_t block = info.bytes_per_block;
-  const int64_t nb = cols / info.block_size;
-  const size_t row_bytes = nb * block;
-  for (int64_t g = 0; g < rows; g += kRowGroupRows) {
-    const uint8_t* group = src + g * row_bytes;
-    uint8_t* out = dst + g * row_bytes;
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* column = group + b * kRowGroupRows * block;
-      uint8_t* first = out + b * block;  // row 0's block; row r's is r * row_bytes further
-      size_t off = 0;
-      for (int k = 0; k < info.fields.count; ++k) {
-        const size_t bytes = info.fields.bytes[k];
-        const uint8_t* field = column + kRowGroupRows * off;
-        if (bytes == 2) {
+  for (int64_t b = 0; b < ncols; ++b) {
+    const uint8_t* column = columns + b * kRowGroupRows * block;
+    uint8_t* first = dst + b * block;  // row 0's block; row r's is r * dst_stride further
+    size_t off = 0;
+    for (int k = 0; k < info.fields.count; ++k) {
+      const size_t bytes = info.fields.bytes[k];
+      const uint8_t* field = column + kRowGroupRows * off;
+      if (bytes == 2) {
+        for (int r = 0; r < kRowGroupRows; ++r)
+          std::memcpy(first + r * dst_stride + off, field + 2 * r, 2);
+      } else if (bytes <= 16) {  // q4_0's codes, the K-quants' scales: 4x4 transposes per lane
+        store_rows_of_4_words(field, static_cast<int>(bytes / 4), first + off, dst_stride);
+      } else {
+        const int words = static_cast<int>(bytes / 4);
+        for (int u0 = 0; u0 < words; u0 += 16) {
+          const int n = words - u0 < 16 ? words - u0 : 16;
+          __m512i v[16];
+          for (int i = 0; i < 16; ++i)
+            v[i] = i < n ? _mm512_loadu_si512(field + 64 * (u0 + i)) : _mm512_setzero_si512();
+          transpose16x16_epi32(v);  // v[r]: row r's words u0..u0 + 15
+          const __mmask16 keep = static_cast<__mmask16>((1u << n) - 1);
           for (int r = 0; r < kRowGroupRows; ++r)
-            std::memcpy(first + r * row_bytes + off, field + 2 * r, 2);
-        } else {
-          const int words = static_cast<int>(bytes / 4);
-          if (words <= 4) {  // q4_0's codes, the K-quants' scales: 4x4 transposes per lane
-            store_rows_of_4_words(field, words, first + off, row_bytes);
-            off += bytes;
-            continue;
-          }
-          for (int u0 = 0; u0 < words; u0 += 16) {
-            const int n = words - u0 < 16 ? words - u0 : 16;
-            __m512i v[16];
-            for (int i = 0; i < 16; ++i)
-              v[i] = i < n ? _mm512_loadu_si512(field + 64 * (u0 + i)) : _mm512_setzero_si512();
-            transpose16x16_epi32(v);  // v[r]: row r's words u0..u0 + 15
-            const __mmask16 keep = static_cast<__mmask16>((1u << n) - 1);
-            for (int r = 0; r < kRowGroupRows; ++r)
-              _mm512_mask_storeu_epi32(first + r * row_bytes + off + 4 * u0, keep, v[r]);
-          }
+            _mm512_mask_storeu_epi32(first + r * dst_stride + off + 4 * u0, keep, v[r]);
         }
-        off += bytes;
       }
+      off += bytes;
     }
   }
+}
+
+void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_t cols) {
+  const QuantTypeInfo& info = quant_info(t);
+  const int64_t nb = cols / info.block_size;
+  const size_t row_bytes = nb * info.bytes_per_block;
+  for (int64_t g = 0; g < rows; g += kRowGroupRows)
+    unpack_group_columns(t, src + g * row_bytes, nb, dst + g * row_bytes, row_bytes);
 }
 
 }  // namespace insitu::kernels::avx512
