@@ -318,6 +318,39 @@ void group_sweep(const uint8_t* grp, size_t stride, int64_t nb, const PrepView& 
   for (int g = 0; g < NG; ++g) _mm512_storeu_ps(y + g * y_stride, acc[g]);
 }
 
+// The end of a block with minimums (q2_K, q4_K) for NG groups:
+// acc += d * scaled - dmin * sum_j m_j S_j, the sum in integers: min_word(g, q) (q < NQ) gives
+// group g's minimums of sub-blocks 4q..4q + 3 as unsigned bytes, dotted with the block's
+// sub-block sums of x~ as three int8 digits (PrepView::sdig; sscale scales them back).
+template <int NG, int NQ, class MinWord>
+__attribute__((always_inline)) inline void add_block_terms(
+    const uint8_t* const (&cols)[NG], const PrepView& x, int64_t b, size_t d_off, size_t dmin_off,
+    MinWord&& min_word, const __m512 (&scaled)[NG], __m512 (&acc)[NG]) {
+  __m512i am[NG][kMaxDigits];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 3
+    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = fresh_zero();
+  const int8_t* sdig = x.sdig + b * kMaxDigits * kSubBlocks;
+#pragma GCC unroll 4
+  for (int q = 0; q < NQ; ++q) {
+    __m512i mw[NG];
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; ++g) mw[g] = min_word(g, q);
+#pragma GCC unroll 3
+    for (int p = 0; p < kMaxDigits; ++p) {
+      const __m512i dp = bcast4(sdig + p * kSubBlocks + 4 * q);
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; ++g) am[g][p] = _mm512_dpbusd_epi32(am[g][p], mw[g], dp);
+    }
+  }
+  const __m512 ss = _mm512_set1_ps(x.sscale[b]);
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g)
+    acc[g] = _mm512_fnmadd_ps(_mm512_mul_ps(load_f16x16(cols[g] + dmin_off), ss), combine<3>(am[g]),
+                              _mm512_fmadd_ps(load_f16x16(cols[g] + d_off), scaled[g], acc[g]));
+}
+
 // ---- q2_K: fields scales (4 words), qs (16 words), d, dmin (f16). ----
 // qs word u (bytes 4u..4u+3 of a row's block) holds, in bit pair k, elements
 // 128n + 32k + 4(u % 8) + i (n = u / 8, i < 4) of sub-block 8n + 2k + (u % 8) / 4, ggml's
@@ -378,32 +411,14 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
           }
         }
       }
-  // Minimums: sum_j 16 m_j * S_j digits, 4 sub-blocks per vpdpbusd (scale word q holds
-  // sub-blocks 4q..4q+3, minimum in the high nibble).
-  __m512i am[NG][kMaxDigits];
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g)
-#pragma GCC unroll 3
-    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = fresh_zero();
-  const int8_t* sdig = x.sdig + b * kMaxDigits * kSubBlocks;
-#pragma GCC unroll 4
-  for (int q = 0; q < 4; ++q) {
-    __m512i mw[NG];
-#pragma GCC unroll 4
-    for (int g = 0; g < NG; ++g)
-      mw[g] = _mm512_and_si512(load(cols[g] + 64 * q), _mm512_set1_epi8(static_cast<char>(0xF0)));
-#pragma GCC unroll 3
-    for (int p = 0; p < kMaxDigits; ++p) {
-      const __m512i dp = bcast4(sdig + p * kSubBlocks + 4 * q);
-#pragma GCC unroll 4
-      for (int g = 0; g < NG; ++g) am[g][p] = _mm512_dpbusd_epi32(am[g][p], mw[g], dp);
-    }
-  }
-  const __m512 ss = _mm512_set1_ps(x.sscale[b]);
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g)
-    acc[g] = _mm512_fnmadd_ps(_mm512_mul_ps(load_f16x16(cols[g] + kQ2KDmin), ss), combine<3>(am[g]),
-                              _mm512_fmadd_ps(load_f16x16(cols[g] + kQ2KD), scaled[g], acc[g]));
+  // Minimums: sum_j 16 m_j * S_j (scale word q holds sub-blocks 4q..4q + 3, minimum in the
+  // high nibble; sscale holds the 1/16).
+  add_block_terms<NG, 4>(
+      cols, x, b, kQ2KD, kQ2KDmin,
+      [&](int g, int q) {
+        return _mm512_and_si512(load(cols[g] + 64 * q), _mm512_set1_epi8(static_cast<char>(0xF0)));
+      },
+      scaled, acc);
 }
 
 // ---- q3_K: fields hmask (8 words), qs (16 words), scales (3 words), d (f16). ----
@@ -618,30 +633,11 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
       }
     }
   }
-  // Minimums: sum_j m_j * S_j digits, 4 sub-blocks per vpdpbusd.
-  __m512i am[NG][kMaxDigits];
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g)
-#pragma GCC unroll 3
-    for (int p = 0; p < kMaxDigits; ++p) am[g][p] = fresh_zero();
-  const int8_t* sdig = x.sdig + b * kMaxDigits * kSubBlocks;
-#pragma GCC unroll 4
-  for (int q = 0; q < 2; ++q) {
-    __m512i m6[NG];
-#pragma GCC unroll 4
-    for (int g = 0; g < NG; ++g) m6[g] = _mm512_and_si512(mw[g][q], _mm512_set1_epi8(0x3F));
-#pragma GCC unroll 3
-    for (int p = 0; p < kMaxDigits; ++p) {
-      const __m512i dp = bcast4(sdig + p * kSubBlocks + 4 * q);
-#pragma GCC unroll 4
-      for (int g = 0; g < NG; ++g) am[g][p] = _mm512_dpbusd_epi32(am[g][p], m6[g], dp);
-    }
-  }
-  const __m512 ss = _mm512_set1_ps(x.sscale[b]);
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g)
-    acc[g] = _mm512_fnmadd_ps(_mm512_mul_ps(load_f16x16(cols[g] + kQ4KDmin), ss), combine<3>(am[g]),
-                              _mm512_fmadd_ps(load_f16x16(cols[g] + kQ4KD), scaled[g], acc[g]));
+  // Minimums: sum_j m_j * S_j (6 bits per byte of the two minimum words).
+  add_block_terms<NG, 2>(
+      cols, x, b, kQ4KD, kQ4KDmin,
+      [&](int g, int q) { return _mm512_and_si512(mw[g][q], _mm512_set1_epi8(0x3F)); }, scaled,
+      acc);
 }
 
 // ---- q4_0: fields d (f16), qs (4 words). ----
