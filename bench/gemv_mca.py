@@ -6,7 +6,8 @@ model, the closest one LLVM 14 has to this host's Emerald Rapids cores).
 
 Usage: bench/gemv_mca.py [OBJECT]   (default: the build-perf object of
 quant_gemv_fused_avx512.cpp). Prints cycles per 4 rows x 256 columns and the implied
-single-core GB/s at 2.9 GHz (the host's AVX-512 clock). Needs binutils (nm, objdump) and
+single-core GB/s at 2.9 GHz (the host's AVX-512 clock); then, from the build-perf object of
+quant_gemv_groups_avx512.cpp, the row-group kernels' cycles per block column of four groups. Needs binutils (nm, objdump) and
 llvm-mca (apt-get install llvm-14).
 """
 import glob
@@ -30,6 +31,15 @@ KERNELS = [
     ("FusedQ8Legacy<34, 2>, 1, 4, false", 64, 68),
 ]
 NS = "insitu::kernels::avx512::(anonymous namespace)::"
+# Row-group kernels (quant_gemv_groups_avx512.cpp), four groups per call as a thread's chunk
+# runs them: (block function and template arguments, bytes per group and block column).
+GROUP_KERNELS = [
+    ("q2k_block<1, 4>", 16 * 84),
+    ("q3k_block<1, 4>", 16 * 110),
+    ("q4k_block<1, 4, false>", 16 * 144),
+    ("q4k_block<1, 4, true>", 16 * 176),
+    ("q4_0_block<1, 4>", 16 * 18),
+]
 
 
 def run(*cmd):
@@ -84,6 +94,19 @@ def main():
         cycles = float(re.search(r"Total Cycles:\s+(\d+)", out).group(1)) / 100
         per256 = cycles * 256 / cols
         print(f"{args:40s} {per256:12.1f} {4 * nbytes / cycles * 2.9:12.1f}")
+    gobjs = glob.glob("build-perf/**/quant_gemv_groups_avx512.cpp.o", recursive=True)
+    if not gobjs:
+        return
+    print(f"\n{'row-group kernel (4 groups)':40s} {'cycles/column':>13s} {'GB/s@2.9GHz':>12s}")
+    for block, column in GROUP_KERNELS:
+        asm = loop_asm(gobjs[0], f"group_sweep<4, {column}ul, &(void {NS}{block}")
+        if asm is None:
+            print(f"{block:40s} {'-':>13s}")
+            continue
+        out = subprocess.run([mca, "-mcpu=icelake-server", "-iterations=50"], input=asm,
+                             capture_output=True, text=True).stdout
+        cycles = float(re.search(r"Total Cycles:\s+(\d+)", out).group(1)) / 50
+        print(f"{block:40s} {cycles:13.1f} {4 * column / cycles * 2.9:12.1f}")
 
 
 if __name__ == "__main__":
