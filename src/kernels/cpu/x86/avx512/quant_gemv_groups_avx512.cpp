@@ -262,11 +262,6 @@ constexpr int planes_per_pass(QuantType t, int ng) {
   return ng <= 2 ? 4 : t == QuantType::kQ3K ? 1 : 2;
 }
 
-// Step `step` of 16 of a block column: prefetches its share of the lines of the groups' next
-// block column (after the last column: the next group's first, which follows it in memory, and
-// which the caller's next sweep computes). Spread over the column's computation, so that the
-// requests never wait for a free fill buffer (a burst of the whole column did: perf put ~19% of
-// the q2_K kernel's samples on its prefetch loop).
 // Block columns a prefetch runs ahead: at least 2 KB per stream (q4_0's 288-byte columns: eight;
 // q2_K, q3_K: two), so that the requests cover the DRAM latency at the stream's share of the
 // bandwidth. tg64 q4_0, alternated medians: one column ahead 29.6, 1 KB 34.1 (+15%); 1 KB 30.2
@@ -275,25 +270,28 @@ constexpr size_t prefetch_columns_ahead(size_t column) {
   return (2048 + column - 1) / column;
 }
 
-template <int NG, size_t kColumn>
-__attribute__((always_inline)) inline void prefetch_next_column_step(
-    const uint8_t* const (&cols)[NG], int step) {
-  constexpr int kLines = static_cast<int>((kColumn + 63) / 64), kPer = (kLines + 15) / 16;
+// Step `step` of kSteps of a block column's computation: prefetches its share of the lines of
+// the column that far ahead (past a group's last column: the next group's first, which follows
+// it in memory and which the caller's next sweep computes). Spread evenly over the whole
+// column's computation, so that the requests never wait for a free fill buffer (a burst of the
+// whole column did: perf put ~19% of the q2_K kernel's samples on its prefetch loop).
+template <int NG, size_t kColumn, int kSteps>
+__attribute__((always_inline)) inline void prefetch_column_step(const uint8_t* const (&cols)[NG],
+                                                                int step) {
+  constexpr int kLines = static_cast<int>((kColumn + 63) / 64);
   constexpr size_t kAhead = prefetch_columns_ahead(kColumn) * kColumn;
+  // step is a constant once the caller's loops are unrolled
 #pragma GCC unroll 4
-  for (int i = 0; i < kPer; ++i) {
-    const int l = step * kPer + i;  // step is a constant once the caller's loops are unrolled
-    if (l < kLines)
+  for (int l = step * kLines / kSteps; l < (step + 1) * kLines / kSteps; ++l)
 #pragma GCC unroll 4
-      for (int g = 0; g < NG; ++g)
-        _mm_prefetch(reinterpret_cast<const char*>(cols[g] + kAhead + 64 * l), _MM_HINT_T0);
-  }
+    for (int g = 0; g < NG; ++g)
+      _mm_prefetch(reinterpret_cast<const char*>(cols[g] + kAhead + 64 * l), _MM_HINT_T0);
 }
 
 // NG groups (`stride` bytes apart) dotted with one activation row: 16 NG outputs, group g's at
 // y + g * y_stride. Block(cols, b, x, acc) adds block column b (kColumn bytes per group) of the
 // groups at cols. Software prefetch: the first column's lines in one burst, every later column
-// spread over the computation of the one before it (prefetch_next_column_step), so that a
+// spread over the computation of the one before it (prefetch_column_step), so that a
 // column's 20-30 misses per group overlap instead of arriving load by load. Measured per matrix
 // against the lm_head, end to end (q2k mix, 5 alternated runs, either order): q3k 2048x8192 and
 // q2k 8192x2048 0.67-0.74 spread against 0.61-0.64 with each column's burst just before it is
@@ -377,7 +375,8 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
         auto& a = sums.a;
 #pragma GCC unroll 4
         for (int w = 4 * h; w < 4 * h + 4; ++w) {
-          if (k0 == 0) prefetch_next_column_step<NG, kQ2KColumn>(cols, 8 * n + w);
+          prefetch_column_step<NG, kQ2KColumn, 64 / NP>(
+              cols, ((2 * n + h) * (4 / NP) + k0 / NP) * 4 + w - 4 * h);
           __m512i v[NG];
 #pragma GCC unroll 4
           for (int g = 0; g < NG; ++g)  // volatile: GCC would keep every pass's words live
@@ -469,7 +468,8 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
         auto& a = sums.a;
 #pragma GCC unroll 4
         for (int w = 4 * h; w < 4 * h + 4; ++w) {
-          if (k0 == 0) prefetch_next_column_step<NG, kQ3KColumn>(cols, 8 * n + w);
+          prefetch_column_step<NG, kQ3KColumn, 64 / NP>(
+              cols, ((2 * n + h) * (4 / NP) + k0 / NP) * 4 + w - 4 * h);
           __m512i v[NG], hm[NG];
 #pragma GCC unroll 4
           for (int g = 0; g < NG; ++g) {
@@ -586,7 +586,7 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
           for (int p = 0; p < D; ++p) a[g][h][p] = fresh_zero();
 #pragma GCC unroll 4
       for (int w = 4 * half; w < 4 * half + 4; ++w) {
-        if (w % 2 == 0) prefetch_next_column_step<NG, kColumn>(cols, 4 * c + w / 2);
+        prefetch_column_step<NG, kColumn, 32>(cols, 8 * c + w);
         __m512i v[NG], hq[NG];
 #pragma GCC unroll 4
         for (int g = 0; g < NG; ++g) {
@@ -656,7 +656,7 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
   for (int g = 0; g < NG; ++g) f[g] = _mm512_setzero_ps();
 #pragma GCC unroll 4
   for (int w = 0; w < 4; ++w) {
-    prefetch_next_column_step<NG, kQ40Column>(cols, w);
+    prefetch_column_step<NG, kQ40Column, 4>(cols, w);
     __m512i v[NG];
 #pragma GCC unroll 4
     for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ40Qs + 64 * w);
@@ -679,7 +679,6 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
       for (int g = 0; g < NG; ++g) f[g] = _mm512_fmadd_ps(combine<D>(a[g]), sx, f[g]);
     }
   }
-  prefetch_next_column_step<NG, kQ40Column>(cols, 4);  // the column's fifth line
 #pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ40D), f[g], acc[g]);
 }
