@@ -83,30 +83,32 @@ def main():
     mca = shutil.which("llvm-mca") or shutil.which("llvm-mca-14")
     if not mca:
         sys.exit("llvm-mca not found (apt-get install llvm-14)")
-    print(f"{'kernel':40s} {'cycles/4x256':>12s} {'GB/s@2.9GHz':>12s}")
-    for args, cols, nbytes in KERNELS:
-        asm = loop_asm(objs[0], f"fused_rows<{NS}{args}>")
+    def cycles_of(obj, demangled):
+        """llvm-mca cycles per iteration of the function's main loop, or None."""
+        asm = loop_asm(obj, demangled)
         if asm is None:
-            print(f"{args:40s} {'-':>12s}")
-            continue
+            return None
         out = subprocess.run([mca, "-mcpu=icelake-server", "-iterations=100"], input=asm,
                              capture_output=True, text=True).stdout
-        cycles = float(re.search(r"Total Cycles:\s+(\d+)", out).group(1)) / 100
-        per256 = cycles * 256 / cols
-        print(f"{args:40s} {per256:12.1f} {4 * nbytes / cycles * 2.9:12.1f}")
+        return float(re.search(r"Total Cycles:\s+(\d+)", out).group(1)) / 100
+
+    print(f"{'kernel':40s} {'cycles/4x256':>12s} {'GB/s@2.9GHz':>12s}")
+    for args, cols, nbytes in KERNELS:
+        cycles = cycles_of(objs[0], f"fused_rows<{NS}{args}>")
+        if cycles is None:
+            print(f"{args:40s} {'-':>12s}")
+        else:
+            print(f"{args:40s} {cycles * 256 / cols:12.1f} {4 * nbytes / cycles * 2.9:12.1f}")
     gobjs = glob.glob("build-perf/**/quant_gemv_groups_avx512.cpp.o", recursive=True)
     if not gobjs:
         return
-    print(f"\n{'row-group kernel (4 groups)':40s} {'cycles/column':>13s} {'GB/s@2.9GHz':>12s}")
+    print(f"\n{'row-group kernel (4 groups)':40s} {'cycles/column':>12s} {'GB/s@2.9GHz':>12s}")
     for block, column in GROUP_KERNELS:
-        asm = loop_asm(gobjs[0], f"group_sweep<4, {column}ul, &(void {NS}{block}")
-        if asm is None:
-            print(f"{block:40s} {'-':>13s}")
-            continue
-        out = subprocess.run([mca, "-mcpu=icelake-server", "-iterations=50"], input=asm,
-                             capture_output=True, text=True).stdout
-        cycles = float(re.search(r"Total Cycles:\s+(\d+)", out).group(1)) / 50
-        print(f"{block:40s} {cycles:13.1f} {4 * column / cycles * 2.9:12.1f}")
+        cycles = cycles_of(gobjs[0], f"group_sweep<4, {column}ul, &(void {NS}{block}")
+        if cycles is None:
+            print(f"{block:40s} {'-':>12s}")
+        else:
+            print(f"{block:40s} {cycles:12.1f} {4 * column / cycles * 2.9:12.1f}")
 
 
 if __name__ == "__main__":

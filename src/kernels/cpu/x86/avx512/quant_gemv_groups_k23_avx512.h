@@ -1,0 +1,221 @@
+// The row-group block kernels of q2_K and q3_K (2- and 3-bit codes in bit planes). Include only
+// from quant_gemv_groups_avx512.cpp, after quant_gemv_groups_common_avx512.h.
+#pragma once
+
+#include "kernels/cpu/x86/avx512/quant_gemv_groups_common_avx512.h"
+
+namespace insitu::kernels::avx512 {
+namespace {
+
+// Integer dot sums of one pass over a quarter block (NP planes k0..k0 + NP - 1 of the words
+// 4h..4h + 3 of half block n, i.e. sub-blocks 8n + 2k + h): a[g][k - k0][p] for group g and
+// activation digit p; zeroed on construction.
+template <int NG, int NP, int D>
+struct PassSums {
+  __m512i a[NG][NP][D];
+  __attribute__((always_inline)) PassSums() {
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; ++g)
+#pragma GCC unroll 4
+      for (int k = 0; k < NP; ++k)
+#pragma GCC unroll 3
+        for (int p = 0; p < D; ++p) a[g][k][p] = fresh_zero();
+  }
+  // Sub-block j of the pass's k starts digit p at init[j * kMaxDigits + p] (init: the block's).
+  __attribute__((always_inline)) PassSums(const int32_t* init, int n, int h, int k0) {
+#pragma GCC unroll 4
+    for (int k = 0; k < NP; ++k)
+#pragma GCC unroll 3
+      for (int p = 0; p < D; ++p)
+#pragma GCC unroll 4
+        for (int g = 0; g < NG; ++g)
+          a[g][k][p] = broadcast_fresh(&init[(8 * n + 2 * (k0 + k) + h) * kMaxDigits + p]);
+  }
+};
+
+// Planes per pass of the q2_K / q3_K block kernels: all four for one or two groups; fewer for
+// four groups, whose accumulators and words would not fit in registers otherwise (each pass
+// reloads the words from L1; q3_K keeps two words per group live, so one plane per pass).
+// Sub-blocks are summed in the same order (n, h, k) either way, so a row's result does not
+// depend on how many groups it ran with.
+constexpr int planes_per_pass(QuantType t, int ng) {
+  return ng <= 2 ? 4 : t == QuantType::kQ3K ? 1 : 2;
+}
+
+// ---- q2_K: fields scales (4 words), qs (16 words), d, dmin (f16). ----
+// qs word u (bytes 4u..4u+3 of a row's block) holds, in bit pair k, elements
+// 128n + 32k + 4(u % 8) + i (n = u / 8, i < 4) of sub-block 8n + 2k + (u % 8) / 4, ggml's
+// q2_K order; scales byte j (word j / 4, byte j % 4) is sub-block j's scale (low nibble) and
+// minimum (high nibble).
+constexpr size_t kQ2KColumn = 16 * 84;  // one block column of a group
+constexpr size_t kQ2KQs = 256, kQ2KD = 1280, kQ2KDmin = 1312;
+
+// Block column b of NG groups (cols[g]) dotted with one activation row, added to acc[g].
+template <int D, int NG>
+__attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                     const PrepView& x, __m512 (&acc)[NG]) {
+  __m512 scaled[NG];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
+  constexpr int NP = planes_per_pass(QuantType::kQ2K, NG);
+#pragma GCC unroll 2
+  for (int n = 0; n < 2; ++n)
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 2
+      for (int k0 = 0; k0 < 4; k0 += NP) {
+        PassSums<NG, NP, D> sums;
+        auto& a = sums.a;
+#pragma GCC unroll 4
+        for (int w = 4 * h; w < 4 * h + 4; ++w) {
+          prefetch_column_step<NG, kQ2KColumn, 64 / NP>(
+              cols, ((2 * n + h) * (4 / NP) + k0 / NP) * 4 + w - 4 * h);
+          __m512i v[NG];
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g)  // volatile: GCC would keep every pass's words live
+            v[g] = load_fresh(cols[g] + kQ2KQs + (8 * n + w) * 64);
+#pragma GCC unroll 4
+          for (int k = k0; k < k0 + NP; ++k) {
+            const __m512i mask = _mm512_set1_epi8(static_cast<char>(3 << (2 * k)));
+            const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
+#pragma GCC unroll 3
+            for (int p = 0; p < D; ++p) {
+              const __m512i dp = bcast4(digits + 32 * p);
+#pragma GCC unroll 4
+              for (int g = 0; g < NG; ++g)
+                a[g][k - k0][p] =
+                    _mm512_dpbusd_epi32(a[g][k - k0][p], _mm512_and_si512(v[g], mask), dp);
+            }
+          }
+        }
+#pragma GCC unroll 4
+        for (int k = k0; k < k0 + NP; ++k) {
+          const int j = 8 * n + 2 * k + h;
+          const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
+          const __m512i mask = _mm512_set1_epi32(15 << (8 * (j % 4)));
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g) {
+            // 256^(j % 4) * scale_j, exact in f32; sxa holds the 256^-(j % 4).
+            const __m512 sc =
+                _mm512_cvtepi32_ps(_mm512_and_si512(load(cols[g] + 64 * (j / 4)), mask));
+            scaled[g] =
+                _mm512_fmadd_ps(combine<D>(a[g][k - k0]), _mm512_mul_ps(sc, sxa), scaled[g]);
+          }
+        }
+      }
+  // Minimums: sum_j 16 m_j * S_j (scale word q holds sub-blocks 4q..4q + 3, minimum in the
+  // high nibble; sscale holds the 1/16).
+  add_block_terms<NG, 4>(
+      cols, x, b, kQ2KD, kQ2KDmin,
+      [&](int g, int q) {
+        return _mm512_and_si512(load(cols[g] + 64 * q), _mm512_set1_epi8(static_cast<char>(0xF0)));
+      },
+      scaled, acc);
+}
+
+// ---- q3_K: fields hmask (8 words), qs (16 words), scales (3 words), d (f16). ----
+// Element 128n + 32k + l: low bits (qs byte 32n + l >> 2k) & 3, high bit (hmask byte l >> 4n + k)
+// & 1, value d * (scale_j - 32) * (low + 4 high - 4), j = 8n + 2k + l / 16 (ggml's order); so
+// qs word 8n + w and hmask word w hold the same 4 elements of each plane k. The low bits stay in
+// place and the high bit is moved next to them (one GF(2) affine op), giving code * 4^k in one
+// byte: one ternary-logic op per plane instead of two moves and an OR. Plane 3 has no room above
+// its bits, so both of its fields are moved to bits 4..6 (code * 16). The -4 is applied through
+// the start of each sub-block's dot (PrepView::init).
+constexpr size_t kQ3KColumn = 16 * 110;
+constexpr size_t kQ3KHmask = 0, kQ3KQs = 512, kQ3KScales = 1536, kQ3KD = 1728;
+
+// Scale bytes 4q..4q+3 of every row (lane), ggml's q3_K unpacking of the 12 bytes in words s0,
+// s1, s2: bits 0..5 of byte j are scale_j + 32 (unsigned; bits 6..7 are left over and masked
+// by the reader).
+inline __m512i q3k_scale_word(int q, __m512i s0, __m512i s1, __m512i s2) {
+  const __m512i low = q < 2 ? (q == 0 ? s0 : s1) : _mm512_srli_epi32(q == 2 ? s0 : s1, 4);
+  // Bits 2q..2q+1 of s2's bytes to bits 4..5.
+  const __m512i high = q == 0   ? _mm512_slli_epi32(s2, 4)
+                       : q == 1 ? _mm512_slli_epi32(s2, 2)
+                       : q == 2 ? s2
+                                : _mm512_srli_epi32(s2, 2);
+  // (low & 0x0F) | (high & 0xF0)
+  return _mm512_ternarylogic_epi32(low, high, _mm512_set1_epi8(0x0F), 0xE4);
+}
+
+template <int D, int NG>
+__attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                     const PrepView& x, __m512 (&acc)[NG]) {
+  __m512 scaled[NG];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
+  constexpr int NP = planes_per_pass(QuantType::kQ3K, NG);
+  const int32_t* init = x.init + kSubBlocks * b * kMaxDigits;
+#pragma GCC unroll 2
+  for (int n = 0; n < 2; ++n)
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 2
+      for (int k0 = 0; k0 < 4; k0 += NP) {
+        // Each digit's dot starts at -4 * 2^shift * (digit sum): q3_K's code offset.
+        PassSums<NG, NP, D> sums(init, n, h, k0);
+        auto& a = sums.a;
+#pragma GCC unroll 4
+        for (int w = 4 * h; w < 4 * h + 4; ++w) {
+          prefetch_column_step<NG, kQ3KColumn, 64 / NP>(
+              cols, ((2 * n + h) * (4 / NP) + k0 / NP) * 4 + w - 4 * h);
+          __m512i v[NG], hm[NG];
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g) {
+            // volatile: GCC would keep every pass's words live (and spill them)
+            v[g] = load_fresh(cols[g] + kQ3KQs + (8 * n + w) * 64);
+            hm[g] = load_fresh(cols[g] + kQ3KHmask + w * 64);
+          }
+#pragma GCC unroll 4
+          for (int k = k0; k < k0 + NP; ++k) {
+            const int8_t* digits = x.digits + (8 * b + 4 * n + k) * D * 32 + 4 * w;
+            __m512i code[NG];
+#pragma GCC unroll 4
+            for (int g = 0; g < NG; ++g) {
+              const __m512i high =
+                  gf2(hm[g], gf2_move(4 * n + k, 1, plane_shift(QuantType::kQ3K, 2 * k) + 2));
+              // high | (qs & 3 << 2k); high first, as the destination: it dies here, qs does
+              // not (a ternary-logic op overwrites its first operand, so qs first costs a copy).
+              if (k < 3)
+                code[g] = _mm512_ternarylogic_epi32(
+                    high, v[g], _mm512_set1_epi8(static_cast<char>(3 << (2 * k))), 0xF8);
+              else
+                code[g] = _mm512_or_si512(gf2(v[g], gf2_move(6, 2, 4)), high);
+            }
+#pragma GCC unroll 3
+            for (int p = 0; p < D; ++p) {
+              const __m512i dp = bcast4(digits + 32 * p);
+#pragma GCC unroll 4
+              for (int g = 0; g < NG; ++g)
+                a[g][k - k0][p] = _mm512_dpbusd_epi32(a[g][k - k0][p], code[g], dp);
+            }
+          }
+        }
+#pragma GCC unroll 4
+        for (int k = k0; k < k0 + NP; ++k) {
+          const int j = 8 * n + 2 * k + h;
+          const __m512 sxa = _mm512_set1_ps(x.sxa[kSubBlocks * b + j]);
+          const __m512 sxb = _mm512_set1_ps(x.sxb[kSubBlocks * b + j]);
+          const __m512i mask = _mm512_set1_epi32(0x3F << (8 * (j % 4)));
+#pragma GCC unroll 4
+          for (int g = 0; g < NG; ++g) {
+            // Sub-block j's scale: scale word 2n + k / 2 (bytes 4q..4q + 3 are sub-blocks
+            // 4q..4q + 3), made from the three scale fields (L1) where it is used.
+            const uint8_t* sp = cols[g] + kQ3KScales;
+            const __m512i sw = q3k_scale_word(2 * n + k / 2, load_fresh(sp), load_fresh(sp + 64),
+                                              load_fresh(sp + 128));
+            // (scale_j + 32) * 256^(j % 4), exact in f32; times sxa minus sxb: scale_j * sx /
+            // 2^shift.
+            const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw, mask));
+            scaled[g] =
+                _mm512_fmadd_ps(combine<D>(a[g][k - k0]), _mm512_fmsub_ps(sc, sxa, sxb), scaled[g]);
+          }
+        }
+      }
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g)
+    acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ3KD), scaled[g], acc[g]);
+}
+
+}  // namespace
+}  // namespace insitu::kernels::avx512
