@@ -40,12 +40,6 @@
 namespace insitu::kernels::avx512 {
 namespace {
 
-// Sum of each 4-element lane of v, broadcast within the lane.
-inline __m512i lane_sums(__m512i v) {
-  v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
-  return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
-}
-
 // The parts of one prepared activation row (PrepLayout), group sums zeroed.
 struct PrepRow {
   int8_t* digits;
@@ -71,15 +65,9 @@ void prepare_row(const float* x, int64_t cols, int zero, uint8_t* out) {
   const __m512i negz = _mm512_set1_epi32(-zero);
   for (int64_t c = 0; c < L.k64; c += 16) {
     const __m512 v = _mm512_maskz_loadu_ps(tail_mask16(cols - c > 0 ? cols - c : 0), x + c);
-    // Max |x| over each 4-element lane, broadcast within the lane.
-    __m512 a = _mm512_abs_ps(v);
-    a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
-    a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
-    const __m512 s = _mm512_mul_ps(a, inv_max);
-    const __mmask16 nz = _mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_GT_OQ);
-    const __m512i q = _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v, s));
+    const auto [s, q] = round_lanes(v, inv_max);
     const int64_t chunk = c / 64, sub = c % 64;
-    _mm_storeu_ps(sx + c / 4, _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s)));
+    store_lane_scales(sx + c / 4, s);
     sums[c / 16] = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), s));
     if constexpr (kRound) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + chunk * kParts * 64 + sub),

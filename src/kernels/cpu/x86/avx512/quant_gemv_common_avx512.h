@@ -57,6 +57,33 @@ struct PrepLayout {
   }
 };
 
+// Sum of each 4-element lane of v, broadcast within the lane.
+inline __m512i lane_sums(__m512i v) {
+  v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
+  return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
+}
+
+// Per-lane rounding of 16 activations (OperandRounding::kActivationLane8 with inv_max 1/127;
+// the exact digits with 1/kXMax): s = max|x| of each 4-element lane times inv_max, broadcast
+// within the lane, and q = nearbyint(x / s) (0 where s is 0).
+struct LaneRounded {
+  __m512 s;
+  __m512i q;
+};
+inline LaneRounded round_lanes(__m512 v, __m512 inv_max) {
+  __m512 a = _mm512_abs_ps(v);
+  a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
+  a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
+  const __m512 s = _mm512_mul_ps(a, inv_max);
+  const __mmask16 nz = _mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_GT_OQ);
+  return {s, _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v, s))};
+}
+// Lane scales 0, 4, 8, 12 of s (one per lane) times `factor`, to out[0..3].
+inline void store_lane_scales(float* out, __m512 s, float factor = 1.f) {
+  _mm_storeu_ps(out, _mm_mul_ps(_mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, s)),
+                                _mm_set1_ps(factor)));
+}
+
 // Multiplies each int32 lane by 256 (mod 2^32) with a byte shuffle, which issues on port 5
 // while vpdpbusd occupies port 0.
 inline __m512i shl8(__m512i v) {

@@ -55,27 +55,18 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
     // to 1.7x the rounding error those are held to (kRoundedCond) with outlier activations.
     const __m512 inv = _mm512_set1_ps(inv_max);
     for (int64_t j = 0; j < cols / 16; ++j) {
-      const __m512 v = _mm512_loadu_ps(x + 16 * j);
-      __m512 a = _mm512_abs_ps(v);  // max |x| over each lane, broadcast within it
-      a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
-      a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
-      const __m512 sv = _mm512_mul_ps(a, inv);
-      const __mmask16 nz = _mm512_cmp_ps_mask(sv, _mm512_setzero_ps(), _CMP_GT_OQ);
+      const auto [sv, q] = round_lanes(_mm512_loadu_ps(x + 16 * j), inv);
       const int shift = 4 * static_cast<int>(j % 2);  // high nibbles are read in place
-      _mm_storeu_ps(sxa + 4 * j,
-                    _mm_mul_ps(_mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, sv)),
-                               _mm_set1_ps(1.f / static_cast<float>(1 << shift))));
-      __m512i rest = _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v, sv));
+      store_lane_scales(sxa + 4 * j, sv, 1.f / static_cast<float>(1 << shift));
+      __m512i rest = q;
       int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
       for (int p = D - 1; p >= 0; --p) {  // as store_digits, with per-lane digit sums
         const __m512i d = p == 0 ? rest : low_digit(rest);
         rest = _mm512_srai_epi32(_mm512_sub_epi32(rest, d), 8);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dj + 32 * p), _mm512_cvtepi32_epi8(d));
-        __m512i ls = _mm512_add_epi32(d, _mm512_shuffle_epi32(d, _MM_PERM_CDAB));
-        ls = _mm512_add_epi32(ls, _mm512_shuffle_epi32(ls, _MM_PERM_BADC));
         alignas(16) int32_t lane[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(lane),
-                        _mm512_castsi512_si128(_mm512_maskz_compress_epi32(0x1111, ls)));
+                        _mm512_castsi512_si128(_mm512_maskz_compress_epi32(0x1111, lane_sums(d))));
         for (int l = 0; l < 4; ++l) init[(4 * j + l) * kMaxDigits + p] = -(8 << shift) * lane[l];
       }
     }
@@ -88,15 +79,8 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
       const __m512 v = _mm512_loadu_ps(x + 16 * j);
       int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
       if (type == QuantType::kQ5K) {  // one scale per 4-element lane (kActivationLane8)
-        __m512 a = _mm512_abs_ps(v);  // max |x| over each lane, broadcast within it
-        a = _mm512_max_ps(a, _mm512_permute_ps(a, 0xB1));
-        a = _mm512_max_ps(a, _mm512_permute_ps(a, 0x4E));
-        const __m512 sv = _mm512_mul_ps(a, _mm512_set1_ps(inv_max));
-        const __mmask16 nz = _mm512_cmp_ps_mask(sv, _mm512_setzero_ps(), _CMP_GT_OQ);
-        _mm_storeu_ps(sxa + 4 * j,
-                      _mm_mul_ps(_mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, sv)),
-                                 _mm_set1_ps(1.f / static_cast<float>(1 << sxa_shift(type, jb)))));
-        const __m512i q = _mm512_cvtps_epi32(_mm512_maskz_div_ps(nz, v, sv));
+        const auto [sv, q] = round_lanes(v, _mm512_set1_ps(inv_max));
+        store_lane_scales(sxa + 4 * j, sv, 1.f / static_cast<float>(1 << sxa_shift(type, jb)));
         store_digits<D>(q, dj, 32);
         sums[jb] = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
         continue;
@@ -131,37 +115,34 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   }
 }
 
+// One type's kernels from its block kernel at each (digits, groups): rounded mode runs four
+// groups at once (four DRAM streams per thread; bench/roofline: ~25 GB/s with two streams per
+// thread against ~34 with four), then two, then one; exact mode (three digits) one group, as more
+// would not fit the accumulators in registers.
+template <size_t kColumn, auto kQuad, auto kPair, auto kSingle, auto kExact>
+GroupKernels kernels_of(bool rounded) {
+  return rounded ? GroupKernels{group_sweep<4, kColumn, kQuad>, group_sweep<2, kColumn, kPair>,
+                                group_sweep<1, kColumn, kSingle>}
+                 : GroupKernels{nullptr, nullptr, group_sweep<1, kColumn, kExact>};
+}
+
 GroupKernels group_kernels(QuantType type, bool rounded) {
   switch (type) {
     case QuantType::kQ2K:
-      // Three digits in two groups would need 48 accumulators: exact mode runs one group.
-      return rounded ? GroupKernels{group_sweep<4, kQ2KColumn, q2k_block<1, 4>>,
-                                    group_sweep<2, kQ2KColumn, q2k_block<1, 2>>,
-                                    group_sweep<1, kQ2KColumn, q2k_block<1, 1>>}
-                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ2KColumn, q2k_block<3, 1>>};
+      return kernels_of<kQ2KColumn, q2k_block<1, 4>, q2k_block<1, 2>, q2k_block<1, 1>,
+                        q2k_block<3, 1>>(rounded);
     case QuantType::kQ3K:
-      return rounded ? GroupKernels{group_sweep<4, kQ3KColumn, q3k_block<1, 4>>,
-                                    group_sweep<2, kQ3KColumn, q3k_block<1, 2>>,
-                                    group_sweep<1, kQ3KColumn, q3k_block<1, 1>>}
-                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ3KColumn, q3k_block<3, 1>>};
+      return kernels_of<kQ3KColumn, q3k_block<1, 4>, q3k_block<1, 2>, q3k_block<1, 1>,
+                        q3k_block<3, 1>>(rounded);
     case QuantType::kQ4K:
-      // Four groups: four DRAM streams per thread (bench/roofline: ~25 GB/s with two streams
-      // per thread against ~34 with four).
-      return rounded ? GroupKernels{group_sweep<4, kQ4KColumn, q4k_block<1, 4>>,
-                                    group_sweep<2, kQ4KColumn, q4k_block<1, 2>>,
-                                    group_sweep<1, kQ4KColumn, q4k_block<1, 1>>}
-                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ4KColumn, q4k_block<3, 1>>};
-    case QuantType::kQ4_0:
-      return rounded ? GroupKernels{group_sweep<4, kQ40Column, q4_0_block<1, 4>>,
-                                    group_sweep<2, kQ40Column, q4_0_block<1, 2>>,
-                                    group_sweep<1, kQ40Column, q4_0_block<1, 1>>}
-                     : GroupKernels{nullptr, nullptr, group_sweep<1, kQ40Column, q4_0_block<3, 1>>};
+      return kernels_of<kQ4KColumn, q4k_block<1, 4>, q4k_block<1, 2>, q4k_block<1, 1>,
+                        q4k_block<3, 1>>(rounded);
     case QuantType::kQ5K:
-      return rounded ? GroupKernels{group_sweep<4, kQ5KColumn, q4k_block<1, 4, true>>,
-                                    group_sweep<2, kQ5KColumn, q4k_block<1, 2, true>>,
-                                    group_sweep<1, kQ5KColumn, q4k_block<1, 1, true>>}
-                     : GroupKernels{nullptr, nullptr,
-                                    group_sweep<1, kQ5KColumn, q4k_block<3, 1, true>>};
+      return kernels_of<kQ5KColumn, q4k_block<1, 4, true>, q4k_block<1, 2, true>,
+                        q4k_block<1, 1, true>, q4k_block<3, 1, true>>(rounded);
+    case QuantType::kQ4_0:
+      return kernels_of<kQ40Column, q4_0_block<1, 4>, q4_0_block<1, 2>, q4_0_block<1, 1>,
+                        q4_0_block<3, 1>>(rounded);
     default: return {nullptr, nullptr, nullptr};
   }
 }
