@@ -62,7 +62,7 @@ __attribute__((always_inline)) inline void q2k_block(const uint8_t* const (&cols
   for (int n = 0; n < 2; ++n)
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 2
+#pragma GCC unroll 4  // all passes: plane k must be a constant (masks, GF(2) matrices)
       for (int k0 = 0; k0 < 4; k0 += NP) {
         PassSums<NG, NP, D> sums;
         auto& a = sums.a;
@@ -146,11 +146,22 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
   for (int g = 0; g < NG; ++g) scaled[g] = _mm512_setzero_ps();
   constexpr int NP = planes_per_pass(QuantType::kQ3K, NG);
   const int32_t* init = x.init + kSubBlocks * b * kMaxDigits;
+  // The four scale words of each group, made once per block (each serves four passes) and
+  // parked in L1: stores and loads instead of 30 shift/merge ops per group and block.
+  alignas(64) uint8_t scale_words[NG][4][64];
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) {
+    const uint8_t* sp = cols[g] + kQ3KScales;
+    const __m512i s0 = load(sp), s1 = load(sp + 64), s2 = load(sp + 128);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q)
+      _mm512_store_si512(scale_words[g][q], q3k_scale_word(q, s0, s1, s2));
+  }
 #pragma GCC unroll 2
   for (int n = 0; n < 2; ++n)
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 2
+#pragma GCC unroll 4  // all passes: plane k must be a constant (masks, GF(2) matrices)
       for (int k0 = 0; k0 < 4; k0 += NP) {
         // Each digit's dot starts at -4 * 2^shift * (digit sum): q3_K's code offset.
         PassSums<NG, NP, D> sums(init, n, h, k0);
@@ -200,10 +211,8 @@ __attribute__((always_inline)) inline void q3k_block(const uint8_t* const (&cols
 #pragma GCC unroll 4
           for (int g = 0; g < NG; ++g) {
             // Sub-block j's scale: scale word 2n + k / 2 (bytes 4q..4q + 3 are sub-blocks
-            // 4q..4q + 3), made from the three scale fields (L1) where it is used.
-            const uint8_t* sp = cols[g] + kQ3KScales;
-            const __m512i sw = q3k_scale_word(2 * n + k / 2, load_fresh(sp), load_fresh(sp + 64),
-                                              load_fresh(sp + 128));
+            // 4q..4q + 3).
+            const __m512i sw = load_fresh(scale_words[g][2 * n + k / 2]);
             // (scale_j + 32) * 256^(j % 4), exact in f32; times sxa minus sxb: scale_j * sx /
             // 2^shift.
             const __m512 sc = _mm512_cvtepi32_ps(_mm512_and_si512(sw, mask));
