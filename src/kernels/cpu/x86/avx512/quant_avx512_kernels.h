@@ -24,10 +24,11 @@ size_t quant_gemv_groups_prep_bytes(int64_t m, int64_t cols);
 void quant_gemv_groups_prepare_x(QuantType type, const float* x, int64_t m, int64_t cols,
                                  int64_t i0, int64_t i1, bool round_x, void* out);
 OperandRounding quant_gemv_groups_fast_rounding(QuantType type);
-// The kernel-set entries of this path, shared by the AVX-512 and AMX sets. Thread chunks of 32
-// rows: the kernel runs groups in pairs.
+// The kernel-set entries of this path, shared by the AVX-512 and AMX sets. Thread chunks of 64
+// rows: the kernel runs groups in quads (four DRAM streams); with 32-row chunks the guided end
+// of each thread's share ran as pairs (two streams).
 inline constexpr QuantPath kQuantGemvGroupsPath = {quant_gemv_groups,
-                                                   32,
+                                                   64,
                                                    quant_gemv_groups_scratch_bytes,
                                                    quant_gemv_groups_prep_bytes,
                                                    quant_gemv_groups_prepare_x,
