@@ -531,8 +531,19 @@ inline void dot_unit(const typename T::Unit (&units)[R], const uint8_t* const* p
   }
 }
 
+// How far ahead the fused kernels prefetch a row longer than this: kFusedPrefetchAhead bytes
+// in memory, which near a row's end runs into the next row of its stripe (it follows in memory).
+// Rows up to this long keep prefetching the same unit of the next row block, one row ahead. A
+// whole row ahead of an 8192-column row (q8_0 8.7 KB, q6k 6.7 KB) in each of four streams kept
+// ~30 KB of prefetched lines waiting in L1 beside the activations: the down projection streamed
+// at 0.82-0.83 of the gate/up projection's rate in the same run (q6k and q8_0, 4 runs each), and
+// at 0.91-0.94 (q6k) and 0.84-0.88 (q8_0, whose exact-mode activations take 56 KB more) 2 KB
+// ahead; 1 KB and 4 KB were in between (q8_0, rounded).
+constexpr size_t kFusedPrefetchAhead = 2048;
+
 // Rows r + j * rs (j < R): every unit of the R rows, then y. With each unit it prefetches the
-// same unit of rows next + j * rs, j < ahead (the next call's rows).
+// same unit of rows next + j * rs, j < ahead (the next call's rows), or for long rows the line
+// kFusedPrefetchAhead bytes ahead in each of the R rows.
 template <class T, int M, int R, bool kRound>
 void fused_rows(const QuantProblem& p, int64_t r, int64_t rs, int64_t next, int ahead,
                 const uint8_t* const* prep, const PrepLayout& L) {
@@ -546,6 +557,10 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t rs, int64_t next, int 
   // afq4 11.2 -> 8.5, q4_1 10.5 -> 9.0, q6k hot 23.8 -> 18.5 GB/s).
   const uint8_t* next0 = p.w + static_cast<size_t>(next) * p.row_bytes;
   const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
+  if (p.row_bytes > kFusedPrefetchAhead) {
+    next0 = p.w + static_cast<size_t>(r) * p.row_bytes + kFusedPrefetchAhead;
+    ahead = R;
+  }
   constexpr int kLines = (T::kUnitBytes + 63) / 64 + (T::kUnitBytes % 64 != 0 ? 1 : 0);
   __m512 acc[R][M];
 #pragma GCC unroll 4
