@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/cpu/x86/avx512/afq_codes_avx512.h"
 #include "kernels/cpu/x86/avx512/e4m3_avx512.h"
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
@@ -213,37 +214,7 @@ void blk_q8k(const uint8_t* b, uint8_t* c, float* s, float*) {
 
 template <int kBits>
 void blk_afq(const uint8_t* b, uint8_t* c, float* s, float* o) {
-  const uint8_t* q = b + 4;
-  __m512i codes;
-  if constexpr (kBits == 8) {
-    codes = _mm512_loadu_si512(q);
-  } else if constexpr (kBits == 4) {  // byte i = code 2i | code 2i+1 << 4
-    const __m512i w = _mm512_cvtepu8_epi16(load256(q));
-    codes = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x000F)),
-                            _mm512_and_si512(_mm512_slli_epi16(w, 4), _mm512_set1_epi16(0x0F00)));
-  } else {
-    // 8 codes per qword lane: lane i gathers the kBits bytes holding codes 8i..8i+7, then
-    // vpmultishiftqb pulls code k from bit offset kBits * k.
-    constexpr int kLaneBytes = kBits;  // 8 codes * kBits bits / 8
-    alignas(64) static constexpr std::array<uint8_t, 64> kIdx = [] {
-      std::array<uint8_t, 64> a{};
-      for (int i = 0; i < 8; ++i)
-        for (int t = 0; t < 8; ++t)
-          a[8 * i + t] = static_cast<uint8_t>(i * kLaneBytes + (t < kLaneBytes ? t : 0));
-      return a;
-    }();
-    const __m512i src = _mm512_maskz_loadu_epi8((1ull << (8 * kBits)) - 1, q);
-    const __m512i gathered = _mm512_permutexvar_epi8(_mm512_load_si512(kIdx.data()), src);
-    constexpr uint64_t kShifts = [] {
-      uint64_t c64 = 0;
-      for (int k = 0; k < 8; ++k) c64 |= static_cast<uint64_t>(kBits * k) << (8 * k);
-      return c64;
-    }();
-    const __m512i ctrl = _mm512_set1_epi64(static_cast<long long>(kShifts));
-    codes = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, gathered),
-                             _mm512_set1_epi8(static_cast<char>((1 << kBits) - 1)));
-  }
-  _mm512_storeu_si512(c, codes);
+  _mm512_storeu_si512(c, afq_group_codes<kBits>(b + 4));
   fill_groups(s, o, 4, half_at(b), half_at(b + 2));
 }
 

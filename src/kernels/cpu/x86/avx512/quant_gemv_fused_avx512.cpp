@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "kernels/cpu/x86/avx512/afq_codes_avx512.h"
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
 
@@ -152,6 +153,35 @@ struct FusedQ5_0 {
     ws = two_block_scales(u.raw, kScaleIdx);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
+};
+
+// AFQ (MLX affine, group 64): per group f16 scale | f16 bias | 64 codes of kBits bits
+// (afq_group_codes); value = scale * code + bias. A unit is four groups, chunk k group k; the
+// bias is the offset of the group's four 16-column groups.
+template <int kBits>
+struct FusedAfq {
+  static constexpr int kGroupBytes = 4 + 8 * kBits;
+  static constexpr int kUnitCols = 256, kUnitBytes = 4 * kGroupBytes, kChunks = 4, kZero = 0;
+  static constexpr bool kNarrow = kBits <= 6, kOffset = true, kGrouped = false;
+  struct Unit {
+    const uint8_t* p;
+    __m512 sb;  // lanes 2g, 2g + 1: group g's scale and bias
+  };
+  static Unit load(const uint8_t* p) {
+    int32_t w[4];
+    for (int g = 0; g < 4; ++g) __builtin_memcpy(&w[g], p + g * kGroupBytes, 4);
+    const __m256 f = _mm256_cvtph_ps(_mm_setr_epi32(w[0], w[1], w[2], w[3]));
+    return {p, _mm512_castps256_ps512(f)};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    cv = afq_group_codes<kBits>(u.p + k * kGroupBytes + 4);
+    ws = _mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), u.sb);
+  }
+  static __m512 offsets(const Unit& u) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
+                                 u.sb);
+  }
 };
 
 // q8_K: f32 d | int8 qs[256] | bsums; code = q + 128, one scale for the block.
@@ -654,7 +684,12 @@ bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
     case QuantType::kQ4K:
     case QuantType::kQ5K:
     case QuantType::kQ6K:
-    case QuantType::kQ8K: return cols % 256 == 0;
+    case QuantType::kQ8K:
+    case QuantType::kAfq2:
+    case QuantType::kAfq3:
+    case QuantType::kAfq4:
+    case QuantType::kAfq6:
+    case QuantType::kAfq8: return cols % 256 == 0;
     default: return false;
   }
 }
@@ -696,6 +731,11 @@ void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
       grouped(p) ? fused_type<GroupedQ3K>(p, r0, r1) : fused_type<FusedQ3K>(p, r0, r1);
       break;
     case QuantType::kQ5K: fused_type<FusedQ5K>(p, r0, r1); break;
+    case QuantType::kAfq2: fused_type<FusedAfq<2>>(p, r0, r1); break;
+    case QuantType::kAfq3: fused_type<FusedAfq<3>>(p, r0, r1); break;
+    case QuantType::kAfq4: fused_type<FusedAfq<4>>(p, r0, r1); break;
+    case QuantType::kAfq6: fused_type<FusedAfq<6>>(p, r0, r1); break;
+    case QuantType::kAfq8: fused_type<FusedAfq<8>>(p, r0, r1); break;
     default: break;
   }
 }
