@@ -250,7 +250,8 @@ std::vector<QuantType> quant_types() {
 // (rows, blocks per row, m): every rows value in {1, 3, 17, 100, 257}, 1..5, 7 and 9 blocks,
 // every m in {1, 2, 3, 4, 5, 16, 31, 64, 100, 512}. {5, 8, 1} and {7, 4, 3} also give the
 // register-decoding GEMV units of several blocks (q4_0: 4 blocks) whole rows at m = 1 and 3,
-// with a row remainder after the 4- and 2-row blocks. Rows that are a multiple of 16 take the
+// with a row remainder after the 4- and 2-row blocks; {9, 16, 2} gives the 32-element types
+// (q4_1, q5_1, ...) two 256-column units per row at m = 2. Rows that are a multiple of 16 take the
 // row-group layout (quantize_weights): every decode m, one and several groups, and prefill
 // through the conversion back to rows.
 struct Shape {
@@ -260,7 +261,7 @@ constexpr Shape kShapes[] = {
     {1, 1, 1},    {3, 2, 2},   {17, 3, 3},   {100, 4, 4},  {257, 5, 1},   {17, 7, 5},
     {100, 1, 16}, {3, 9, 31},  {257, 2, 64}, {17, 5, 100}, {100, 3, 512}, {1, 4, 512},
     {257, 9, 4},  {3, 1, 100}, {5, 8, 1},    {7, 4, 3},    {16, 3, 1},    {32, 2, 4},
-    {48, 5, 2},   {16, 4, 64}, {160, 9, 3},  {144, 1, 1},
+    {48, 5, 2},   {16, 4, 64}, {160, 9, 3},  {144, 1, 1},  {9, 16, 2},
 };
 
 class QuantMatmulTest : public ::testing::TestWithParam<QuantType> {};

@@ -31,6 +31,13 @@ inline constexpr ExponentRule kDefaultRule = ExponentRule::kOcp;
 // E2M1 magnitudes of codes 0..7 (code | 8 is the negation).
 inline constexpr float kE2M1[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
 
+// 2^(e - 128) for an E8M0 exponent e, exact (a denormal for e < 2): the scale of a block's
+// values taken as 2 * e2m1, the integers 0..12 (the kernels' code form).
+inline float pow2_e8m0_half(int e) {
+  const uint32_t bits = e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : 0x00200000u << e;
+  return __builtin_bit_cast(float, bits);
+}
+
 // Nearest E2M1 code of v (already divided by the block scale); ties round up in magnitude, as
 // the reference's thresholds 0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0 do.
 uint8_t e2m1_code(float v);

@@ -11,6 +11,7 @@
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 #include "quant/fp8/fp8.h"
+#include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
@@ -269,17 +270,11 @@ void blk_f8q8(const uint8_t* b, uint8_t* c, float* s, float*) {
 // ---- MXFP4 (32: u8 e8m0 | qs[16]); value = e2m1(nibble) * 2^(e - 127) -----------------------
 // code = 12 + 2 * e2m1 (0..24, zero point 12), scale = 2^(e - 128).
 
-inline float pow2_e8m0_half(int e) {  // 2^(e - 128), exact (denormal for e < 2)
-  const uint32_t bits = e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : 0x00200000u << e;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 void blk_mxfp4(const uint8_t* b, uint8_t* c, float* s, float*) {
   const __m256i lut = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
                                        12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
   store256(c, _mm256_shuffle_epi8(lut, split_nibbles_lo_hi(b + 1)));
-  fill_scale2(s, pow2_e8m0_half(b[0]));
+  fill_scale2(s, mxfp4::pow2_e8m0_half(b[0]));
 }
 
 // ---- FP8 (128: f32 d | e4m3 q[128]): values only ---------------------------------------------

@@ -18,6 +18,7 @@
 #include "kernels/cpu/x86/avx512/afq_codes_avx512.h"
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
+#include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
@@ -182,6 +183,110 @@ struct FusedAfq {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
                                  u.sb);
   }
+};
+
+// q4_1 / q5_1: eight blocks of (f16 d | f16 m | [qh[4]] | qs[16]) per unit (kQs: offset of qs;
+// q5_1's qh at 4): q4_0's nibble order, q5_1's 5th bit as q5_0's; value = d * code + m. Chunk k
+// is blocks 2k and 2k + 1; each block's m is the offset of its two 16-column groups.
+template <int kBlockBytes, int kQs>
+struct FusedQ4_1Like {
+  static constexpr bool kFifthBit = kQs == 8;
+  static constexpr int kUnitCols = 256, kUnitBytes = 8 * kBlockBytes, kChunks = 4, kZero = 0;
+  static constexpr bool kNarrow = true, kOffset = true, kGrouped = false;
+  static constexpr auto kCodeIdx = two_block_nibble_index(kQs, kBlockBytes + kQs);
+  struct Unit {
+    const uint8_t* p;
+    __m512 dm;  // lanes 2b, 2b + 1: block b's d and m
+  };
+  static Unit load(const uint8_t* p) {
+    int32_t w[8];
+    for (int b = 0; b < 8; ++b) __builtin_memcpy(&w[b], p + b * kBlockBytes, 4);
+    return {p, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)))};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const uint8_t* b = u.p + 2 * k * kBlockBytes;
+    const __m512i raw = _mm512_maskz_loadu_epi8((1ull << (2 * kBlockBytes)) - 1, b);
+    cv = split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), raw));
+    if constexpr (kFifthBit) {
+      uint32_t h0, h1;
+      __builtin_memcpy(&h0, b + 4, 4);
+      __builtin_memcpy(&h1, b + kBlockBytes + 4, 4);
+      const auto high = static_cast<__mmask64>(h0 | static_cast<uint64_t>(h1) << 32);
+      cv = _mm512_or_si512(cv, _mm512_maskz_mov_epi8(high, _mm512_set1_epi8(16)));
+    }
+    ws = _mm512_permutexvar_ps(_mm512_setr_epi32(4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k,
+                                                 4 * k, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2,
+                                                 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2),
+                               u.dm);
+  }
+  static __m512 offsets(const Unit& u) {
+    return _mm512_permutexvar_ps(
+        _mm512_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15), u.dm);
+  }
+};
+using FusedQ4_1 = FusedQ4_1Like<20, 4>;
+using FusedQ5_1 = FusedQ4_1Like<24, 8>;
+
+// HQQ (group 64, axis 1): f32 scale | f32 zero | codes (4-bit: byte i = q[i] << 4 | q[i + 32];
+// 8-bit: bytes); value = (q - zero) * scale, taken as scale * q - zero * scale (the
+// decode-to-buffer path's form). A unit is four groups, chunk k group k.
+template <int kBits>
+struct FusedHqq {
+  static constexpr int kGroupBytes = 8 + 8 * kBits;
+  static constexpr int kUnitCols = 256, kUnitBytes = 4 * kGroupBytes, kChunks = 4, kZero = 0;
+  static constexpr bool kNarrow = kBits == 4, kOffset = true, kGrouped = false;
+  struct Unit {
+    const uint8_t* p;
+    __m512 so;  // lanes 2g, 2g + 1: group g's scale and -zero * scale
+  };
+  static Unit load(const uint8_t* p) {
+    alignas(32) float so[8];
+    for (int g = 0; g < 4; ++g) {
+      float scale, zero;
+      __builtin_memcpy(&scale, p + g * kGroupBytes, 4);
+      __builtin_memcpy(&zero, p + g * kGroupBytes + 4, 4);
+      so[2 * g] = scale;
+      so[2 * g + 1] = -(zero * scale);
+    }
+    return {p, _mm512_castps256_ps512(_mm256_load_ps(so))};
+  }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const uint8_t* q = u.p + k * kGroupBytes + 8;
+    if constexpr (kBits == 4)  // high nibbles are elements 0..31, low nibbles 32..63
+      cv = gf2_halves(broadcast32(q), gf2_move(4, 4, 0), gf2_move(0, 4, 0));
+    else
+      cv = _mm512_loadu_si512(q);
+    ws = _mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), u.so);
+  }
+  static __m512 offsets(const Unit& u) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
+                                 u.so);
+  }
+};
+
+// MXFP4: two blocks of (u8 e8m0 | qs[16]) per unit, q4_0's nibble order; an E2M1 nibble becomes
+// code 12 + 2 * e2m1 (0..24, zero point 12) through a byte table, the block scale 2^(e - 128).
+struct FusedMxfp4 {
+  static constexpr int kUnitCols = 64, kUnitBytes = 34, kChunks = 1, kZero = 12;
+  static constexpr bool kNarrow = true, kOffset = false, kGrouped = false;
+  static constexpr auto kCodeIdx = two_block_nibble_index(1, 18);
+  struct Unit {
+    const uint8_t* p;
+  };
+  static Unit load(const uint8_t* p) { return {p}; }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const __m512i lut = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+    const __m512i raw = _mm512_maskz_loadu_epi8((1ull << 34) - 1, u.p);
+    cv = _mm512_shuffle_epi8(lut,
+                             split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), raw)));
+    ws = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(mxfp4::pow2_e8m0_half(u.p[0])),
+                              _mm512_set1_ps(mxfp4::pow2_e8m0_half(u.p[17])));
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
 
 // q8_K: f32 d | int8 qs[256] | bsums; code = q + 128, one scale for the block.
@@ -676,6 +781,7 @@ void fused_type(const QuantProblem& p, int64_t r0, int64_t r1) {
 bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
   switch (type) {
     case QuantType::kQ4_0: return cols % 128 == 0;
+    case QuantType::kMxfp4:
     case QuantType::kQ5_0:
     case QuantType::kQ8_0:
     case QuantType::kQ8_1: return cols % 64 == 0;
@@ -689,7 +795,11 @@ bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
     case QuantType::kAfq3:
     case QuantType::kAfq4:
     case QuantType::kAfq6:
-    case QuantType::kAfq8: return cols % 256 == 0;
+    case QuantType::kAfq8:
+    case QuantType::kQ4_1:
+    case QuantType::kQ5_1:
+    case QuantType::kHqq4:
+    case QuantType::kHqq8: return cols % 256 == 0;
     default: return false;
   }
 }
@@ -736,6 +846,11 @@ void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
     case QuantType::kAfq4: fused_type<FusedAfq<4>>(p, r0, r1); break;
     case QuantType::kAfq6: fused_type<FusedAfq<6>>(p, r0, r1); break;
     case QuantType::kAfq8: fused_type<FusedAfq<8>>(p, r0, r1); break;
+    case QuantType::kQ4_1: fused_type<FusedQ4_1>(p, r0, r1); break;
+    case QuantType::kQ5_1: fused_type<FusedQ5_1>(p, r0, r1); break;
+    case QuantType::kHqq4: fused_type<FusedHqq<4>>(p, r0, r1); break;
+    case QuantType::kHqq8: fused_type<FusedHqq<8>>(p, r0, r1); break;
+    case QuantType::kMxfp4: fused_type<FusedMxfp4>(p, r0, r1); break;
     default: break;
   }
 }
