@@ -82,6 +82,15 @@ void quantize_f8q8(const float* x, void* out, int64_t n, const float* /*importan
   }
 }
 
+const std::array<float, 256>& f8q8_block_scales() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int i = 0; i < 256; ++i) t[i] = e4m3_to_f32(static_cast<uint8_t>(i)) / kE4M3Max;
+    return t;
+  }();
+  return table;
+}
+
 void dequantize_f8q8(const void* in, float* y, int64_t n) {
   const auto* b = static_cast<const BlockF8Q8*>(in);
   for (int64_t i = 0; i < n / kF8Q8Block; ++i) {
@@ -113,10 +122,10 @@ void dequantize_block_scaled(const uint8_t* w, int64_t rows, int64_t cols, const
 void block_scaled_to_rows(const uint8_t* w, int64_t rows, int64_t cols, const float* scale_inv,
                           int bs0, int bs1, void* out_rows) {
   if (bs0 <= 0 || bs1 <= 0 || bs1 % kFp8Block != 0 || cols % kFp8Block != 0)
-    throw Error(ErrorCode::kUnsupported,
-                "fp8 block-scaled weight [" + std::to_string(rows) + ", " + std::to_string(cols) +
-                    "] with block [" + std::to_string(bs0) + ", " + std::to_string(bs1) +
-                    "] cannot be stored as 1x128 fp8 rows");
+    throw Error(ErrorCode::kUnsupported, "fp8 block-scaled weight [" + std::to_string(rows) + ", " +
+                                             std::to_string(cols) + "] with block [" +
+                                             std::to_string(bs0) + ", " + std::to_string(bs1) +
+                                             "] cannot be stored as 1x128 fp8 rows");
   const int64_t scale_cols = (cols + bs1 - 1) / bs1;
   auto* y = static_cast<BlockFp8*>(out_rows);
   for (int64_t r = 0; r < rows; ++r) {

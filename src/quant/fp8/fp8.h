@@ -11,6 +11,7 @@
 // value = q * e4m3(d_f8) / 448.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace insitu::fp8 {
@@ -33,6 +34,9 @@ static_assert(sizeof(BlockF8Q8) == 33);
 
 // Exact decode of all 256 codes (0x7F / 0xFF are NaN).
 float e4m3_to_f32(uint8_t code);
+// The dequantization scale of an f8q8 block with scale code d, e4m3(d) / 448, for all 256
+// codes (kernels look it up per block).
+const std::array<float, 256>& f8q8_block_scales();
 // Round to nearest even; |x| beyond 448 (and infinities) saturate to +-448; NaN -> 0x7F|sign.
 uint8_t f32_to_e4m3(float x);
 

@@ -254,17 +254,9 @@ void values_hqq(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
 
 // ---- F8Q8 (32: u8 e4m3 d | int8 q[32]); value = q * (e4m3(d) / 448) -------------------------
 
-const std::array<float, 256>& f8q8_scales() {
-  static const std::array<float, 256> table = [] {
-    std::array<float, 256> t{};
-    for (int i = 0; i < 256; ++i) t[i] = fp8::e4m3_to_f32(static_cast<uint8_t>(i)) / fp8::kE4M3Max;
-    return t;
-  }();
-  return table;
-}
 void blk_f8q8(const uint8_t* b, uint8_t* c, float* s, float*) {
   flip_signed32(b + 1, c);
-  fill_scale2(s, f8q8_scales()[b[0]]);
+  fill_scale2(s, fp8::f8q8_block_scales()[b[0]]);
 }
 
 // ---- MXFP4 (32: u8 e8m0 | qs[16]); value = e2m1(nibble) * 2^(e - 127) -----------------------

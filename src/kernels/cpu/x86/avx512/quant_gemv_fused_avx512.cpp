@@ -18,6 +18,7 @@
 #include "kernels/cpu/x86/avx512/afq_codes_avx512.h"
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
+#include "quant/fp8/fp8.h"
 #include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::kernels::avx512 {
@@ -183,6 +184,28 @@ struct FusedAfq {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
                                  u.sb);
   }
+};
+
+// f8q8: two blocks of (u8 e4m3 d | int8 qs[32]); code = q + 128, the block scale e4m3(d) / 448
+// (looked up in fp8::f8q8_block_scales, fetched once: a call per chunk halved the kernel's rate).
+const float* const kF8Q8Scales = fp8::f8q8_block_scales().data();
+struct FusedF8Q8 {
+  static constexpr int kUnitCols = 64, kUnitBytes = 66, kChunks = 1, kZero = 128;
+  static constexpr bool kNarrow = false, kOffset = false, kGrouped = false;
+  struct Unit {
+    const uint8_t* p;
+  };
+  static Unit load(const uint8_t* p) { return {p}; }
+  template <int k>
+  static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
+    const __m512i q = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 1))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 34)), 1);
+    cv = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+    ws = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(kF8Q8Scales[u.p[0]]),
+                              _mm512_set1_ps(kF8Q8Scales[u.p[33]]));
+  }
+  static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
 
 // q4_1 / q5_1: eight blocks of (f16 d | f16 m | [qh[4]] | qs[16]) per unit (kQs: offset of qs;
@@ -782,6 +805,7 @@ bool quant_gemv_fused_supported(QuantType type, int64_t cols) {
   switch (type) {
     case QuantType::kQ4_0: return cols % 128 == 0;
     case QuantType::kMxfp4:
+    case QuantType::kF8Q8:
     case QuantType::kQ5_0:
     case QuantType::kQ8_0:
     case QuantType::kQ8_1: return cols % 64 == 0;
@@ -851,6 +875,7 @@ void quant_gemv_fused(const QuantProblem& p, int64_t r0, int64_t r1) {
     case QuantType::kHqq4: fused_type<FusedHqq<4>>(p, r0, r1); break;
     case QuantType::kHqq8: fused_type<FusedHqq<8>>(p, r0, r1); break;
     case QuantType::kMxfp4: fused_type<FusedMxfp4>(p, r0, r1); break;
+    case QuantType::kF8Q8: fused_type<FusedF8Q8>(p, r0, r1); break;
     default: break;
   }
 }
