@@ -553,6 +553,30 @@ TEST(QuantMatmulLarge, ExactGemmAcrossStagingBlocksAndThreadSplits) {
   }
 }
 
+// A NaN weight code (e4m3 0x7F / 0xFF) makes its row's output NaN and no other on every ISA,
+// decode and prefill: the AVX-512 decode converts fp8 codes through f16, where those codes are
+// finite, and patches them only when a block holds one.
+TEST(QuantMatmulFp8, NanCodeReachesOnlyItsRow) {
+  const int64_t rows = 9, cols = 512;
+  QWeights w = quantize_weights(QuantType::kFp8, rows, cols, gaussian(rows * cols, 0.05f, 21));
+  const size_t row_bytes = quant_row_bytes(QuantType::kFp8, cols);
+  w.bytes[2 * row_bytes + 4 + 37] = 0x7F;         // row 2, block 0, code 37
+  w.bytes[6 * row_bytes + 132 + 4 + 100] = 0xFF;  // row 6, block 1, code 100
+  ThreadPool pool(2);
+  for (IsaLevel isa : host_levels()) {
+    IsaCapGuard cap(isa);
+    for (int64_t m : {1, 3, 40}) {
+      const auto x = gaussian(m * cols, 1.f, 22);
+      std::vector<float> y(m * rows, 0.f);
+      matmul(w.matrix(), x.data(), m, y.data(), pool);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t r = 0; r < rows; ++r)
+          EXPECT_EQ(std::isnan(y[i * rows + r]), r == 2 || r == 6)
+              << isa_name(isa) << " m " << m << " row " << r;
+    }
+  }
+}
+
 // The AVX-512 conversion of row-group matrices back to rows (what prefill runs before its GEMM)
 // gives the bytes of quant/layout's scalar unpack_row_groups, for every type with a row-group
 // layout: random bytes (every field value), one and three groups, field arrays of fewer and

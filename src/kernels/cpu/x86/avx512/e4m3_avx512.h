@@ -27,4 +27,24 @@ inline void e4m3x32_to_f32(const uint8_t* q, __m512* lo, __m512* hi) {
                            static_cast<__mmask16>(is_nan >> 16), nan);
 }
 
+// The same as 2^-8 times the values, without the scaling (callers fold 256 into their scale),
+// with the NaN patch only when a NaN code is present (a predictable branch instead of two
+// masked moves per 32 codes).
+inline void e4m3x32_to_f32_over256(const uint8_t* q, __m512* lo, __m512* hi) {
+  const __m512i m7f = _mm512_set1_epi16(0x7F);
+  const __m512i u = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+  const __m512i mag = _mm512_and_si512(u, m7f);
+  const __m512i h =
+      _mm512_or_si512(_mm512_slli_epi16(mag, 7),
+                      _mm512_slli_epi16(_mm512_and_si512(u, _mm512_set1_epi16(0x80)), 8));
+  *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+  *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
+  const __mmask32 is_nan = _mm512_cmpeq_epi16_mask(mag, m7f);
+  if (__builtin_expect(is_nan != 0, 0)) {
+    const __m512 nan = _mm512_set1_ps(__builtin_nanf(""));
+    *lo = _mm512_mask_mov_ps(*lo, static_cast<__mmask16>(is_nan), nan);
+    *hi = _mm512_mask_mov_ps(*hi, static_cast<__mmask16>(is_nan >> 16), nan);
+  }
+}
+
 }  // namespace insitu::kernels::avx512
