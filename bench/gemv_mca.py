@@ -29,6 +29,15 @@ KERNELS = [
     ("FusedQ4_0, 1, 4, true", 128, 72),
     ("FusedQ5_0, 1, 4, true", 64, 44),
     ("FusedQ8Legacy<34, 2>, 1, 4, false", 64, 68),
+    ("FusedQ4_1Like<20, 4>, 1, 4, true", 256, 160),
+    ("FusedQ4_1Like<24, 8>, 1, 4, true", 256, 192),
+    ("FusedAfq<2>, 1, 4, true", 256, 80),
+    ("FusedAfq<4>, 1, 4, true", 256, 144),
+    ("FusedAfq<8>, 1, 4, false", 256, 272),
+    ("FusedHqq<4>, 1, 4, true", 256, 160),
+    ("FusedHqq<8>, 1, 4, false", 256, 288),
+    ("FusedMxfp4, 1, 4, true", 64, 34),
+    ("FusedF8Q8, 1, 4, false", 64, 66),
 ]
 NS = "insitu::kernels::avx512::(anonymous namespace)::"
 # Row-group kernels (quant_gemv_groups_avx512.cpp), four groups per call as a thread's chunk
@@ -47,7 +56,7 @@ def run(*cmd):
 
 
 def loop_asm(obj, demangled):
-    """AT&T text of the function's longest backward-jump loop, or None."""
+    """AT&T text of the function's main loop (see below), or None."""
     names = run("nm", "-C", obj).splitlines()
     hit = [l for l in names if demangled in l and l.split()[1] in "tT"]
     if not hit:
@@ -62,15 +71,21 @@ def loop_asm(obj, demangled):
         m = re.match(r"\s+([0-9a-f]+):\s+(.*)", l)
         if m:
             ins.append((int(m.group(1), 16), m.group(2).split("#")[0].strip()))
-    best = None
+    loops = []
     for a, t in ins:
         m = re.match(r"j\w+\s+([0-9a-f]+)", t)
         if m and int(m.group(1), 16) < a:
-            lo = int(m.group(1), 16)
-            if best is None or a - lo > best[1] - best[0]:
-                best = (lo, a)
-    if best is None:
+            loops.append((int(m.group(1), 16), a))
+    # The smallest loop holding the most vpdpbusd/FMAs: the unit (or block-column) loop. The
+    # longest backward jump can be an outer row-block loop (reductions and all) once GCC inlines
+    # the kernel into it, and the innermost can be a small setup loop.
+    def work(l):
+        return sum(1 for a, t in ins
+                   if l[0] <= a < l[1] and t.startswith(("vpdpbusd", "vfmadd")))
+    if not loops:
         return None
+    most = max(work(l) for l in loops)
+    best = min((l for l in loops if work(l) == most), key=lambda l: l[1] - l[0])
     return "\n".join(t.replace("<", "# <") for a, t in ins
                      if best[0] <= a < best[1] and not t.startswith("j")) + "\n"
 
