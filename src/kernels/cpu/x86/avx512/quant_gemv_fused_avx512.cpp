@@ -105,6 +105,15 @@ struct FusedQ4_0 {
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
 
+// The int8 levels of two 32-element blocks (at q0 and q1) as 64 codes q + 128 (the sign bit
+// flipped; zero point 128).
+inline __m512i two_block_int8_codes(const uint8_t* q0, const uint8_t* q1) {
+  const __m512i q = _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q0))),
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q1)), 1);
+  return _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+}
+
 // q8_0 / q8_1: two blocks of (f16 d | [f16 s] | int8 qs[32]); code = q + 128. kQs: offset of
 // qs in the block (q8_1's s, the block sum, is not needed to dequantize).
 template <int kBlockBytes, int kQs>
@@ -119,10 +128,7 @@ struct FusedQ8Legacy {
   static Unit load(const uint8_t* p) { return {p}; }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
-    const __m512i q = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + kQs))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + kBlockBytes + kQs)), 1);
-    cv = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+    cv = two_block_int8_codes(u.p + kQs, u.p + kBlockBytes + kQs);
     ws = two_block_scales(_mm512_loadu_si512(u.p), kScaleIdx);
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
@@ -197,10 +203,7 @@ struct FusedF8Q8 {
   static Unit load(const uint8_t* p) { return {p}; }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
-    const __m512i q = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 1))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u.p + 34)), 1);
-    cv = _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+    cv = two_block_int8_codes(u.p + 1, u.p + 34);
     ws = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(kF8Q8Scales[u.p[0]]),
                               _mm512_set1_ps(kF8Q8Scales[u.p[33]]));
   }
