@@ -31,6 +31,11 @@ inline constexpr ExponentRule kDefaultRule = ExponentRule::kOcp;
 // E2M1 magnitudes of codes 0..7 (code | 8 is the negation).
 inline constexpr float kE2M1[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
 
+// The kernels' code form of a nibble: 12 + 2 * e2m1(nibble), 0..24 with zero point 12, so that
+// (code - 12) * pow2_e8m0_half(e) is the value.
+inline constexpr uint8_t kE2M1Codes[16] = {12, 13, 14, 15, 16, 18, 20, 24,
+                                           12, 11, 10, 9,  8,  6,  4,  0};
+
 // 2^(e - 128) for an E8M0 exponent e, exact (a denormal for e < 2): the scale of a block's
 // values taken as 2 * e2m1, the integers 0..12 (the kernels' code form).
 inline float pow2_e8m0_half(int e) {

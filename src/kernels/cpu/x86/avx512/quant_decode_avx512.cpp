@@ -263,8 +263,7 @@ void blk_f8q8(const uint8_t* b, uint8_t* c, float* s, float*) {
 // code = 12 + 2 * e2m1 (0..24, zero point 12), scale = 2^(e - 128).
 
 void blk_mxfp4(const uint8_t* b, uint8_t* c, float* s, float*) {
-  const __m256i lut = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
-                                       12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+  const __m256i lut = _mm256_broadcastsi128_si256(load128(mxfp4::kE2M1Codes));
   store256(c, _mm256_shuffle_epi8(lut, split_nibbles_lo_hi(b + 1)));
   fill_scale2(s, mxfp4::pow2_e8m0_half(b[0]));
 }

@@ -219,7 +219,7 @@ void gemv_rows(const QuantProblem& p, const QuantDecoder& dec, int64_t r, int64_
     // Prefetch the next segment of these rows, or after a row's last one the next block's
     // segment s (its first, for rows of several): one segment ahead (1-2 KB per stream), not a
     // whole row, which for 8192-column rows kept ~30 KB of lines waiting in L1 (see
-    // kFusedPrefetchAhead in quant_gemv_fused_avx512.cpp).
+    // fused_rows in quant_gemv_fused_avx512.cpp).
     const bool last_segment = s_end == p.cols;
     const int64_t pf_col = last_segment ? 0 : s_end;
     const int64_t pf_end =
@@ -259,10 +259,9 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
 // fp8 rows (blocks of f32 d | e4m3 q[128]; values not affine in a small code): R rows at once
 // from R stripes of the chunk (for_each_row_stripe_block: R DRAM streams), each 32 codes
 // converted to f32 in registers (2^-8 times the values, exact) and dotted with x by FMA, the
-// block's 256 d applied once per block and row. Prefetched kFp8PrefetchAhead bytes ahead along
+// block's 256 d applied once per block and row. Prefetched kPrefetchAheadBytes ahead along
 // each stripe (past a row's end: the next row of the stripe, which follows in memory). Before,
 // each row was converted to an f32 buffer and dotted one row at a time: 24% of the bandwidth.
-constexpr size_t kFp8PrefetchAhead = 2048;
 template <int M, int R>
 void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
   constexpr int kBlock = fp8::kFp8Block, kBytes = sizeof(fp8::BlockFp8);  // f32 d | q[128]
@@ -280,7 +279,8 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
       const uint8_t* blk = row0 + j * stride + b * kBytes;
 #pragma GCC unroll 3
       for (int l = 0; l < 3; ++l)  // a block spans at most three lines
-        _mm_prefetch(reinterpret_cast<const char*>(blk + kFp8PrefetchAhead + 64 * l), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchAheadBytes + 64 * l),
+                     _MM_HINT_T0);
       __m512 part[M];
 #pragma GCC unroll 4
       for (int i = 0; i < M; ++i) part[i] = _mm512_setzero_ps();
@@ -309,8 +309,7 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
 }
 
 template <int M>
-void gemv_values(const QuantProblem& p, int64_t r0, int64_t r1) {
-  // fp8 is the only type without a code form (quant_decode_avx512.cpp)
+void gemv_fp8(const QuantProblem& p, int64_t r0, int64_t r1) {
   for_each_row_stripe_block<4>(
       r0, r1, [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows<M, 4>(p, r, rs); },
       [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows<M, 1>(p, r, rs); });
@@ -319,8 +318,8 @@ void gemv_values(const QuantProblem& p, int64_t r0, int64_t r1) {
 template <int M>
 void gemv_m(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int64_t r1,
             uint8_t* scratch) {
-  if (!dec.codes)
-    gemv_values<M>(p, r0, r1);
+  if (!dec.codes)  // fp8, the only type without a code form (quant_decode_avx512.cpp)
+    gemv_fp8<M>(p, r0, r1);
   else if (p.round_x)  // one digit: code width does not matter
     dec.zero ? gemv_codes<M, true, true, true>(p, dec, r0, r1, scratch)
              : gemv_codes<M, true, false, true>(p, dec, r0, r1, scratch);
@@ -371,10 +370,8 @@ OperandRounding quant_gemv_fast_rounding(QuantType type) {
              : OperandRounding::kActivationLane8;
 }
 
-size_t quant_gemv_scratch_bytes(QuantType, int64_t cols, int64_t) {
-  const size_t codes = kMaxRowBlock * kRowBuf;
-  const size_t values = static_cast<size_t>(cols) * sizeof(float);
-  return codes > values ? codes : values;
+size_t quant_gemv_scratch_bytes(QuantType, int64_t, int64_t) {
+  return kMaxRowBlock * kRowBuf;  // the decode-to-buffer rows; fp8 needs none
 }
 
 void quant_gemv(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {

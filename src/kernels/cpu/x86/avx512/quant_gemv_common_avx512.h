@@ -26,6 +26,12 @@ constexpr int64_t kSegGroups = kSegCols / 16;
 constexpr int64_t kRowBuf = kSegCols + 2 * kSegGroups * 4;
 constexpr int kMaxRowBlock = 4;
 
+// How far ahead of what they compute the decode kernels prefetch each DRAM stream: 2 KB covers
+// the latency at a stream's share of the bandwidth without keeping lines waiting in L1 (measured
+// in the row-group kernels, prefetch_columns_ahead, and the fused kernels' long rows,
+// fused_rows).
+constexpr size_t kPrefetchAheadBytes = 2048;
+
 inline int64_t round_up(int64_t v, int64_t a) {
   return (v + a - 1) / a * a;
 }

@@ -105,6 +105,15 @@ struct FusedQ4_0 {
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
 
+// q5_0 / q5_1: the 5th bits of two blocks (little-endian words qh, bit l for element l) as a
+// mask over the 64 codes of the pair.
+inline __mmask64 two_block_high_bits(const uint8_t* qh0, const uint8_t* qh1) {
+  uint32_t h0, h1;
+  __builtin_memcpy(&h0, qh0, 4);
+  __builtin_memcpy(&h1, qh1, 4);
+  return static_cast<__mmask64>(h0 | static_cast<uint64_t>(h1) << 32);
+}
+
 // The int8 levels of two 32-element blocks (at q0 and q1) as 64 codes q + 128 (the sign bit
 // flipped; zero point 128).
 inline __m512i two_block_int8_codes(const uint8_t* q0, const uint8_t* q1) {
@@ -148,11 +157,7 @@ struct FusedQ5_0 {
     __mmask64 high;  // element e (of the unit's 64) has its 5th bit set
   };
   static Unit load(const uint8_t* p) {
-    uint32_t h0, h1;
-    __builtin_memcpy(&h0, p + 2, 4);
-    __builtin_memcpy(&h1, p + 24, 4);
-    return {_mm512_maskz_loadu_epi8((1ull << 44) - 1, p),
-            static_cast<__mmask64>(h0 | static_cast<uint64_t>(h1) << 32)};
+    return {_mm512_maskz_loadu_epi8((1ull << 44) - 1, p), two_block_high_bits(p + 2, p + 24)};
   }
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
@@ -162,6 +167,18 @@ struct FusedQ5_0 {
   }
   static __m512 offsets(const Unit&) { return _mm512_setzero_ps(); }
 };
+
+// Units of four 64-element groups (afq, hqq) keep each group's weight scale and offset in
+// lanes 2g and 2g + 1 of one vector: chunk k's per-lane scale, and the unit's 16-column offsets
+// (group g / 4's offset for 16-column group g).
+template <int k>
+inline __m512 four_group_scale(__m512 pairs) {
+  return _mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), pairs);
+}
+inline __m512 four_group_offsets(__m512 pairs) {
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
+                               pairs);
+}
 
 // AFQ (MLX affine, group 64): per group f16 scale | f16 bias | 64 codes of kBits bits
 // (afq_group_codes); value = scale * code + bias. A unit is four groups, chunk k group k; the
@@ -183,12 +200,9 @@ struct FusedAfq {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     cv = afq_group_codes<kBits>(u.p + k * kGroupBytes + 4);
-    ws = _mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), u.sb);
+    ws = four_group_scale<k>(u.sb);
   }
-  static __m512 offsets(const Unit& u) {
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
-                                 u.sb);
-  }
+  static __m512 offsets(const Unit& u) { return four_group_offsets(u.sb); }
 };
 
 // f8q8: two blocks of (u8 e4m3 d | int8 qs[32]); code = q + 128, the block scale e4m3(d) / 448
@@ -236,13 +250,10 @@ struct FusedQ4_1Like {
     const uint8_t* b = u.p + 2 * k * kBlockBytes;
     const __m512i raw = _mm512_maskz_loadu_epi8((1ull << (2 * kBlockBytes)) - 1, b);
     cv = split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), raw));
-    if constexpr (kFifthBit) {
-      uint32_t h0, h1;
-      __builtin_memcpy(&h0, b + 4, 4);
-      __builtin_memcpy(&h1, b + kBlockBytes + 4, 4);
-      const auto high = static_cast<__mmask64>(h0 | static_cast<uint64_t>(h1) << 32);
-      cv = _mm512_or_si512(cv, _mm512_maskz_mov_epi8(high, _mm512_set1_epi8(16)));
-    }
+    if constexpr (kFifthBit)
+      cv =
+          _mm512_or_si512(cv, _mm512_maskz_mov_epi8(two_block_high_bits(b + 4, b + kBlockBytes + 4),
+                                                    _mm512_set1_epi8(16)));
     ws = _mm512_permutexvar_ps(_mm512_setr_epi32(4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k, 4 * k,
                                                  4 * k, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2,
                                                  4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2),
@@ -284,12 +295,9 @@ struct FusedHqq {
       cv = gf2_halves(broadcast32(q), gf2_move(4, 4, 0), gf2_move(0, 4, 0));
     else
       cv = _mm512_loadu_si512(q);
-    ws = _mm512_permutexvar_ps(_mm512_set1_epi32(2 * k), u.so);
+    ws = four_group_scale<k>(u.so);
   }
-  static __m512 offsets(const Unit& u) {
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7),
-                                 u.so);
-  }
+  static __m512 offsets(const Unit& u) { return four_group_offsets(u.so); }
 };
 
 // MXFP4: two blocks of (u8 e8m0 | qs[16]) per unit, q4_0's nibble order; an E2M1 nibble becomes
@@ -305,7 +313,7 @@ struct FusedMxfp4 {
   template <int k>
   static void chunk(const Unit& u, __m512i& cv, __m512& ws) {
     const __m512i lut = _mm512_broadcast_i32x4(
-        _mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(mxfp4::kE2M1Codes)));
     const __m512i raw = _mm512_maskz_loadu_epi8((1ull << 34) - 1, u.p);
     cv = _mm512_shuffle_epi8(lut,
                              split_nibbles(_mm512_permutexvar_epi8(bytes_index(kCodeIdx), raw)));
@@ -692,19 +700,18 @@ inline void dot_unit(const typename T::Unit (&units)[R], const uint8_t* const* p
   }
 }
 
-// How far ahead the fused kernels prefetch a row longer than this: kFusedPrefetchAhead bytes
-// in memory, which near a row's end runs into the next row of its stripe (it follows in memory).
-// Rows up to this long keep prefetching the same unit of the next row block, one row ahead. A
-// whole row ahead of an 8192-column row (q8_0 8.7 KB, q6k 6.7 KB) in each of four streams kept
-// ~30 KB of prefetched lines waiting in L1 beside the activations: the down projection streamed
-// at 0.82-0.83 of the gate/up projection's rate in the same run (q6k and q8_0, 4 runs each), and
-// at 0.91-0.94 (q6k) and 0.84-0.88 (q8_0, whose exact-mode activations take 56 KB more) 2 KB
-// ahead; 1 KB and 4 KB were in between (q8_0, rounded).
-constexpr size_t kFusedPrefetchAhead = 2048;
+// Rows longer than kPrefetchAheadBytes are prefetched that far ahead in memory, which near a
+// row's end runs into the next row of its stripe (it follows in memory). Shorter rows keep
+// prefetching the same unit of the next row block, one row ahead. A whole row ahead of an
+// 8192-column row (q8_0 8.7 KB, q6k 6.7 KB) in each of four streams kept ~30 KB of prefetched lines
+// waiting in L1 beside the activations: the down projection streamed at 0.82-0.83 of the gate/up
+// projection's rate in the same run (q6k and q8_0, 4 runs each), and at 0.91-0.94 (q6k) and
+// 0.84-0.88 (q8_0, whose exact-mode activations take 56 KB more) 2 KB ahead; 1 KB and 4 KB were in
+// between (q8_0, rounded).
 
 // Rows r + j * rs (j < R): every unit of the R rows, then y. With each unit it prefetches the
 // same unit of rows next + j * rs, j < ahead (the next call's rows), or for long rows the line
-// kFusedPrefetchAhead bytes ahead in each of the R rows.
+// kPrefetchAheadBytes bytes ahead in each of the R rows.
 template <class T, int M, int R, bool kRound>
 void fused_rows(const QuantProblem& p, int64_t r, int64_t rs, int64_t next, int ahead,
                 const uint8_t* const* prep, const PrepLayout& L) {
@@ -718,8 +725,8 @@ void fused_rows(const QuantProblem& p, int64_t r, int64_t rs, int64_t next, int 
   // afq4 11.2 -> 8.5, q4_1 10.5 -> 9.0, q6k hot 23.8 -> 18.5 GB/s).
   const uint8_t* next0 = p.w + static_cast<size_t>(next) * p.row_bytes;
   const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
-  if (p.row_bytes > kFusedPrefetchAhead) {
-    next0 = p.w + static_cast<size_t>(r) * p.row_bytes + kFusedPrefetchAhead;
+  if (p.row_bytes > kPrefetchAheadBytes) {
+    next0 = p.w + static_cast<size_t>(r) * p.row_bytes + kPrefetchAheadBytes;
     ahead = R;
   }
   constexpr int kLines = (T::kUnitBytes + 63) / 64 + (T::kUnitBytes % 64 != 0 ? 1 : 0);

@@ -135,7 +135,7 @@ inline __m512i gf2(__m512i v, uint64_t matrix) {
 // bandwidth. tg64 q4_0, alternated medians: one column ahead 29.6, 1 KB 34.1 (+15%); 1 KB 30.2
 // vs 2 KB 31.8; 2 KB 34.5 vs 4 KB 33.7 t/s.
 constexpr size_t prefetch_columns_ahead(size_t column) {
-  return (2048 + column - 1) / column;
+  return (kPrefetchAheadBytes + column - 1) / column;
 }
 
 // Step `step` of kSteps of a block column's computation: prefetches its share of the lines of
