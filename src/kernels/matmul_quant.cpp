@@ -211,6 +211,7 @@ void matmul_quantized(const WeightMatrix& w, const float* x, int64_t m, float* y
                                                                 rowwise, n, w.cols);
       kernels::QuantProblem q = p;
       q.w = rowwise;
+      q.row_groups = false;  // converted: the path reads rows
       q.y = p.y + s;  // row r of this slice is output column s + r (y's row stride stays rows)
       fn(q, 0, n, scratch);
     }

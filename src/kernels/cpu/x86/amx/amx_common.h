@@ -6,16 +6,18 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/x86/avx512/bf16_tiles_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 
 namespace insitu::kernels::amx_common {
+using bf16_tiles::a_plane_u16;
+using bf16_tiles::a_tile;
+using bf16_tiles::a_tiles_bytes;
+using bf16_tiles::kTileU16;
+using bf16_tiles::prepare_a_tiles;
+using bf16_tiles::round_up;
+using bf16_tiles::split_bf16;
 namespace {
-
-inline constexpr int64_t kTileU16 = 512;  // one 1 KiB tile in bf16 units
-
-inline int64_t round_up(int64_t v, int64_t a) {
-  return (v + a - 1) / a * a;
-}
 
 struct alignas(64) TileConfig {
   uint8_t palette_id;
@@ -32,61 +34,6 @@ alignas(64) inline constexpr TileConfig kTiles16x64 = {
     1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
 inline void configure_tiles_16x64() {
   _tile_loadconfig(&kTiles16x64);
-}
-
-// 32 f32 values (v0: first 16) -> bf16 hi and lo = (v - hi) rounded, 32 each; hi + lo equals
-// v to ~2^-17 relative.
-inline void split_bf16(__m512 v0, __m512 v1, __m512i* hi, __m512i* lo) {
-  const __m512i h = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(v1, v0));
-  const __m512 h0 = LoadBF16::widen(_mm512_castsi512_si256(h));
-  const __m512 h1 = LoadBF16::widen(_mm512_extracti64x4_epi64(h, 1));
-  *hi = h;
-  *lo =
-      reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_sub_ps(v1, h1), _mm512_sub_ps(v0, h0)));
-}
-
-// Activation planes (hi at 0, lo after), each [m_pad / 16 row blocks][k_pad / 32 steps] tiles of
-// 16 x 32 bf16 stored contiguously, so an A tile load reads 64-byte rows back to back. Loading
-// 16 rows straight from an [m][k] matrix strides them k * 2 bytes apart, a multiple of 4 KiB
-// for every model width: all 16 rows fall into one L1 set, and those loads took more time than
-// the tile products (perf: 27% of the quantized GEMM's samples on two A loads).
-inline size_t a_plane_u16(int64_t m, int64_t k_pad) {
-  return round_up(m, 32) * k_pad;
-}
-inline size_t a_tiles_bytes(int64_t m, int64_t k_pad) {
-  return 2 * sizeof(uint16_t) * a_plane_u16(m, k_pad);
-}
-template <class U16>  // uint16_t or const uint16_t
-inline U16* a_tile(U16* plane, int64_t k_pad, int64_t row_block, int64_t ks) {
-  return plane + (row_block * (k_pad / 32) + ks) * kTileU16;
-}
-
-// Fills activation rows [i0, i1) of the planes from x [m][cols] (columns past cols are zero);
-// the chunk ending at m also zeroes the pad rows up to a multiple of 32. with_lo false: only
-// the hi plane (x rounded to bf16) is written.
-inline void prepare_a_tiles(const float* x, int64_t m, int64_t cols, int64_t k_pad, int64_t i0,
-                            int64_t i1, void* out, bool with_lo = true) {
-  auto* hi_plane = static_cast<uint16_t*>(out);
-  uint16_t* lo_plane = hi_plane + a_plane_u16(m, k_pad);
-  const int64_t iend = i1 == m ? round_up(m, 32) : i1;
-  for (int64_t i = i0; i < iend; ++i) {
-    const float* xi = x + i * cols;
-    for (int64_t k = 0; k < k_pad; k += 32) {
-      __m512i hi = _mm512_setzero_si512(), lo = _mm512_setzero_si512();
-      if (i < m) {
-        const int64_t nk = cols - k > 32 ? 32 : cols - k;
-        const __m512 v0 = _mm512_maskz_loadu_ps(tail_mask16(nk), xi + k);
-        const __m512 v1 = _mm512_maskz_loadu_ps(tail_mask16(nk > 16 ? nk - 16 : 0), xi + k + 16);
-        if (with_lo)
-          split_bf16(v0, v1, &hi, &lo);
-        else
-          hi = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(v1, v0));
-      }
-      const int64_t in_tile = (i % 16) * 32;
-      _mm512_storeu_si512(a_tile(hi_plane, k_pad, i / 16, k / 32) + in_tile, hi);
-      if (with_lo) _mm512_storeu_si512(a_tile(lo_plane, k_pad, i / 16, k / 32) + in_tile, lo);
-    }
-  }
 }
 
 // Partial sums of one staged weight-row block between K chunks: [m_pad / 16][nblk16] f32 C

@@ -74,58 +74,6 @@ struct GemmBuffers {
                                       kGroupRowsBytes)) {}
 };
 
-// Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
-// tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
-// are zero. A row-group matrix (r a multiple of 16): each 16-row tile is one group, whose block
-// columns are put back in the row format in `group_rows` first (L1-sized), so the weights are
-// still read once, as the tiles are staged.
-template <bool kHiOnly>
-void stage(const QuantProblem& p, const avx512::QuantDecoder& dec, int64_t r, int64_t nrows,
-           int64_t kc, int64_t kcl, int64_t nblk16, uint16_t* out, float* buf,
-           uint8_t* group_rows) {
-  const int64_t ksteps = kcl / 32;
-  const int64_t b0 = kc / dec.block, nbl = kcl / dec.block;
-  for (int64_t nbk = 0; nbk < nblk16; ++nbk) {
-    const int64_t nvalid = nrows - nbk * 16 < 16 ? nrows - nbk * 16 : 16;
-    const uint8_t* first = p.w + static_cast<size_t>(r + nbk * 16) * p.row_bytes;
-    if (p.row_groups && nvalid > 0) {
-      const size_t stride = static_cast<size_t>(nbl) * dec.block_bytes;
-      avx512::unpack_group_columns(p.type, first + b0 * 16 * dec.block_bytes, nbl, group_rows,
-                                   stride);
-      for (int64_t j = 0; j < nvalid; ++j)
-        dec.values(group_rows + j * stride, 0, nbl, buf + j * kKc);
-    } else {
-      for (int64_t j = 0; j < nvalid; ++j)
-        dec.values(first + j * p.row_bytes, b0, nbl, buf + j * kKc);
-    }
-    for (int64_t ks = 0; ks < ksteps; ++ks) {
-      __m512i hi[16], lo[16];
-#pragma GCC unroll 16
-      for (int j = 0; j < 16; ++j) {
-        if (j < nvalid) {
-          const float* v = buf + j * kKc + ks * 32;
-          if constexpr (kHiOnly)
-            hi[j] = reinterpret_cast<__m512i>(
-                _mm512_cvtne2ps_pbh(_mm512_load_ps(v + 16), _mm512_load_ps(v)));
-          else
-            split_bf16(_mm512_load_ps(v), _mm512_load_ps(v + 16), &hi[j], &lo[j]);
-        } else {
-          hi[j] = lo[j] = _mm512_setzero_si512();
-        }
-      }
-      transpose16x16_epi32(hi);
-      if constexpr (!kHiOnly) transpose16x16_epi32(lo);
-      uint16_t* th = out + (nbk * ksteps + ks) * kTileU16;
-      uint16_t* tl = out + ((nblk16 + nbk) * ksteps + ks) * kTileU16;
-#pragma GCC unroll 16
-      for (int kp = 0; kp < 16; ++kp) {
-        _mm512_store_si512(th + kp * 32, hi[kp]);
-        if constexpr (!kHiOnly) _mm512_store_si512(tl + kp * 32, lo[kp]);
-      }
-    }
-  }
-}
-
 size_t prep_bytes(int64_t m, int64_t cols) {
   return amx_common::a_tiles_bytes(m, cols);
 }
@@ -418,9 +366,11 @@ void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
     for (int64_t kc = 0; kc < K; kc += kKc) {
       const int64_t kcl = K - kc < kKc ? K - kc : kKc, ksteps = kcl / 32;
       if (p.round_x)
-        stage<true>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf, buf.group_rows);
+        bf16_tiles::stage_b_tiles<true>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf,
+                                        kKc, buf.group_rows);
       else
-        stage<false>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf, buf.group_rows);
+        bf16_tiles::stage_b_tiles<false>(p, dec, nb, nrows, kc, kcl, nblk16, stage_buf, decode_buf,
+                                         kKc, buf.group_rows);
       const int64_t plane_u16 = nblk16 * ksteps * kTileU16;
       for (int64_t jb = 0; jb < m_pad; jb += 32) {
         const int64_t nact = m - jb < 32 ? m - jb : 32;

@@ -1,8 +1,11 @@
 // AVX-512 GEMM for quantized weights (prefill on hosts without AMX, or with the ISA capped at
-// avx512): each block of kPanelRows weight rows is decoded once per call into an f32 panel
-// (amortised over all m activation rows), then a 4x4 register-blocked FMA microkernel computes
-// 4 activations x 4 outputs at a time with f32 accumulation (f32-grade error, no rounding of
-// weights or activations).
+// avx512). With QuantProblem::round_x it runs the BF16 kernel (quant_gemm_bf16_avx512.cpp,
+// OperandRounding::kBf16). Exact: each block of kPanelRows weight rows is decoded once per call
+// into an f32 panel (amortised over all m activation rows), then a 4x4 register-blocked FMA
+// microkernel computes 4 activations x 4 outputs at a time with f32 accumulation (f32-grade
+// error, no rounding of weights or activations).
+#include <algorithm>
+
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/quant_decode_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
@@ -16,24 +19,24 @@ constexpr int64_t kPanelRows = kQuantGemmRowGrain;
 template <int MI, int RJ>
 inline void micro(const float* x, const float* w, int64_t K, float* y, int64_t ldy) {
   __m512 acc[MI][RJ];
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int a = 0; a < MI; ++a)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int b = 0; b < RJ; ++b) acc[a][b] = _mm512_setzero_ps();
   for (int64_t k = 0; k < K; k += 16) {
     __m512 wv[RJ];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int b = 0; b < RJ; ++b) wv[b] = _mm512_load_ps(w + b * K + k);
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int a = 0; a < MI; ++a) {
       const __m512 xv = _mm512_loadu_ps(x + a * K + k);
-      #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int b = 0; b < RJ; ++b) acc[a][b] = _mm512_fmadd_ps(xv, wv[b], acc[a][b]);
     }
   }
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
   for (int a = 0; a < MI; ++a)
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int b = 0; b < RJ; ++b) y[a * ldy + b] = _mm512_reduce_add_ps(acc[a][b]);
 }
 
@@ -47,13 +50,7 @@ inline void micro_rows(const float* x, const float* w, int64_t K, float* y, int6
   }
 }
 
-}  // namespace
-
-size_t quant_gemm_scratch_bytes(QuantType, int64_t cols, int64_t) {
-  return static_cast<size_t>(kPanelRows) * cols * sizeof(float);
-}
-
-void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
+void gemm_f32(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const QuantDecoder& dec = quant_decoder(p.type);
   const int64_t K = p.cols, nb = K / dec.block;
   auto* panel = static_cast<float*>(scratch);
@@ -77,6 +74,33 @@ void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
       }
     }
   }
+}
+
+}  // namespace
+
+size_t quant_gemm_scratch_bytes(QuantType, int64_t cols, int64_t) {
+  return std::max(static_cast<size_t>(kPanelRows) * cols * sizeof(float),
+                  quant_gemm_bf16_scratch_bytes());
+}
+
+size_t quant_gemm_prep_bytes(int64_t m, int64_t cols) {
+  return quant_gemm_bf16_prep_bytes(m, cols);
+}
+
+void quant_gemm_prepare_x(QuantType, const float* x, int64_t m, int64_t cols, int64_t i0,
+                          int64_t i1, bool round_x, void* out) {
+  if (round_x) quant_gemm_bf16_prepare_x(x, m, cols, i0, i1, out);
+}
+
+OperandRounding quant_gemm_fast_rounding(QuantType) {
+  return OperandRounding::kBf16;
+}
+
+void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
+  if (p.round_x)
+    quant_gemm_bf16(p, r0, r1, scratch);
+  else
+    gemm_f32(p, r0, r1, scratch);
 }
 
 }  // namespace insitu::kernels::avx512
