@@ -17,42 +17,42 @@ inline void gemv_block(const DenseProblem& p, int64_t r) {
   const int64_t K = p.cols;
   const int64_t kmain = K & ~int64_t{15};
   const uint8_t* wr[R];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < R; ++j) wr[j] = p.w + static_cast<size_t>(r + j) * p.row_bytes;
   __m512 acc[R][M];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) acc[j][i] = _mm512_setzero_ps();
   for (int64_t c = 0; c < kmain; c += 16) {
     __m512 xv[M];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(p.x + i * K + c);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
       if ((c & 31) == 0)
         _mm_prefetch(reinterpret_cast<const char*>(wr[j] + c * L::kBytes + kPrefetchBytes),
                      _MM_HINT_T0);
       const __m512 wv = L::load(wr[j], c);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int i = 0; i < M; ++i) acc[j][i] = _mm512_fmadd_ps(wv, xv[i], acc[j][i]);
     }
   }
   if (kmain < K) {
     const __mmask16 k = tail_mask16(K - kmain);
     __m512 xv[M];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) xv[i] = _mm512_maskz_loadu_ps(k, p.x + i * K + kmain);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
       const __m512 wv = L::load_mask(wr[j], kmain, k);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int i = 0; i < M; ++i) acc[j][i] = _mm512_fmadd_ps(wv, xv[i], acc[j][i]);
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
@@ -85,8 +85,12 @@ void gemv_any(const DenseProblem& p, int64_t r0, int64_t r1) {
 
 }  // namespace
 
-void gemv_f32(const DenseProblem& p, int64_t r0, int64_t r1, void*) { gemv_any<LoadF32>(p, r0, r1); }
-void gemv_f16(const DenseProblem& p, int64_t r0, int64_t r1, void*) { gemv_any<LoadF16>(p, r0, r1); }
+void gemv_f32(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
+  gemv_any<LoadF32>(p, r0, r1);
+}
+void gemv_f16(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
+  gemv_any<LoadF16>(p, r0, r1);
+}
 void gemv_bf16(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
   gemv_any<LoadBF16>(p, r0, r1);
 }

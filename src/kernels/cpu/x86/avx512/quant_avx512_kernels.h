@@ -57,6 +57,8 @@ size_t quant_gemm_bf16_scratch_bytes();
 size_t quant_gemm_bf16_prep_bytes(int64_t m, int64_t cols);
 void quant_gemm_bf16_prepare_x(const float* x, int64_t m, int64_t cols, int64_t i0, int64_t i1,
                                void* out);
-inline constexpr int64_t kQuantGemmRowGrain = 16;
+// The BF16 kernel's microkernel covers 48 weight rows; chunks of 48 leave a partial one only at
+// a matrix's end. Both kernels read the row-group layout (chunks start at multiples of 16).
+inline constexpr int64_t kQuantGemmRowGrain = 48;
 
 }  // namespace insitu::kernels::avx512

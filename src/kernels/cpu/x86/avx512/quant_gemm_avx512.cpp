@@ -13,7 +13,8 @@
 namespace insitu::kernels::avx512 {
 namespace {
 
-constexpr int64_t kPanelRows = kQuantGemmRowGrain;
+// One row group (quant/layout/row_groups.h): a row-group matrix's panel is one group.
+constexpr int64_t kPanelRows = 16;
 
 // y[i0 + a, r0 + b] for a < MI, b < RJ; w = panel rows (stride K floats), K a multiple of 16.
 template <int MI, int RJ>
@@ -54,10 +55,15 @@ void gemm_f32(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const QuantDecoder& dec = quant_decoder(p.type);
   const int64_t K = p.cols, nb = K / dec.block;
   auto* panel = static_cast<float*>(scratch);
+  auto* group_rows = static_cast<uint8_t*>(scratch) + kPanelRows * K * sizeof(float);
   for (int64_t rb = r0; rb < r1; rb += kPanelRows) {
     const int64_t nr = r1 - rb < kPanelRows ? r1 - rb : kPanelRows;
-    for (int64_t j = 0; j < nr; ++j)
-      dec.values(p.w + static_cast<size_t>(rb + j) * p.row_bytes, 0, nb, panel + j * K);
+    const uint8_t* rows = p.w + static_cast<size_t>(rb) * p.row_bytes;
+    if (p.row_groups) {  // rb starts a group of 16 rows: back to the row format first
+      unpack_group_columns(p.type, rows, nb, group_rows, p.row_bytes);
+      rows = group_rows;
+    }
+    for (int64_t j = 0; j < nr; ++j) dec.values(rows + j * p.row_bytes, 0, nb, panel + j * K);
     for (int64_t i = 0; i < p.m; i += 4) {
       const int mi = p.m - i < 4 ? static_cast<int>(p.m - i) : 4;
       for (int64_t j = 0; j < nr; j += 4) {
@@ -78,9 +84,9 @@ void gemm_f32(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
 
 }  // namespace
 
-size_t quant_gemm_scratch_bytes(QuantType, int64_t cols, int64_t) {
-  return std::max(static_cast<size_t>(kPanelRows) * cols * sizeof(float),
-                  quant_gemm_bf16_scratch_bytes());
+size_t quant_gemm_scratch_bytes(QuantType type, int64_t cols, int64_t) {
+  const size_t f32_path = kPanelRows * (cols * sizeof(float) + quant_row_bytes(type, cols));
+  return std::max(f32_path, quant_gemm_bf16_scratch_bytes());
 }
 
 size_t quant_gemm_prep_bytes(int64_t m, int64_t cols) {

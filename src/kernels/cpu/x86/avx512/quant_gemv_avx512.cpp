@@ -407,7 +407,7 @@ const QuantKernelSet kAvx512Set = {
     {quant_gemv, 16, quant_gemv_scratch_bytes, quant_gemv_prep_bytes, quant_gemv_prepare_x,
      quant_gemv_fast_rounding},
     {quant_gemm, kQuantGemmRowGrain, quant_gemm_scratch_bytes, quant_gemm_prep_bytes,
-     quant_gemm_prepare_x, quant_gemm_fast_rounding},
+     quant_gemm_prepare_x, quant_gemm_fast_rounding, /*row_groups=*/true},
     avx512::quant_gemv_groups_supported,
     avx512::kQuantGemvGroupsPath,
     avx512::unpack_row_groups,

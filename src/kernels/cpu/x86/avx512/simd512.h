@@ -31,8 +31,7 @@ struct LoadF32 {
 struct LoadF16 {
   static constexpr int kBytes = 2;
   static __m512 load(const uint8_t* row, int64_t c) {
-    return _mm512_cvtph_ps(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c)));
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c)));
   }
   static __m512 load_mask(const uint8_t* row, int64_t c, __mmask16 k) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, row + 2 * c));
@@ -61,20 +60,20 @@ inline __mmask16 tail_mask16(int64_t n) {
 // transposes the 4x4 grid of 128-bit lanes.
 inline void transpose16x16_epi32(__m512i r[16]) {
   __m512i a[16], b[16];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < 8; ++i) {
     a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
     a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
   }
-  // b[4j + c], lane L = rows 4j..4j+3 of column 4L + c.
-  #pragma GCC unroll 16
+// b[4j + c], lane L = rows 4j..4j+3 of column 4L + c.
+#pragma GCC unroll 16
   for (int j = 0; j < 4; ++j) {
     b[4 * j + 0] = _mm512_unpacklo_epi64(a[4 * j], a[4 * j + 2]);
     b[4 * j + 1] = _mm512_unpackhi_epi64(a[4 * j], a[4 * j + 2]);
     b[4 * j + 2] = _mm512_unpacklo_epi64(a[4 * j + 1], a[4 * j + 3]);
     b[4 * j + 3] = _mm512_unpackhi_epi64(a[4 * j + 1], a[4 * j + 3]);
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int c = 0; c < 4; ++c) {
     const __m512i s0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44);
     const __m512i s1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xee);

@@ -31,8 +31,8 @@ inline __m512 exp512(__m512 x) {
 // Sum of the 16 lanes of v, widened to double, added to two double accumulators.
 inline void accumulate_pd(__m512 v, __m512d* a0, __m512d* a1) {
   *a0 = _mm512_add_pd(*a0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
-  *a1 = _mm512_add_pd(*a1, _mm512_cvtps_pd(
-                               _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  *a1 = _mm512_add_pd(
+      *a1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -55,8 +55,9 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   const __m512 va = _mm512_set1_ps(a);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask16(n - i);
-    _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(k, x + i),
-                                                    _mm512_maskz_loadu_ps(k, y + i)));
+    _mm512_mask_storeu_ps(
+        y + i, k,
+        _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(k, x + i), _mm512_maskz_loadu_ps(k, y + i)));
   }
 }
 
@@ -71,8 +72,9 @@ void scale(float* x, float s, int64_t n) {
 void add(const float* a, const float* b, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask16(n - i);
-    _mm512_mask_storeu_ps(out + i, k,
-                          _mm512_add_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i)));
+    _mm512_mask_storeu_ps(
+        out + i, k,
+        _mm512_add_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i)));
   }
 }
 
@@ -108,7 +110,8 @@ void softmax(float* x, int64_t n) {
   __m512d a0 = _mm512_setzero_pd(), a1 = a0;
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask16(n - i);
-    const __m512 e = _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmax)));
+    const __m512 e =
+        _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vmax)));
     _mm512_mask_storeu_ps(x + i, k, e);
     accumulate_pd(e, &a0, &a1);
   }
@@ -149,6 +152,8 @@ const VecKernelSet kSet = {"avx512", dot,     axpy,     scale,        add,
 
 }  // namespace
 
-const VecKernelSet& vec_kernels_avx512() { return kSet; }
+const VecKernelSet& vec_kernels_avx512() {
+  return kSet;
+}
 
 }  // namespace insitu::kernels
