@@ -6,13 +6,13 @@
 //  * kFast: quantized-weight kernels may round the activations (never the integer weight codes)
 //    where that is faster: the AVX-512 VNNI decode kernel rounds each 4-element lane of x to
 //    8 bits with its own scale (finer than ggml's 32- or 256-element q8 blocks; for q2_K and q3_K
-//    one scale per 16-element group, so that a 256-block sums in integers), the AMX prefill
-//    kernel multiplies bf16-rounded weights by bf16-rounded activations (one tile product
-//    instead of three). The result is then the exact product of what was rounded, so tests
-//    check it against a reference fed the same rounded operands (matmul_quantized_rounding).
-//    The AVX2 decode kernel rounds like the AVX-512 one for q4_0 and q2_K..q6_K (integer dot
-//    instead of dequantizing). Paths that gain nothing (scalar, the other AVX2 paths, AVX-512
-//    FMA prefill, fp8 decode) stay exact.
+//    one scale per 16-element group, so that a 256-block sums in integers), the prefill kernels
+//    multiply bf16-rounded weights by bf16-rounded activations (AMX: one tile product instead
+//    of three; AVX-512 without AMX: vdpbf16ps instead of f32 FMA). The result is then the exact
+//    product of what was rounded, so tests check it against a reference fed the same rounded
+//    operands (matmul_quantized_rounding). The AVX2 decode kernel rounds like the AVX-512 one for
+//    q4_0 and q2_K..q6_K (integer dot instead of dequantizing). Paths that gain nothing (scalar,
+//    the other AVX2 paths, fp8 decode) stay exact.
 //  * kAuto (default): kFast for quantized types below kAutoRoundMaxBits bits per weight, kExact
 //    for the rest (8-bit types, f32/f16/bf16). The rounding adds ~3e-3 relative L2 to a model's
 //    logits whatever the type; that is <= 20% of the error a <= 6.6-bit quantization causes

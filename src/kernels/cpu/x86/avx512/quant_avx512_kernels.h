@@ -43,22 +43,16 @@ void unpack_row_groups(QuantType t, const uint8_t* src, uint8_t* dst, int64_t ro
 void unpack_group_columns(QuantType t, const uint8_t* columns, int64_t ncols, uint8_t* dst,
                           size_t dst_stride);
 
-// Prefill path without AMX: with round_x the BF16 kernel (quant_gemm_bf16_avx512.cpp,
-// OperandRounding::kBf16), else weight rows decoded to f32 panels and an FMA microkernel.
+// Prefill path without AMX (quant_gemm_avx512.cpp): staged weight tiles against activation
+// tiles, bf16 (vdpbf16ps) with round_x (OperandRounding::kBf16), else f32 FMA. Both read the
+// row-group layout; chunks of 48 rows (the microkernel's) leave a partial one only at a
+// matrix's end (chunks start at multiples of 16).
 void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
 size_t quant_gemm_scratch_bytes(QuantType type, int64_t cols, int64_t m);
 size_t quant_gemm_prep_bytes(int64_t m, int64_t cols);
 void quant_gemm_prepare_x(QuantType type, const float* x, int64_t m, int64_t cols, int64_t i0,
                           int64_t i1, bool round_x, void* out);
 OperandRounding quant_gemm_fast_rounding(QuantType type);
-// The BF16 kernel's parts (activations as bf16 A tiles, bf16_tiles_avx512.h).
-void quant_gemm_bf16(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch);
-size_t quant_gemm_bf16_scratch_bytes();
-size_t quant_gemm_bf16_prep_bytes(int64_t m, int64_t cols);
-void quant_gemm_bf16_prepare_x(const float* x, int64_t m, int64_t cols, int64_t i0, int64_t i1,
-                               void* out);
-// The BF16 kernel's microkernel covers 48 weight rows; chunks of 48 leave a partial one only at
-// a matrix's end. Both kernels read the row-group layout (chunks start at multiples of 16).
 inline constexpr int64_t kQuantGemmRowGrain = 48;
 
 }  // namespace insitu::kernels::avx512
