@@ -76,11 +76,31 @@ inline void prepare_a_tiles(const float* x, int64_t m, int64_t cols, int64_t k_p
   }
 }
 
-// Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
-// tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
-// are zero. A row-group matrix (r a multiple of 16): each 16-row tile is one group, whose block
+// Decodes blocks [b0, b0 + nbl) of the `nvalid` rows starting at row r (of a 16-row tile; a
+// group start when p.row_groups) to f32, row j at buf + j * buf_stride. A row-group tile's block
 // columns are put back in the row format in `group_rows` first (L1-sized), so the weights are
 // still read once, as the tiles are staged.
+inline void decode_tile_rows(const QuantProblem& p, const avx512::QuantDecoder& dec, int64_t r,
+                             int64_t nvalid, int64_t b0, int64_t nbl, float* buf,
+                             int64_t buf_stride, uint8_t* group_rows) {
+  if (nvalid <= 0) return;
+  const uint8_t* first = p.w + static_cast<size_t>(r) * p.row_bytes;
+  if (p.row_groups) {
+    const size_t stride = static_cast<size_t>(nbl) * dec.block_bytes;
+    avx512::unpack_group_columns(p.type, first + b0 * 16 * dec.block_bytes, nbl, group_rows,
+                                 stride);
+    for (int64_t j = 0; j < nvalid; ++j)
+      dec.values(group_rows + j * stride, 0, nbl, buf + j * buf_stride);
+  } else {
+    for (int64_t j = 0; j < nvalid; ++j)
+      dec.values(first + j * p.row_bytes, b0, nbl, buf + j * buf_stride);
+  }
+}
+
+// Stages rows [r, r + nrows) x columns [kc, kc + kcl) (kcl a multiple of the block size):
+// tile(plane, nbk, ks) at ((plane * nblk16 + nbk) * ksteps + ks) * kTileU16; rows past nrows
+// are zero. A row-group matrix (r a multiple of 16): each 16-row tile is one group
+// (decode_tile_rows).
 template <bool kHiOnly>
 void stage_b_tiles(const QuantProblem& p, const avx512::QuantDecoder& dec, int64_t r, int64_t nrows,
                    int64_t kc, int64_t kcl, int64_t nblk16, uint16_t* out, float* buf,
@@ -89,17 +109,7 @@ void stage_b_tiles(const QuantProblem& p, const avx512::QuantDecoder& dec, int64
   const int64_t b0 = kc / dec.block, nbl = kcl / dec.block;
   for (int64_t nbk = 0; nbk < nblk16; ++nbk) {
     const int64_t nvalid = nrows - nbk * 16 < 16 ? nrows - nbk * 16 : 16;
-    const uint8_t* first = p.w + static_cast<size_t>(r + nbk * 16) * p.row_bytes;
-    if (p.row_groups && nvalid > 0) {
-      const size_t stride = static_cast<size_t>(nbl) * dec.block_bytes;
-      avx512::unpack_group_columns(p.type, first + b0 * 16 * dec.block_bytes, nbl, group_rows,
-                                   stride);
-      for (int64_t j = 0; j < nvalid; ++j)
-        dec.values(group_rows + j * stride, 0, nbl, buf + j * buf_stride);
-    } else {
-      for (int64_t j = 0; j < nvalid; ++j)
-        dec.values(first + j * p.row_bytes, b0, nbl, buf + j * buf_stride);
-    }
+    decode_tile_rows(p, dec, r + nbk * 16, nvalid, b0, nbl, buf, buf_stride, group_rows);
     for (int64_t ks = 0; ks < ksteps; ++ks) {
       __m512i hi[16], lo[16];
 #pragma GCC unroll 16

@@ -59,16 +59,7 @@ void stage_f32_tiles(const QuantProblem& p, const QuantDecoder& dec, int64_t r, 
   const int64_t b0 = kc / dec.block, nbl = kcl / dec.block;
   for (int v = 0; v < nv; ++v) {
     const int64_t nvalid = std::min<int64_t>(nrows - 16 * v, 16);
-    const uint8_t* first = p.w + static_cast<size_t>(r + 16 * v) * p.row_bytes;
-    if (p.row_groups) {
-      const size_t stride = static_cast<size_t>(nbl) * dec.block_bytes;
-      unpack_group_columns(p.type, first + b0 * 16 * dec.block_bytes, nbl, group_rows, stride);
-      for (int64_t j = 0; j < nvalid; ++j)
-        dec.values(group_rows + j * stride, 0, nbl, buf + j * kKc);
-    } else {
-      for (int64_t j = 0; j < nvalid; ++j)
-        dec.values(first + j * p.row_bytes, b0, nbl, buf + j * kKc);
-    }
+    bf16_tiles::decode_tile_rows(p, dec, r + 16 * v, nvalid, b0, nbl, buf, kKc, group_rows);
     for (int64_t s = 0; s < steps; ++s) {
       __m512i t[16];
 #pragma GCC unroll 16
