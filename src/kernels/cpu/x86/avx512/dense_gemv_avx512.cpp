@@ -1,24 +1,27 @@
 // AVX-512 GEMV for dense weights (decode, m <= kGemvMaxM): every weight row is streamed from
 // memory exactly once; kRows rows are processed together so each loaded activation vector
 // feeds kRows * M independent FMA chains. Bandwidth bound: the goal is to keep enough loads
-// in flight, not to save FLOPs.
+// in flight, not to save FLOPs. As the quantized decode kernels do, the kRows rows of a block
+// come from kRows stripes of the thread's chunk (for_each_row_stripe_block: separate DRAM
+// streams, where adjacent rows were one), each prefetched kPrefetchAheadBytes ahead: bf16
+// decode on Zen 5 went from ~23 GB/s per matrix (adjacent rows, 1 KiB ahead) to the numbers in
+// docs/performance.md ("Session 11 update").
 #include "kernels/cpu/x86/avx512/avx512_kernels.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
 
-// How far ahead (bytes) each row stream is prefetched: a few cache lines beyond what the
-// hardware prefetcher has likely already requested for these short concurrent streams.
-constexpr int64_t kPrefetchBytes = 1024;
-
+// Rows r + j * rs, j < R.
 template <int M, int R, class L>
-inline void gemv_block(const DenseProblem& p, int64_t r) {
+inline void gemv_block(const DenseProblem& p, int64_t r, int64_t rs) {
   const int64_t K = p.cols;
   const int64_t kmain = K & ~int64_t{15};
+  constexpr int64_t kColsPerLine = 64 / L::kBytes;
   const uint8_t* wr[R];
 #pragma GCC unroll 16
-  for (int j = 0; j < R; ++j) wr[j] = p.w + static_cast<size_t>(r + j) * p.row_bytes;
+  for (int j = 0; j < R; ++j) wr[j] = p.w + static_cast<size_t>(r + j * rs) * p.row_bytes;
   __m512 acc[R][M];
 #pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
@@ -30,8 +33,8 @@ inline void gemv_block(const DenseProblem& p, int64_t r) {
     for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(p.x + i * K + c);
 #pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
-      if ((c & 31) == 0)
-        _mm_prefetch(reinterpret_cast<const char*>(wr[j] + c * L::kBytes + kPrefetchBytes),
+      if (c % kColsPerLine == 0)  // one line per row and line
+        _mm_prefetch(reinterpret_cast<const char*>(wr[j] + c * L::kBytes + kPrefetchAheadBytes),
                      _MM_HINT_T0);
       const __m512 wv = L::load(wr[j], c);
 #pragma GCC unroll 16
@@ -53,16 +56,16 @@ inline void gemv_block(const DenseProblem& p, int64_t r) {
 #pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
 #pragma GCC unroll 16
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = _mm512_reduce_add_ps(acc[j][i]);
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
 template <int M, class L>
 void gemv_m(const DenseProblem& p, int64_t r0, int64_t r1) {
   // 4 rows x M activations keeps <= 16 accumulators live (32 zmm registers in total).
   constexpr int kRows = 4;
-  int64_t r = r0;
-  for (; r + kRows <= r1; r += kRows) gemv_block<M, kRows, L>(p, r);
-  for (; r < r1; ++r) gemv_block<M, 1, L>(p, r);
+  for_each_row_stripe_block<kRows>(
+      r0, r1, [&](int64_t r, int64_t rs, int64_t, int) { gemv_block<M, kRows, L>(p, r, rs); },
+      [&](int64_t r, int64_t, int64_t, int) { gemv_block<M, 1, L>(p, r, 1); });
 }
 
 template <class L>
