@@ -4,7 +4,9 @@
 // reference dequantizer for the other types), so the products are against the exact weights.
 //   decode (m <= 4): 4 rows at a time are decoded in column segments of ~1024 (kSegCols) that
 //     stay in L1 and are dotted with every activation row at once; 8-lane accumulators per
-//     (activation, row) carry over the segments.
+//     (activation, row) carry over the segments. The 4 rows come from 4 stripes of the thread's
+//     chunk (row_stripes.h), each prefetched one segment ahead: tg64 q8_0 with AVX2 forced on
+//     Zen 5 went 6.6-7.0 -> 12.1-13.1 tok/s (alternated).
 //   prefill (m > 4): a tile of kTileRows rows is decoded once (amortised over m), then swept
 //     in ~256-column segments by 8 activation rows at a time (2 activation x 4 weight rows per
 //     register block); segment and activation slice stay in L1.
@@ -14,6 +16,7 @@
 #include <algorithm>
 
 #include "kernels/cpu/quant_kernels.h"
+#include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
 #include "kernels/cpu/x86/avx2/quant_gemv_int_avx2.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
@@ -22,7 +25,7 @@ namespace insitu::kernels {
 namespace {
 
 constexpr int64_t kTileRows = 16;  // prefill tile
-constexpr int64_t kGemvRows = 4;   // decode rows per pass
+constexpr int kGemvRows = 4;       // decode rows per pass (4 stripes: row_stripes.h)
 constexpr int64_t kGemvMaxM = 4;
 constexpr int64_t kSegCols = 1024;        // decode column segment: 4 rows x 4 KiB f32
 constexpr int64_t kPrefillSegCols = 256;  // prefill column segment: 16 rows x 1 KiB f32
@@ -72,22 +75,32 @@ void gemv_rows(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const int64_t block = quant_info(p.type).block_size;
   const int64_t K = p.cols, nblocks = K / block, sb_max = seg_blocks(p.type);
   const int64_t ws = sb_max * block;  // row stride of the segment buffer
+  const size_t block_bytes = quant_info(p.type).bytes_per_block;
   auto* seg = static_cast<float*>(scratch);
   __m256 acc[kGemvMaxM][kGemvRows];
-  for (int64_t rt = r0; rt < r1; rt += kGemvRows) {
-    const int nr = static_cast<int>(std::min(kGemvRows, r1 - rt));
+  // Rows r + j * rs (j < nr): the stripes of for_each_row_stripe_block, separate DRAM streams,
+  // each prefetched one segment ahead (past a row's end: the next row of its stripe).
+  const auto rows = [&](int64_t r, int64_t rs, int nr) {
     for (int64_t i = 0; i < p.m; ++i)
       for (int j = 0; j < nr; ++j) acc[i][j] = _mm256_setzero_ps();
     for (int64_t b0 = 0; b0 < nblocks; b0 += sb_max) {
       const int64_t nb = std::min(sb_max, nblocks - b0);
-      for (int j = 0; j < nr; ++j)
-        dequant(p.w + static_cast<size_t>(rt + j) * p.row_bytes, b0, nb, seg + j * ws);
+      for (int j = 0; j < nr; ++j) {
+        const uint8_t* row = p.w + static_cast<size_t>(r + j * rs) * p.row_bytes;
+        const uint8_t* ahead = row + (b0 + sb_max) * block_bytes;
+        for (size_t l = 0; l < nb * block_bytes; l += 64)
+          _mm_prefetch(reinterpret_cast<const char*>(ahead + l), _MM_HINT_T0);
+        dequant(row, b0, nb, seg + j * ws);
+      }
       for (int64_t i = 0; i < p.m; ++i)
         dot_seg_n(nr, p.x + i * K + b0 * block, seg, ws, nb * block, acc[i]);
     }
     for (int64_t i = 0; i < p.m; ++i)
-      for (int j = 0; j < nr; ++j) p.y[i * p.rows + rt + j] = hsum8(acc[i][j]);
-  }
+      for (int j = 0; j < nr; ++j) p.y[i * p.rows + r + j * rs] = hsum8(acc[i][j]);
+  };
+  for_each_row_stripe_block<kGemvRows>(
+      r0, r1, [&](int64_t r, int64_t rs, int64_t, int) { rows(r, rs, kGemvRows); },
+      [&](int64_t r, int64_t, int64_t, int) { rows(r, 1, 1); });
 }
 
 // Rounded mode (integer GEMV, quant_gemv_int_avx2.h) for the types that have it; the

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 
 namespace insitu::kernels::avx512 {
@@ -25,12 +26,6 @@ constexpr int64_t kSegGroups = kSegCols / 16;
 // Bytes of decode buffer per row: codes, scales, offsets of one segment.
 constexpr int64_t kRowBuf = kSegCols + 2 * kSegGroups * 4;
 constexpr int kMaxRowBlock = 4;
-
-// How far ahead of what they compute the decode kernels prefetch each DRAM stream: 2 KB covers
-// the latency at a stream's share of the bandwidth without keeping lines waiting in L1 (measured
-// in the row-group kernels, prefetch_columns_ahead, and the fused kernels' long rows,
-// fused_rows).
-constexpr size_t kPrefetchAheadBytes = 2048;
 
 inline int64_t round_up(int64_t v, int64_t a) {
   return (v + a - 1) / a * a;
@@ -107,21 +102,6 @@ constexpr uint64_t gf2_move(int from, int n, int to) {
   uint64_t m = 0;
   for (int b = 0; b < n; ++b) m |= (uint64_t{1} << (from + b)) << (8 * (7 - (to + b)));
   return m;
-}
-
-// The row blocks of one thread's chunk [r0, r1) for a decode kernel that computes R rows at
-// once. The chunk is cut into R contiguous stripes and block i takes row i of every stripe, so
-// the R rows of a block are R separate DRAM streams rather than R adjacent rows. Adjacent rows
-// of a short matrix row (2048 columns: 1-2 KB) are one sequential stream, which this host reads
-// at 17-21 GB/s against 22-31 for four interleaved ones; with stripes the 1B model's decode
-// matrices stream 20-35% faster end to end (docs/performance.md, "Session 6 update").
-// block(r, rs, next, ahead): rows r + j * rs (j < R), prefetching rows next + j * rs (j < ahead);
-// single(...): the same for the rows left over (R = 1).
-template <int R, class Block, class Single>
-inline void for_each_row_stripe_block(int64_t r0, int64_t r1, Block&& block, Single&& single) {
-  const int64_t q = (r1 - r0) / R;  // rows per stripe
-  for (int64_t i = 0; i < q; ++i) block(r0 + i, q, r0 + i + 1, i + 1 < q ? R : 0);
-  for (int64_t r = r0 + R * q; r < r1; ++r) single(r, int64_t{1}, r + 1, r + 1 < r1 ? 1 : 0);
 }
 
 // Software prefetch spread over a loop: `bytes` bytes from `base` (R row streams, `stride`
