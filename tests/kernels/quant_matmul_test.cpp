@@ -443,6 +443,42 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
   }
 }
 
+// Prefill rows longer than the GEMMs stage at once (AVX-512: 2048 columns, AMX: 512): the
+// partial sums carried between column chunks through y, a partial last chunk, and a 48-row
+// microkernel block with a remainder (rows 53), on every ISA level the host has.
+TEST_P(QuantMatmulTest, PrefillAcrossStagingChunks) {
+  const QuantType type = GetParam();
+  const auto& info = quant_info(type);
+  const ErrorBound& bound = bound_for(type);
+  ThreadPool pool(2);
+  const int64_t cols = 4608 + (info.block_size <= 32 ? 32 : 0);
+  const int64_t m = 9;
+  for (int64_t rows : {53, 32}) {  // 32: the row-group layout where the type has one
+    const QWeights w = quantize_weights(type, rows, cols, gaussian(rows * cols, 0.05f, 7));
+    const std::vector<float> x = activations(XKind::kOutliers, m, cols, 8);
+    std::vector<float> ref(m * rows);
+    matmul_reference(w.matrix(), x.data(), m, ref.data());
+    for (IsaLevel isa : host_levels()) {
+      for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
+        IsaCapGuard cap(isa);
+        MatmulPrecisionScope precision(prec);
+        const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
+        const std::vector<float> xr = round_activations(x, rounding);
+        std::vector<float> y(m * rows, NAN);
+        matmul(w.matrix(), x.data(), m, y.data(), pool);
+        const Err e = compare(
+            w, xr, m, y,
+            rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
+        const std::string where = std::string(info.name) + " " + std::string(isa_name(isa)) + " " +
+                                  std::string(matmul_precision_name(prec)) + " rows " +
+                                  std::to_string(rows);
+        EXPECT_LE(e.cond, bound.gemm_cond) << where;
+        EXPECT_LE(e.elem, 4 * bound.gemm_cond) << where;
+      }
+    }
+  }
+}
+
 // Auto rounds exactly where fast does for types below kAutoRoundMaxBits bits per weight, and
 // never for the others (8-bit types).
 TEST_P(QuantMatmulTest, AutoPrecisionRoundsOnlyBelowEightBits) {

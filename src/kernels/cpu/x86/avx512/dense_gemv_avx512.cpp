@@ -6,8 +6,8 @@
 // streams, where adjacent rows were one), each prefetched kPrefetchAheadBytes ahead: bf16
 // decode on Zen 5 went from ~23 GB/s per matrix (adjacent rows, 1 KiB ahead) to the numbers in
 // docs/performance.md ("Session 11 update").
+#include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx512/avx512_kernels.h"
-#include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 
 namespace insitu::kernels::avx512 {
