@@ -1,7 +1,7 @@
 // AVX2 quantized matmul for hosts without AVX-512: dequantize, then multiply in f32 with FMA.
 // Weights are decoded by the AVX2 row dequantizers (quant_decode_avx2.h: bit-identical to the
-// registry's reference dequantizers; vectorised for q4_0/q4_1/q5_0/q5_1/q8_0/q2k..q6k, the
-// reference dequantizer for the other types), so the products are against the exact weights.
+// registry's reference dequantizers, vectorised for every quantized type), so the products are
+// against the exact weights.
 //   decode (m <= 4): 4 rows at a time are decoded in column segments of ~1024 (kSegCols) that
 //     stay in L1 and are dotted with every activation row at once; 8-lane accumulators per
 //     (activation, row) carry over the segments. The 4 rows come from 4 stripes of the thread's

@@ -5,88 +5,15 @@
 // to float), so all types share one int8 -> f32 -> scale tail.
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
 
-#include "kernels/cpu/x86/kquant_scales_x86.h"
-
 #include <immintrin.h>
 
-#include <array>
 #include <cstring>
-#include <utility>
+
+#include "kernels/cpu/x86/avx2/decode_blocks_avx2.h"
+#include "kernels/cpu/x86/kquant_scales_x86.h"
 
 namespace insitu::kernels::avx2 {
 namespace {
-
-inline float half_at(const uint8_t* p) {  // F16C: exact, as core/half.h (NaN payloads aside)
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-inline __m128i load128(const uint8_t* p) {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-inline __m256i load256(const uint8_t* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-inline __m256i and8(__m256i v, char mask) { return _mm256_and_si256(v, _mm256_set1_epi8(mask)); }
-inline __m256i srli16(__m256i v, int n) { return _mm256_srli_epi16(v, n); }
-
-// The kernels room is compiled with -mfma and GCC contracts a product and the following add
-// into one FMA (one rounding instead of the reference's two). For these formats the products
-// with an add are exact anyway (f16 scale x <= 6-bit sub-scale x <= 5-bit level: <= 22 bits), so
-// both agree; the empty asm still keeps the reference's operation sequence, so the code stays
-// exact if a format with wider factors is added.
-inline __m256 rounded(__m256 v) {
-  asm("" : "+x"(v));
-  return v;
-}
-
-// f32 of the int8 levels in the low 8 bytes of v.
-inline __m256 levels8(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
-
-// The four 8-level pieces of 32 int8 levels, in element order.
-struct Levels32 {
-  __m256 f[4];
-  explicit Levels32(__m256i lv) {
-    const __m128i a = _mm256_castsi256_si128(lv), b = _mm256_extracti128_si256(lv, 1);
-    f[0] = levels8(a);
-    f[1] = levels8(_mm_srli_si128(a, 8));
-    f[2] = levels8(b);
-    f[3] = levels8(_mm_srli_si128(b, 8));
-  }
-};
-
-// out[j] = level[j] * s (s0 for elements 0..15, s1 for 16..31).
-inline void put_scaled(float* out, __m256i lv, __m256 s0, __m256 s1) {
-  const Levels32 q(lv);
-  _mm256_storeu_ps(out, _mm256_mul_ps(q.f[0], s0));
-  _mm256_storeu_ps(out + 8, _mm256_mul_ps(q.f[1], s0));
-  _mm256_storeu_ps(out + 16, _mm256_mul_ps(q.f[2], s1));
-  _mm256_storeu_ps(out + 24, _mm256_mul_ps(q.f[3], s1));
-}
-
-// Legacy minimum: out[j] = level[j] * d + m.
-inline void put_madd(float* out, __m256i lv, __m256 d, __m256 m) {
-  const Levels32 q(lv);
-  for (int k = 0; k < 4; ++k)
-    _mm256_storeu_ps(out + 8 * k, _mm256_add_ps(rounded(_mm256_mul_ps(q.f[k], d)), m));
-}
-
-// K-quant minimum: out[j] = dl * level[j] - ml, (dl, ml) = (d0, m0) for elements 0..15 and
-// (d1, m1) for 16..31.
-inline void put_msub(float* out, __m256i lv, __m256 d0, __m256 m0, __m256 d1, __m256 m1) {
-  const Levels32 q(lv);
-  _mm256_storeu_ps(out, _mm256_sub_ps(rounded(_mm256_mul_ps(d0, q.f[0])), m0));
-  _mm256_storeu_ps(out + 8, _mm256_sub_ps(rounded(_mm256_mul_ps(d0, q.f[1])), m0));
-  _mm256_storeu_ps(out + 16, _mm256_sub_ps(rounded(_mm256_mul_ps(d1, q.f[2])), m1));
-  _mm256_storeu_ps(out + 24, _mm256_sub_ps(rounded(_mm256_mul_ps(d1, q.f[3])), m1));
-}
-
-// 16 bytes of nibbles -> 32 levels: low nibbles first (elements 0..15), then high.
-inline __m256i split_nibbles_lo_hi(const uint8_t* qs) {
-  const __m128i q = load128(qs);
-  const __m128i m = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
-}
 
 // 32 bits -> 32 bytes, byte j = 16 where bit j of the little-endian u32 at p is set.
 inline __m256i bits_to_16(const uint8_t* p) {
@@ -186,8 +113,8 @@ void blk_q3k(const uint8_t* b, float* out) {
 inline void k4_scales(const uint8_t* b, float* dl, float* ml) {
   const __m128i packed = k4_scale_min_bytes(b + 4);
   const __m128i sc = packed, mn = _mm_srli_si128(packed, 8);  // cvtepu8 reads the low 8 bytes
-  _mm256_storeu_ps(dl, _mm256_mul_ps(_mm256_set1_ps(half_at(b)),
-                                     _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc))));
+  _mm256_storeu_ps(
+      dl, _mm256_mul_ps(_mm256_set1_ps(half_at(b)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sc))));
   _mm256_storeu_ps(ml, _mm256_mul_ps(_mm256_set1_ps(half_at(b + 2)),
                                      _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mn))));
 }
@@ -231,16 +158,29 @@ void blk_q6k(const uint8_t* b, float* out) {
     const __m256i qa = load256(b + 64 * h), qb = load256(b + 64 * h + 32);
     const __m256i qh = load256(b + 128 + 32 * h);
     auto hi2 = [&](int shift) { return _mm256_slli_epi16(and8(srli16(qh, shift), 3), 4); };
-    const __m256i lv[4] = {
-        _mm256_or_si256(and8(qa, 0x0F), hi2(0)), _mm256_or_si256(and8(qb, 0x0F), hi2(2)),
-        _mm256_or_si256(and8(srli16(qa, 4), 0x0F), hi2(4)),
-        _mm256_or_si256(and8(srli16(qb, 4), 0x0F), hi2(6))};
+    const __m256i lv[4] = {_mm256_or_si256(and8(qa, 0x0F), hi2(0)),
+                           _mm256_or_si256(and8(qb, 0x0F), hi2(2)),
+                           _mm256_or_si256(and8(srli16(qa, 4), 0x0F), hi2(4)),
+                           _mm256_or_si256(and8(srli16(qb, 4), 0x0F), hi2(6))};
     for (int k = 0; k < 4; ++k) {
       const int s = 8 * h + 2 * k;
       put_scaled(out + 128 * h + 32 * k, _mm256_sub_epi8(lv[k], z), _mm256_set1_ps(ds[s]),
                  _mm256_set1_ps(ds[s + 1]));
     }
   }
+}
+
+// ---- q8_1 / q8_K (the activation types, also weight types): value = q * d ------------------
+
+void blk_q8_1(const uint8_t* b, float* out) {  // f16 d | f16 s | int8 q[32]
+  const __m256 d = _mm256_set1_ps(half_at(b));
+  put_scaled(out, load256(b + 4), d, d);
+}
+void blk_q8k(const uint8_t* b, float* out) {  // f32 d | int8 q[256] | bsums
+  float d;
+  std::memcpy(&d, b, 4);
+  const __m256 dv = _mm256_set1_ps(d);
+  for (int k = 0; k < 8; ++k) put_scaled(out + 32 * k, load256(b + 4 + 32 * k), dv, dv);
 }
 
 // ---- Row wrappers -----------------------------------------------------------------------------
@@ -253,18 +193,7 @@ void vector_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
   for (int64_t i = 0; i < nb; ++i, b += kBytes, out += kBlock) F(b, out);
 }
 
-template <QuantType T>
-void reference_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
-  const QuantTypeInfo& info = quant_info(T);
-  info.dequantize(row + b0 * info.bytes_per_block, out, nb * info.block_size);
-}
-
-template <size_t... I>
-constexpr std::array<DequantBlocksFn, sizeof...(I)> reference_table(std::index_sequence<I...>) {
-  return {reference_rows<static_cast<QuantType>(I)>...};
-}
-
-DequantBlocksFn vector_dequantizer(QuantType t) {
+DequantBlocksFn ggml_dequantizer(QuantType t) {
   using QT = QuantType;
   switch (t) {
     case QT::kQ4_0: return vector_rows<blk_q4_0, 32, 18>;
@@ -272,11 +201,13 @@ DequantBlocksFn vector_dequantizer(QuantType t) {
     case QT::kQ5_0: return vector_rows<blk_q5_0, 32, 22>;
     case QT::kQ5_1: return vector_rows<blk_q5_1, 32, 24>;
     case QT::kQ8_0: return vector_rows<blk_q8_0, 32, 34>;
+    case QT::kQ8_1: return vector_rows<blk_q8_1, 32, 36>;
     case QT::kQ2K: return vector_rows<blk_q2k, 256, 84>;
     case QT::kQ3K: return vector_rows<blk_q3k, 256, 110>;
     case QT::kQ4K: return vector_rows<blk_q4k, 256, 144>;
     case QT::kQ5K: return vector_rows<blk_q5k, 256, 176>;
     case QT::kQ6K: return vector_rows<blk_q6k, 256, 210>;
+    case QT::kQ8K: return vector_rows<blk_q8k, 256, 292>;
     default: return nullptr;
   }
 }
@@ -284,12 +215,8 @@ DequantBlocksFn vector_dequantizer(QuantType t) {
 }  // namespace
 
 DequantBlocksFn avx2_dequantizer(QuantType t) {
-  static constexpr auto kReference =
-      reference_table(std::make_index_sequence<static_cast<size_t>(QuantType::kCount)>());
-  if (DequantBlocksFn f = vector_dequantizer(t)) return f;
-  return kReference[static_cast<size_t>(t)];
+  if (DequantBlocksFn f = ggml_dequantizer(t)) return f;
+  return afq_hqq_fp_dequantizer(t);
 }
-
-bool avx2_dequantizer_is_vector(QuantType t) { return vector_dequantizer(t) != nullptr; }
 
 }  // namespace insitu::kernels::avx2
