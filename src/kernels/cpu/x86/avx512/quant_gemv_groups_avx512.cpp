@@ -1,6 +1,6 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K and q4_0, whose
-// row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0 and afq2/4/8,
+// whose row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
 // "Session 9 update").
 //
 // Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
@@ -30,6 +30,7 @@
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_groups_afq_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_common_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_k23_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_k45_avx512.h"
@@ -39,8 +40,53 @@
 namespace insitu::kernels::avx512 {
 namespace {
 
+// AFQ code width of the types with a row-group kernel (0: not one of them).
+constexpr int afq_group_bits(QuantType t) {
+  return t == QuantType::kAfq2 ? 2 : t == QuantType::kAfq4 ? 4 : t == QuantType::kAfq8 ? 8 : 0;
+}
+
+// AFQ (afq_block): rounded (D = 1), per 4-element lane l, sxa[l] = max|x| / 127
+// (OperandRounding::kActivationLane8); exact (D = 3), per 16-element group j, sxa[j] = max|x| /
+// kExactMax. Digits in element order; per 64-element weight group b, sxb[b] = the sum of x~
+// over it.
+template <int D>
+void prepare_afq_row(const float* x, int64_t cols, uint8_t* out) {
+  const GroupPrep L(cols);
+  const PrepView view(out, L);
+  auto* digits = reinterpret_cast<int8_t*>(out);
+  auto* sxa = const_cast<float*>(view.sxa);
+  auto* sxb = const_cast<float*>(view.sxb);
+  for (int64_t b = 0; b < cols / 64; ++b) {
+    float sum = 0.f;
+    for (int jj = 0; jj < 4; ++jj) {
+      const int64_t j = 4 * b + jj;
+      const __m512 v = _mm512_loadu_ps(x + 16 * j);
+      __m512 sv;
+      __m512i q;
+      if constexpr (D == 1) {
+        const LaneRounded r = round_lanes(v, _mm512_set1_ps(1.f / kRoundedMax));
+        sv = r.s;
+        q = r.q;
+        store_lane_scales(sxa + 4 * j, sv);
+      } else {
+        const float s = _mm512_reduce_max_ps(_mm512_abs_ps(v)) * (1.f / kExactMax);
+        sxa[j] = s;
+        sv = _mm512_set1_ps(s);
+        q = _mm512_cvtps_epi32(_mm512_maskz_div_ps(s > 0 ? 0xFFFF : 0, v, sv));
+      }
+      sum += _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
+      store_digits<D>(q, digits + (j / 2) * D * 32 + 16 * (j % 2), 32);
+    }
+    sxb[b] = sum;
+  }
+}
+
 template <int D>
 void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
+  if (afq_group_bits(type) != 0) {
+    prepare_afq_row<D>(x, cols, out);
+    return;
+  }
   const GroupPrep L(cols);
   auto* digits = reinterpret_cast<int8_t*>(out);
   auto* sxa = reinterpret_cast<float*>(out + L.sxa_off);
@@ -126,6 +172,12 @@ GroupKernels kernels_of(bool rounded) {
                  : GroupKernels{nullptr, nullptr, group_sweep<1, kColumn, kExact>};
 }
 
+template <int kBits>
+GroupKernels afq_kernels(bool rounded) {
+  return kernels_of<AfqGroups<kBits>::kColumn, afq_block<kBits, 1, 4>, afq_block<kBits, 1, 2>,
+                    afq_block<kBits, 1, 1>, afq_block<kBits, 3, 1>>(rounded);
+}
+
 GroupKernels group_kernels(QuantType type, bool rounded) {
   switch (type) {
     case QuantType::kQ2K:
@@ -143,6 +195,9 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
     case QuantType::kQ4_0:
       return kernels_of<kQ40Column, q4_0_block<1, 4>, q4_0_block<1, 2>, q4_0_block<1, 1>,
                         q4_0_block<3, 1>>(rounded);
+    case QuantType::kAfq2: return afq_kernels<2>(rounded);
+    case QuantType::kAfq4: return afq_kernels<4>(rounded);
+    case QuantType::kAfq8: return afq_kernels<8>(rounded);
     default: return {nullptr, nullptr, nullptr};
   }
 }
@@ -154,7 +209,7 @@ bool quant_gemv_groups_supported(QuantType type, int64_t) {
 }
 
 OperandRounding quant_gemv_groups_fast_rounding(QuantType type) {
-  return type == QuantType::kQ4_0 || type == QuantType::kQ5K
+  return type == QuantType::kQ4_0 || type == QuantType::kQ5K || afq_group_bits(type) != 0
              ? OperandRounding::kActivationLane8
              : OperandRounding::kActivationGroup16Int8;
 }
