@@ -4,7 +4,7 @@
 # flags; everything else is compiled for the x86-64 baseline and must dispatch at run time.
 set(INSITU_FLAGS_AVX2 -mavx2 -mfma -mf16c -mbmi2)
 set(INSITU_FLAGS_AVX512 -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq
-    -mavx512vnni -mavx512bf16 -mavx512vbmi -mgfni)
+    -mavx512vnni -mavx512bf16 -mavx512vbmi -mavx512vbmi2 -mgfni)
 set(INSITU_FLAGS_AMX ${INSITU_FLAGS_AVX512} -mamx-tile -mamx-int8 -mamx-bf16)
 # Rooms whose float code must reproduce reference bytes exactly (the quantizers) are built
 # without FMA contraction: under -mfma GCC fuses a*b+c, even _mm512_add_ps(_mm512_mul_ps(..)).

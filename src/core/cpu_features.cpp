@@ -44,6 +44,7 @@ CpuFeatures detect() {
     f.avx512bw = b & (1u << 30);
     f.avx512vl = b & (1u << 31);
     f.avx512vbmi = c & (1u << 1);
+    f.avx512vbmi2 = c & (1u << 6);
     f.avx512vnni = c & (1u << 11);
     f.gfni = c & (1u << 8);
   }
@@ -78,10 +79,12 @@ const CpuFeatures& cpu_features() {
 IsaLevel detected_isa() {
   const CpuFeatures& f = cpu_features();
   if (!(f.avx2 && f.fma && f.f16c)) return IsaLevel::kScalar;
-  // The AVX-512 kernels also use byte permutes and selects (VBMI) and GF(2) affine bit moves
-  // (GFNI): Cooper Lake has VNNI and BF16 without them and takes the AVX2 kernels.
+  // The AVX-512 kernels also use byte permutes and selects (VBMI), GF(2) affine bit moves
+  // (GFNI) and double shifts (VBMI2: codes that straddle two words): Cooper Lake has VNNI and
+  // BF16 without them and takes the AVX2 kernels. Every CPU with AVX-512 BF16 and VBMI (Sapphire
+  // Rapids on, Zen 4 on) has VBMI2.
   if (!(f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.avx512bf16 &&
-        f.avx512vbmi && f.gfni))
+        f.avx512vbmi && f.avx512vbmi2 && f.gfni))
     return IsaLevel::kAvx2;
   if (!(f.amx_tile && f.amx_int8 && f.amx_bf16)) return IsaLevel::kAvx512;
   return IsaLevel::kAmx;

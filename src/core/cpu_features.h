@@ -12,7 +12,8 @@ enum class IsaLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kAmx = 3 };
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
-  bool avx512vnni = false, avx512bf16 = false, avx512vbmi = false, avx_vnni = false;
+  bool avx512vnni = false, avx512bf16 = false, avx512vbmi = false, avx512vbmi2 = false,
+       avx_vnni = false;
   bool gfni = false;
   bool amx_tile = false, amx_int8 = false, amx_bf16 = false;
 };

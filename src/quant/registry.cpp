@@ -57,8 +57,7 @@ void dequantize_bf16(const void* in, float* y, int64_t n) {
 // the 5..8-bit ggml types -> q8_0, afq2..afq4 -> afq6, afq6 -> afq8.
 // shape_fallback: q2k/q3k -> q4_0, q4k -> q4_1, q5k -> q5_0, q6k -> q5_1, q8k -> q8_1.
 // fields: the ggml block structs of quant/ggml/blocks.h, field by field, and AFQ's f16 scale,
-// f16 bias and code bytes for the widths with a row-group kernel (afq2/4/8); they must add up to
-// bytes_per_block: checked at compile time below.
+// f16 bias and code bytes; they must add up to bytes_per_block: checked at compile time below.
 // One row per type, by hand: clang-format would put every column of a row on its own line.
 // clang-format off
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
@@ -95,11 +94,11 @@ constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kAfq2, "afq2", QF::kAfq, 64, afq::block_bytes(2, 64), -1, false, std::nullopt,
      afq::quantize_afq2, afq::dequantize_afq2, kOnAll, QT::kAfq6, std::nullopt, {3, {2, 2, 16}}},
     {QT::kAfq3, "afq3", QF::kAfq, 64, afq::block_bytes(3, 64), -1, false, std::nullopt,
-     afq::quantize_afq3, afq::dequantize_afq3, kOnAll, QT::kAfq6, std::nullopt},
+     afq::quantize_afq3, afq::dequantize_afq3, kOnAll, QT::kAfq6, std::nullopt, {3, {2, 2, 24}}},
     {QT::kAfq4, "afq4", QF::kAfq, 64, afq::block_bytes(4, 64), -1, false, std::nullopt,
      afq::quantize_afq4, afq::dequantize_afq4, kOnAll, QT::kAfq6, std::nullopt, {3, {2, 2, 32}}},
     {QT::kAfq6, "afq6", QF::kAfq, 64, afq::block_bytes(6, 64), -1, false, std::nullopt,
-     afq::quantize_afq6, afq::dequantize_afq6, kOnAll, QT::kAfq8, std::nullopt},
+     afq::quantize_afq6, afq::dequantize_afq6, kOnAll, QT::kAfq8, std::nullopt, {3, {2, 2, 48}}},
     {QT::kAfq8, "afq8", QF::kAfq, 64, afq::block_bytes(8, 64), -1, false, std::nullopt,
      afq::quantize_afq8, afq::dequantize_afq8, kOnAll, std::nullopt, std::nullopt, {3, {2, 2, 64}}},
     {QT::kHqq4, "hqq4", QF::kHqq, 64, 40, -1, false, std::nullopt, hqq::quantize_hqq4,

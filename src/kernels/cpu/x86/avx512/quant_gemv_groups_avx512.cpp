@@ -1,5 +1,5 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0 and afq2/4/8,
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0 and the AFQ types,
 // whose row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
 // "Session 9 update").
 //
@@ -40,9 +40,16 @@
 namespace insitu::kernels::avx512 {
 namespace {
 
-// AFQ code width of the types with a row-group kernel (0: not one of them).
+// AFQ code width (0: not an AFQ type).
 constexpr int afq_group_bits(QuantType t) {
-  return t == QuantType::kAfq2 ? 2 : t == QuantType::kAfq4 ? 4 : t == QuantType::kAfq8 ? 8 : 0;
+  switch (t) {
+    case QuantType::kAfq2: return 2;
+    case QuantType::kAfq3: return 3;
+    case QuantType::kAfq4: return 4;
+    case QuantType::kAfq6: return 6;
+    case QuantType::kAfq8: return 8;
+    default: return 0;
+  }
 }
 
 // AFQ (afq_block): rounded (D = 1), per 4-element lane l, sxa[l] = max|x| / 127
@@ -172,10 +179,18 @@ GroupKernels kernels_of(bool rounded) {
                  : GroupKernels{nullptr, nullptr, group_sweep<1, kColumn, kExact>};
 }
 
+// AFQ runs four groups in exact mode too: its 16-element exact scales leave 3 accumulators per
+// group (the K-quants' blocks need more), and afq8, exact under the default precision, streamed
+// ~30 GB/s from one group per thread.
 template <int kBits>
 GroupKernels afq_kernels(bool rounded) {
-  return kernels_of<AfqGroups<kBits>::kColumn, afq_block<kBits, 1, 4>, afq_block<kBits, 1, 2>,
-                    afq_block<kBits, 1, 1>, afq_block<kBits, 3, 1>>(rounded);
+  constexpr size_t kColumn = AfqGroups<kBits>::kColumn;
+  if (!rounded)
+    return {group_sweep<4, kColumn, afq_block<kBits, 3, 4>>,
+            group_sweep<2, kColumn, afq_block<kBits, 3, 2>>,
+            group_sweep<1, kColumn, afq_block<kBits, 3, 1>>};
+  return kernels_of<kColumn, afq_block<kBits, 1, 4>, afq_block<kBits, 1, 2>,
+                    afq_block<kBits, 1, 1>, afq_block<kBits, 3, 1>>(true);
 }
 
 GroupKernels group_kernels(QuantType type, bool rounded) {
@@ -196,7 +211,9 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
       return kernels_of<kQ40Column, q4_0_block<1, 4>, q4_0_block<1, 2>, q4_0_block<1, 1>,
                         q4_0_block<3, 1>>(rounded);
     case QuantType::kAfq2: return afq_kernels<2>(rounded);
+    case QuantType::kAfq3: return afq_kernels<3>(rounded);
     case QuantType::kAfq4: return afq_kernels<4>(rounded);
+    case QuantType::kAfq6: return afq_kernels<6>(rounded);
     case QuantType::kAfq8: return afq_kernels<8>(rounded);
     default: return {nullptr, nullptr, nullptr};
   }
