@@ -613,6 +613,55 @@ TEST(QuantMatmulFp8, NanCodeReachesOnlyItsRow) {
   }
 }
 
+// Every finite e4m3 code, zeros and subnormals included, in either half of a block, decodes as
+// the reference does on every path (the AVX-512 GEMV converts blocks whose 128 codes are all
+// normal by a shorter route than the rest). Rows mix small normal codes with subnormal ones so
+// that a misread subnormal or zero moves the row's result well past the bound.
+TEST(QuantMatmulFp8, EveryFiniteCodeInEitherHalfOfABlock) {
+  const int64_t rows = 5, cols = 256;
+  QWeights w = quantize_weights(QuantType::kFp8, rows, cols, gaussian(rows * cols, 0.05f, 31));
+  const size_t row_bytes = quant_row_bytes(QuantType::kFp8, cols);
+  std::mt19937 rng(32);
+  std::vector<uint8_t> sub, small, all;  // zeros and subnormals; the smallest normals; all finite
+  for (int c = 0; c < 256; ++c) {
+    const int e = (c >> 3) & 0xF;
+    if (e == 0) sub.push_back(static_cast<uint8_t>(c));
+    if (e == 1 || e == 2) small.push_back(static_cast<uint8_t>(c));
+    if ((c & 0x7F) != 0x7F) all.push_back(static_cast<uint8_t>(c));
+  }
+  all.push_back(0x00);
+  all.push_back(0x80);  // 256 codes: two blocks' worth
+  std::shuffle(all.begin(), all.end(), rng);
+  const auto pick = [&](const std::vector<uint8_t>& from) { return from[rng() % from.size()]; };
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < cols; ++k) {
+      const int64_t half = (k % 128) / 64;  // which half of its block
+      uint8_t c = 0;
+      switch (r) {
+        case 0: c = pick(sub); break;                      // subnormals only
+        case 1: c = pick(half == 0 ? small : sub); break;  // subnormals in the second half
+        case 2: c = pick(half == 0 ? sub : small); break;  // in the first half
+        case 3: c = all[k]; break;                         // every code
+        default: c = k == 30 ? 0x80 : k == 228 ? 0x00 : pick(small); break;  // one zero each
+      }
+      w.bytes[r * row_bytes + (k / 128) * 132 + 4 + k % 128] = c;
+    }
+  ThreadPool pool(2);
+  MatmulPrecisionScope exact(MatmulPrecision::kExact);
+  const ErrorBound& bound = bound_for(QuantType::kFp8);
+  for (IsaLevel isa : host_levels()) {
+    IsaCapGuard cap(isa);
+    for (int64_t m : {1, 3, 40}) {
+      const auto x = gaussian(m * cols, 1.f, 33);
+      std::vector<float> y(m * rows, NAN), ref(m * rows);
+      matmul(w.matrix(), x.data(), m, y.data(), pool);
+      matmul_reference(w.matrix(), x.data(), m, ref.data());
+      const Err e = compare(w, x, m, y, ref);
+      EXPECT_LE(e.cond, m <= 4 ? bound.gemv_cond : bound.gemm_cond) << isa_name(isa) << " m " << m;
+    }
+  }
+}
+
 // The AVX-512 conversion of row-group matrices back to rows (what prefill runs before its GEMM)
 // gives the bytes of quant/layout's scalar unpack_row_groups, for every type with a row-group
 // layout: random bytes (every field value), one and three groups, field arrays of fewer and

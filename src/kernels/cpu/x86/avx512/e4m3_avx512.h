@@ -44,6 +44,32 @@ inline void e4m3x32_to_f32_over256(const uint8_t* q, __m512* lo, __m512* hi) {
   }
 }
 
+// 16 e4m3 codes straight to f32, as 256 times their values, for codes that are neither NaN nor
+// subnormal (exponent field 0, zero included: check with e4m3x64_normal). Each code is
+// sign-extended to a dword and shifted left by 20 (exponent at bits 23..26, mantissa 20..22,
+// the sign at 31 and in the copies at 27..30); one ternary-logic op keeps sign, exponent and
+// mantissa and sets bit 30, i.e. adds 128 to the exponent: 2^(e + 1) (1 + m / 8), which is 2^8
+// times the e4m3 value 2^(e - 7) (1 + m / 8). Three operations per 16 codes and no f16
+// conversion (the f16 route spends two conversions and an extract per 32 codes on the
+// shuffle/convert ports).
+inline __m512 e4m3x16_normal_to_f32_times256(const uint8_t* q) {
+  const __m512i s = _mm512_slli_epi32(
+      _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q))), 20);
+  // (s & 0x87F00000) | 0x40000000: imm 0xEA = (A & B) | C
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+      s, _mm512_set1_epi32(static_cast<int>(0x87F00000u)), _mm512_set1_epi32(0x40000000), 0xEA));
+}
+
+// Whether all 64 codes at q are normal e4m3 numbers (no NaN S.1111.111 and no exponent field
+// 0: zeros and subnormals), the condition of e4m3x16_normal_to_f32_times256.
+inline bool e4m3x64_normal(const uint8_t* q) {
+  const __m512i v = _mm512_loadu_si512(q);
+  const __mmask64 nan = _mm512_cmpeq_epi8_mask(
+      _mm512_or_si512(v, _mm512_set1_epi8(static_cast<char>(0x80))), _mm512_set1_epi8(-1));
+  const __mmask64 exp0 = _mm512_testn_epi8_mask(v, _mm512_set1_epi8(0x78));
+  return (nan | exp0) == 0;
+}
+
 // The values themselves (NaN times 256 stays NaN).
 inline void e4m3x32_to_f32(const uint8_t* q, __m512* lo, __m512* hi) {
   e4m3x32_to_f32_over256(q, lo, hi);

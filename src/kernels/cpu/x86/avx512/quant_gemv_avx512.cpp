@@ -257,9 +257,12 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
 }
 
 // fp8 rows (blocks of f32 d | e4m3 q[128]; values not affine in a small code): R rows at once
-// from R stripes of the chunk (for_each_row_stripe_block: R DRAM streams), each 32 codes
-// converted to f32 in registers (2^-8 times the values, exact) and dotted with x by FMA, the
-// block's 256 d applied once per block and row. Prefetched kPrefetchAheadBytes ahead along
+// from R stripes of the chunk (for_each_row_stripe_block: R DRAM streams), the codes converted
+// to f32 in registers and dotted with x by FMA, the block's d (times the conversion's power of
+// two) applied once per block and row. A block whose 128 codes are all normal (~99% of them for
+// Gaussian weights) is placed straight into f32 (e4m3x16_normal_to_f32_times256: 3 ops per 16
+// codes; hot 1-thread ceiling 24.6 -> 27.5 GB/s, tg64 +7% alternated); the rest take the f16
+// route with its NaN patch. Prefetched kPrefetchAheadBytes ahead along
 // each stripe (past a row's end: the next row of the stripe, which follows in memory). Before,
 // each row was converted to an f32 buffer and dotted one row at a time: 24% of the bandwidth.
 template <int M, int R>
@@ -284,28 +287,37 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
       __m512 part[M];
 #pragma GCC unroll 4
       for (int i = 0; i < M; ++i) part[i] = _mm512_setzero_ps();
-      // One NaN check per block instead of one per 32 codes (NaN codes are rare: a predictable
-      // branch to the patching conversion).
-      const bool nan_block = e4m3x64_has_nan(blk + 4) || e4m3x64_has_nan(blk + 68);
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        __m512 lo, hi;
-        if (__builtin_expect(nan_block, 0))
-          e4m3x32_to_f32_over256(blk + 4 + 32 * k, &lo, &hi);
-        else
-          e4m3x32_to_f32_over256_finite(blk + 4 + 32 * k, &lo, &hi);
-#pragma GCC unroll 4
-        for (int i = 0; i < M; ++i) {
-          const float* x = p.x + i * p.cols + b * kBlock + 32 * k;
-          part[i] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x), part[i]);
-          part[i] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), part[i]);
-        }
-      }
       float d;
       std::memcpy(&d, blk, 4);
-      const __m512 d256 = _mm512_set1_ps(d * 256.f);
+      __m512 dscale;
+      if (__builtin_expect(e4m3x64_normal(blk + 4) && e4m3x64_normal(blk + 68), 1)) {
+        // Every code normal: f32 directly, 256 times the values.
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+          const __m512 v = e4m3x16_normal_to_f32_times256(blk + 4 + 16 * k);
 #pragma GCC unroll 4
-      for (int i = 0; i < M; ++i) acc[j][i] = _mm512_fmadd_ps(part[i], d256, acc[j][i]);
+          for (int i = 0; i < M; ++i)
+            part[i] = _mm512_fmadd_ps(v, _mm512_loadu_ps(p.x + i * p.cols + b * kBlock + 16 * k),
+                                      part[i]);
+        }
+        dscale = _mm512_set1_ps(d * (1.f / 256.f));
+      } else {
+        // Zeros, subnormals or NaN codes: the f16 route (2^-8 times the values), NaN patched.
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+          __m512 lo, hi;
+          e4m3x32_to_f32_over256(blk + 4 + 32 * k, &lo, &hi);
+#pragma GCC unroll 4
+          for (int i = 0; i < M; ++i) {
+            const float* x = p.x + i * p.cols + b * kBlock + 32 * k;
+            part[i] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x), part[i]);
+            part[i] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), part[i]);
+          }
+        }
+        dscale = _mm512_set1_ps(d * 256.f);
+      }
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i) acc[j][i] = _mm512_fmadd_ps(part[i], dscale, acc[j][i]);
     }
   }
 #pragma GCC unroll 4
