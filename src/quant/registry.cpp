@@ -56,8 +56,8 @@ void dequantize_bf16(const void* in, float* y, int64_t n) {
 // sensitive_promotion: q2k..q4k and q4_0/q4_1 -> q6k (llama.cpp's token_embd/output choice),
 // the 5..8-bit ggml types -> q8_0, afq2..afq4 -> afq6, afq6 -> afq8.
 // shape_fallback: q2k/q3k -> q4_0, q4k -> q4_1, q5k -> q5_0, q6k -> q5_1, q8k -> q8_1.
-// fields: the ggml block structs of quant/ggml/blocks.h, field by field, and AFQ's f16 scale,
-// f16 bias and code bytes; they must add up to bytes_per_block: checked at compile time below.
+// fields: the ggml block structs of quant/ggml/blocks.h, field by field, AFQ's f16 scale, f16
+// bias and code bytes, MXFP4's exponent byte and nibbles; they must add up to bytes_per_block: checked at compile time below.
 // One row per type, by hand: clang-format would put every column of a row on its own line.
 // clang-format off
 constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
@@ -110,20 +110,21 @@ constexpr std::array<QuantTypeInfo, static_cast<size_t>(QT::kCount)> kTable = {{
     {QT::kF8Q8, "f8q8", QF::kFp8, fp8::kF8Q8Block, sizeof(fp8::BlockF8Q8), -1, false, std::nullopt,
      fp8::quantize_f8q8, fp8::dequantize_f8q8, kOnCpu},
     {QT::kMxfp4, "mxfp4", QF::kMxfp4, mxfp4::kBlock, sizeof(mxfp4::BlockMxfp4), 39, false,
-     std::nullopt, mxfp4::quantize_mxfp4, mxfp4::dequantize_mxfp4, kOnAll},
+     std::nullopt, mxfp4::quantize_mxfp4, mxfp4::dequantize_mxfp4, kOnAll, std::nullopt, std::nullopt,
+     {2, {1, 16}}},
 }};
 // clang-format on
 
 static_assert(sizeof(ggml::BlockQ4_0) == 18 && sizeof(ggml::BlockQ8K) == 292);
 
-// Every row's block fields are f16 scalars or word arrays and add up to its block.
+// Every row's block fields are bytes, f16 scalars or word arrays and add up to its block.
 constexpr bool fields_cover_blocks() {
   for (const auto& row : kTable) {
     if (row.fields.count == 0) continue;
     int sum = 0;
     for (int i = 0; i < row.fields.count; ++i) {
       const int b = row.fields.bytes[i];
-      if (b != 2 && b % 4 != 0) return false;
+      if (b != 1 && b != 2 && b % 4 != 0) return false;
       sum += b;
     }
     if (sum != row.bytes_per_block) return false;

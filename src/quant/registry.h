@@ -38,8 +38,8 @@ enum class QuantType : uint8_t {
 
 enum class QuantFamily : uint8_t { kDense, kGgmlLegacy, kGgmlK, kAfq, kHqq, kFp8, kMxfp4 };
 
-// The fields of a block in storage order, each either one f16 (2 bytes) or an array of 4-byte
-// words; what the row-group layout (quant/row_groups.h) interleaves. count == 0: the type has no
+// The fields of a block in storage order, each either one byte, one f16 (2 bytes) or an array of
+// 4-byte words; what the row-group layout (quant/row_groups.h) interleaves. count == 0: the type has no
 // row-group layout.
 struct BlockFields {
   uint8_t count = 0;

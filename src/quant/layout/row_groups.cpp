@@ -14,12 +14,14 @@ const QuantTypeInfo& layout_info(QuantType t, int64_t rows, int64_t cols, const 
   return info;
 }
 
-// Copies one unit (an f16 or a 4-byte word); constant sizes so the copies inline.
+// Copies one unit (a byte, an f16 or a 4-byte word); constant sizes so the copies inline.
 inline void copy_unit(uint8_t* to, const uint8_t* from, size_t unit) {
   if (unit == 4)
     std::memcpy(to, from, 4);
-  else
+  else if (unit == 2)
     std::memcpy(to, from, 2);
+  else
+    *to = *from;
 }
 
 // Calls f(r, in_block, in_column, unit_bytes) for every unit of rows [r0, r1) of one block
@@ -30,7 +32,7 @@ void for_each_unit(const QuantTypeInfo& info, int64_t r0, int64_t r1, F&& f) {
   size_t off = 0;
   for (int k = 0; k < info.fields.count; ++k) {
     const size_t bytes = info.fields.bytes[k];
-    const size_t unit = bytes == 2 ? 2 : 4;
+    const size_t unit = bytes <= 2 ? bytes : 4;
     for (size_t u = 0; u < bytes / unit; ++u)
       for (int64_t r = r0; r < r1; ++r)
         f(r, off + u * unit, kRowGroupRows * off + (u * kRowGroupRows + r) * unit, unit);

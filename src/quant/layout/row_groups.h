@@ -8,6 +8,7 @@
 // at group_start + 16 * b * bytes_per_block. Inside it, the type's block fields
 // (QuantTypeInfo::fields) follow in block order, field f at 16 * (its offset in the block),
 // and each field is transposed across the 16 rows by units:
+//   * a one-byte field (MXFP4's exponent): the 16 rows' bytes, row r at r;
 //   * an f16 field (2 bytes): the 16 rows' values, row r at 2 * r;
 //   * a word array: word u of row r at 4 * (16 * u + r).
 // So one 64-byte load gives the same word of all 16 rows, one per 32-bit lane: a kernel

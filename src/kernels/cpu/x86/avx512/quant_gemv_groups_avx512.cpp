@@ -1,7 +1,7 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0 and the AFQ types,
-// whose row-format kernels are compute-bound at decode (docs/performance.md, "Session 6 update" and
-// "Session 9 update").
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0, MXFP4 and the AFQ
+// types, whose row-format kernels are compute-bound at decode (docs/performance.md, "Session 6
+// update" and "Session 9 update").
 //
 // Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
 // pay a float tail (convert, scale, FMA) and the activation digits are reloaded per row. In the
@@ -34,6 +34,7 @@
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_common_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_k23_avx512.h"
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_k45_avx512.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_groups_mxfp4_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
 #include "quant/layout/row_groups.h"
 
@@ -102,14 +103,17 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   auto* sdig = reinterpret_cast<int8_t*>(out + L.sdig_off);
   auto* sscale = reinterpret_cast<float*>(out + L.sscale_off);
   const float inv_max = 1.f / (D == 1 ? kRoundedMax : kExactMax);
-  if (type == QuantType::kQ4_0) {
+  if (type == QuantType::kQ4_0 || type == QuantType::kMxfp4) {
     // 32-element blocks (cols need not be a multiple of 256), one scale per 4-element lane as
     // the row-format kernels (OperandRounding::kActivationLane8): 16-element groups measured up
     // to 1.7x the rounding error those are held to (kRoundedCond) with outlier activations.
+    // q4_0's high nibbles are read in place (16 times the code), MXFP4's through its table.
+    const bool in_place = type == QuantType::kQ4_0;
+    const int zero = in_place ? 8 : 12;
     const __m512 inv = _mm512_set1_ps(inv_max);
     for (int64_t j = 0; j < cols / 16; ++j) {
       const auto [sv, q] = round_lanes(_mm512_loadu_ps(x + 16 * j), inv);
-      const int shift = 4 * static_cast<int>(j % 2);  // high nibbles are read in place
+      const int shift = in_place ? 4 * static_cast<int>(j % 2) : 0;
       store_lane_scales(sxa + 4 * j, sv, 1.f / static_cast<float>(1 << shift));
       __m512i rest = q;
       int8_t* dj = digits + (j / 2) * D * 32 + 16 * (j % 2);
@@ -120,7 +124,7 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
         alignas(16) int32_t lane[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(lane),
                         _mm512_castsi512_si128(_mm512_maskz_compress_epi32(0x1111, lane_sums(d))));
-        for (int l = 0; l < 4; ++l) init[(4 * j + l) * kMaxDigits + p] = -(8 << shift) * lane[l];
+        for (int l = 0; l < 4; ++l) init[(4 * j + l) * kMaxDigits + p] = -(zero << shift) * lane[l];
       }
     }
     return;
@@ -189,8 +193,8 @@ GroupKernels afq_kernels(bool rounded) {
     return {group_sweep<4, kColumn, afq_block<kBits, 3, 4>>,
             group_sweep<2, kColumn, afq_block<kBits, 3, 2>>,
             group_sweep<1, kColumn, afq_block<kBits, 3, 1>>};
-  return kernels_of<kColumn, afq_block<kBits, 1, 4>, afq_block<kBits, 1, 2>,
-                    afq_block<kBits, 1, 1>, afq_block<kBits, 3, 1>>(true);
+  return kernels_of<kColumn, afq_block<kBits, 1, 4>, afq_block<kBits, 1, 2>, afq_block<kBits, 1, 1>,
+                    afq_block<kBits, 3, 1>>(true);
 }
 
 GroupKernels group_kernels(QuantType type, bool rounded) {
@@ -210,6 +214,9 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
     case QuantType::kQ4_0:
       return kernels_of<kQ40Column, q4_0_block<1, 4>, q4_0_block<1, 2>, q4_0_block<1, 1>,
                         q4_0_block<3, 1>>(rounded);
+    case QuantType::kMxfp4:
+      return kernels_of<kMxfp4Column, mxfp4_block<1, 4>, mxfp4_block<1, 2>, mxfp4_block<1, 1>,
+                        mxfp4_block<3, 1>>(rounded);
     case QuantType::kAfq2: return afq_kernels<2>(rounded);
     case QuantType::kAfq3: return afq_kernels<3>(rounded);
     case QuantType::kAfq4: return afq_kernels<4>(rounded);
@@ -226,7 +233,8 @@ bool quant_gemv_groups_supported(QuantType type, int64_t) {
 }
 
 OperandRounding quant_gemv_groups_fast_rounding(QuantType type) {
-  return type == QuantType::kQ4_0 || type == QuantType::kQ5K || afq_group_bits(type) != 0
+  return type == QuantType::kQ4_0 || type == QuantType::kQ5K || type == QuantType::kMxfp4 ||
+                 afq_group_bits(type) != 0
              ? OperandRounding::kActivationLane8
              : OperandRounding::kActivationGroup16Int8;
 }

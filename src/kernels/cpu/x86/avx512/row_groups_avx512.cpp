@@ -6,7 +6,7 @@
 // (unpack_group_columns), so the weights are read once, interleaved with its tile products.
 // A word field of a block column is 16 rows x n words, word u of the 16 rows one 64-byte
 // vector: up to 16 such vectors are transposed in registers and each row's words stored at
-// once. f16 fields (16 x 2 bytes per block column) stay scalar.
+// once. Byte and f16 fields (16 x 1 or 2 bytes per block column) stay scalar.
 #include <cstring>
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
@@ -50,7 +50,9 @@ void unpack_group_columns(QuantType t, const uint8_t* columns, int64_t ncols, ui
     for (int k = 0; k < info.fields.count; ++k) {
       const size_t bytes = info.fields.bytes[k];
       const uint8_t* field = column + kRowGroupRows * off;
-      if (bytes == 2) {
+      if (bytes == 1) {  // MXFP4's exponents
+        for (int r = 0; r < kRowGroupRows; ++r) first[r * dst_stride + off] = field[r];
+      } else if (bytes == 2) {
         for (int r = 0; r < kRowGroupRows; ++r)
           std::memcpy(first + r * dst_stride + off, field + 2 * r, 2);
       } else if (bytes <= 16) {  // q4_0's codes, the K-quants' scales: 4x4 transposes per lane
