@@ -12,14 +12,20 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
+#include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
 #include "kernels/cpu/x86/kquant_scales_x86.h"
 
 namespace insitu::kernels::avx2 {
 namespace {
 
-constexpr int kRows = 4;  // weight rows per pass
+// Weight rows per pass, from as many stripes of the thread's chunk (row_stripes.h): 4 at
+// m = 1; fewer at larger m, whose R x M accumulators must fit the 16 ymm registers.
+constexpr int rows_per_pass(int m) {
+  return m == 1 ? 4 : m == 2 ? 2 : 1;
+}
 
 struct Layout {
   int64_t sx_off, zc_off, sum_off, stride;
@@ -87,19 +93,37 @@ inline __m256 two_groups(const float* s) {
   return _mm256_set_m128(_mm_set1_ps(s[1]), _mm_set1_ps(s[0]));
 }
 
-// For each of the nr rows from r: block(blk, b, acc) adds block b (at blk) of the row to one
-// accumulator per activation row, then y gets their sums.
-template <int M, class Block>
-void rows_by_block(const QuantProblem& p, int64_t r, int nr, int64_t block_cols,
+// Rows r + j * rs (j < R: the stripes of for_each_row_stripe_block, R separate DRAM streams,
+// each prefetched kPrefetchAheadBytes ahead): block(blk, b, acc) adds block b (at blk) of a row
+// to one accumulator per activation row; the R rows advance block by block together, and y gets
+// their sums. R is a template parameter so that acc[R][M] stays in registers (indexed by a
+// runtime row count, the accumulators went to memory: 1.7-2.6x slower, session 11).
+template <int M, int R, class Block>
+void rows_by_block(const QuantProblem& p, int64_t r, int64_t rs, int64_t block_cols,
                    int64_t block_bytes, Block&& block) {
   const int64_t nb = p.cols / block_cols;
-  for (int j = 0; j < nr; ++j) {
-    const uint8_t* row = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    __m256 acc[M];
-    for (int i = 0; i < M; ++i) acc[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) block(row + block_bytes * b, b, acc);
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j] = hsum8(acc[i]);
+  const uint8_t* row[R];
+  __m256 acc[R][M];
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j) {
+    row[j] = p.w + static_cast<size_t>(r + j * rs) * p.row_bytes;
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) acc[j][i] = _mm256_setzero_ps();
   }
+  for (int64_t b = 0; b < nb; ++b) {
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) {
+      const uint8_t* blk = row[j] + block_bytes * b;
+      // Past a row's end: the next row of its stripe, which follows in memory.
+      for (int64_t off = 0; off < block_bytes; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchAheadBytes + off), _MM_HINT_T0);
+      block(blk, b, acc[j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j)
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = hsum8(acc[j][i]);
 }
 
 // acc[i] -= the minimums (one per 16 columns of block b, times dmin) times activation row i's
@@ -116,9 +140,9 @@ inline void sub_minimums(const float* mn16, const Act* act, int64_t b, __m256 (&
 }
 
 // q4_0: blocks of (f16 d | qs[16]), value = (code - 8) * d.
-template <int M>
-void rows_q4_0(const QuantProblem& p, int64_t r, int nr, const Act* act) {
-  rows_by_block<M>(p, r, nr, 32, 18, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+template <int M, int R>
+void rows_q4_0(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
+  rows_by_block<M, R>(p, r, rs, 32, 18, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
     add_columns<M>(nibbles(blk + 2), _mm256_set1_ps(f16(blk)), act, 32 * b, acc);
   });
 }
@@ -133,12 +157,12 @@ inline __m256i bit_to_4(__m256i v, int k) {
 // qh[32] | qs[128]. Sub-block s (32 columns) = low (s even) or high (s odd) nibbles of
 // qs[32(s / 2)..+31], plus for q5_K bit s of qh[l] as the 5th bit; value = d * sc_s * code -
 // dmin * m_s.
-template <int M, bool kFive>
-void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+template <int M, int R, bool kFive>
+void rows_q45k(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   constexpr int64_t kQs = kFive ? 48 : 16;
   const __m256i mask = _mm256_set1_epi8(0x0F);
-  rows_by_block<M>(
-      p, r, nr, 256, kFive ? 176 : 144, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+  rows_by_block<M, R>(
+      p, r, rs, 256, kFive ? 176 : 144, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
         const __m128i sm = k4_scale_min_bytes(blk + 4);  // sc0..sc7 | m0..m7 (all < 64)
         // Scale and minimum per 32-column sub-block, each repeated for its two 16-column groups.
         const __m128i rep2 = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
@@ -166,10 +190,10 @@ void rows_q45k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
 // q2_K: scales[16] | qs[64] | f16 d | f16 dmin; element 128c + 32g + l =
 // (qs[32c + l] >> 2g) & 3; group j (16 columns) has scale d * (scales[j] & 15) and minimum
 // dmin * (scales[j] >> 4).
-template <int M>
-void rows_q2k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+template <int M, int R>
+void rows_q2k(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   const __m256i mask2 = _mm256_set1_epi8(0x03);
-  rows_by_block<M>(p, r, nr, 256, 84, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+  rows_by_block<M, R>(p, r, rs, 256, 84, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));
     alignas(32) float sc[16], mn[16];
     scaled16(_mm_and_si128(raw, _mm_set1_epi8(0x0F)), _mm256_set1_ps(f16(blk + 80)), sc);
@@ -188,10 +212,10 @@ void rows_q2k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
 // q3_K: hmask[32] | qs[64] | scales[12] | f16 d; element 128h + 32g + l: low 2 bits
 // (qs[32h + l] >> 2g) & 3, bit 4h + g of hmask[l] adds 4; value = d * (sc - 32) * (code - 4)
 // with sixteen 6-bit scales, one per 16 columns.
-template <int M>
-void rows_q3k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+template <int M, int R>
+void rows_q3k(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   const __m256i mask2 = _mm256_set1_epi8(0x03), mask_b2 = _mm256_set1_epi8(0x04);
-  rows_by_block<M>(p, r, nr, 256, 110, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+  rows_by_block<M, R>(p, r, rs, 256, 110, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
     alignas(32) float sc[16];
     scaled16(_mm_sub_epi8(q3k_scale_bytes(blk + 96), _mm_set1_epi8(32)),
              _mm256_set1_ps(f16(blk + 108)), sc);
@@ -213,10 +237,10 @@ void rows_q3k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
 // q6_K: ql[128] | qh[64] | int8 scales[16] | f16 d; element 128h + 32q + l has low bits from
 // ql[64h + 32(q & 1) + l] (low nibble for q < 2, high for q >= 2) and high bits
 // (qh[32h + l] >> 2q) & 3; value = d * scale[e / 16] * (code - 32).
-template <int M>
-void rows_q6k(const QuantProblem& p, int64_t r, int nr, const Act* act) {
+template <int M, int R>
+void rows_q6k(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   const __m256i mask4 = _mm256_set1_epi8(0x0F), mask2 = _mm256_set1_epi8(0x30);
-  rows_by_block<M>(p, r, nr, 256, 210, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+  rows_by_block<M, R>(p, r, rs, 256, 210, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
     alignas(32) float sc[16];
     scaled16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)),
              _mm256_set1_ps(f16(blk + 208)), sc);
@@ -248,17 +272,23 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
               reinterpret_cast<const int32_t*>(base + L.zc_off),
               reinterpret_cast<const float*>(base + L.sum_off)};
   }
-  for (int64_t r = r0; r < r1; r += kRows) {
-    const int nr = static_cast<int>(r1 - r < kRows ? r1 - r : kRows);
+  const auto rows = [&](auto rows_const, int64_t r, int64_t rs) {
+    constexpr int R = decltype(rows_const)::value;
     switch (p.type) {
-      case QuantType::kQ4_0: rows_q4_0<M>(p, r, nr, act); break;
-      case QuantType::kQ4K: rows_q45k<M, false>(p, r, nr, act); break;
-      case QuantType::kQ5K: rows_q45k<M, true>(p, r, nr, act); break;
-      case QuantType::kQ3K: rows_q3k<M>(p, r, nr, act); break;
-      case QuantType::kQ2K: rows_q2k<M>(p, r, nr, act); break;
-      default: rows_q6k<M>(p, r, nr, act); break;
+      case QuantType::kQ4_0: rows_q4_0<M, R>(p, r, rs, act); break;
+      case QuantType::kQ4K: rows_q45k<M, R, false>(p, r, rs, act); break;
+      case QuantType::kQ5K: rows_q45k<M, R, true>(p, r, rs, act); break;
+      case QuantType::kQ3K: rows_q3k<M, R>(p, r, rs, act); break;
+      case QuantType::kQ2K: rows_q2k<M, R>(p, r, rs, act); break;
+      default: rows_q6k<M, R>(p, r, rs, act); break;
     }
-  }
+  };
+  for_each_row_stripe_block<rows_per_pass(M)>(
+      r0, r1,
+      [&](int64_t r, int64_t rs, int64_t, int) {
+        rows(std::integral_constant<int, rows_per_pass(M)>{}, r, rs);
+      },
+      [&](int64_t r, int64_t, int64_t, int) { rows(std::integral_constant<int, 1>{}, r, 1); });
 }
 
 }  // namespace
