@@ -256,21 +256,34 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
       });
 }
 
+// x for fp8_rows' fast conversion (e4m3x64_normal_to_f32_times256): in each 64-element chunk,
+// out[16t + j] = x[4j + t]. cols is a multiple of the 128-element block; a PrepLayout row has
+// more than 4 bytes per column.
+inline void prepare_fp8_row(const float* x, int64_t cols, float* out) {
+  for (int64_t c = 0; c < cols; c += 64)
+    for (int t = 0; t < 4; ++t)
+      for (int j = 0; j < 16; ++j) out[c + 16 * t + j] = x[c + 4 * j + t];
+}
+
 // fp8 rows (blocks of f32 d | e4m3 q[128]; values not affine in a small code): R rows at once
 // from R stripes of the chunk (for_each_row_stripe_block: R DRAM streams), the codes converted
 // to f32 in registers and dotted with x by FMA, the block's d (times the conversion's power of
 // two) applied once per block and row. A block whose 128 codes are all normal (~99% of them for
-// Gaussian weights) is placed straight into f32 (e4m3x16_normal_to_f32_times256: 3 ops per 16
-// codes; hot 1-thread ceiling 24.6 -> 27.5 GB/s, tg64 +7% alternated); the rest take the f16
-// route with its NaN patch. Prefetched kPrefetchAheadBytes ahead along
-// each stripe (past a row's end: the next row of the stripe, which follows in memory). Before,
-// each row was converted to an f32 buffer and dotted one row at a time: 24% of the bandwidth.
+// Gaussian weights) is placed straight into f32 (e4m3x64_normal_to_f32_times256: 11 ALU ops per
+// 64 codes, in an order that x, permuted once per call by prepare_fp8_row, follows); the rest
+// take the f16 route with its NaN patch against x itself. Prefetched kPrefetchAheadBytes ahead
+// along each stripe (past a row's end: the next row of the stripe, which follows in memory).
+// Before, each row was converted to an f32 buffer and dotted one row at a time: 24% of the
+// bandwidth.
 template <int M, int R>
 void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
   constexpr int kBlock = fp8::kFp8Block, kBytes = sizeof(fp8::BlockFp8);  // f32 d | q[128]
   const int64_t nb = p.cols / kBlock;
   const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
   const uint8_t* row0 = p.w + static_cast<size_t>(r) * p.row_bytes;
+  // x with each 64-element chunk in the fast conversion's order (prepare_fp8_row)
+  const auto* xperm = static_cast<const float*>(p.xprep);
+  const int64_t xstride = PrepLayout(p.cols).stride / 4;
   __m512 acc[R][M];
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
@@ -291,14 +304,18 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
       std::memcpy(&d, blk, 4);
       __m512 dscale;
       if (__builtin_expect(e4m3x64_normal(blk + 4) && e4m3x64_normal(blk + 68), 1)) {
-        // Every code normal: f32 directly, 256 times the values.
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-          const __m512 v = e4m3x16_normal_to_f32_times256(blk + 4 + 16 * k);
+        // Every code normal: f32 directly, 256 times the values, against the permuted x.
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          __m512 v[4];
+          e4m3x64_normal_to_f32_times256(blk + 4 + 64 * h, v);
 #pragma GCC unroll 4
-          for (int i = 0; i < M; ++i)
-            part[i] = _mm512_fmadd_ps(v, _mm512_loadu_ps(p.x + i * p.cols + b * kBlock + 16 * k),
-                                      part[i]);
+          for (int t = 0; t < 4; ++t)
+#pragma GCC unroll 4
+            for (int i = 0; i < M; ++i)
+              part[i] = _mm512_fmadd_ps(
+                  v[t], _mm512_loadu_ps(xperm + i * xstride + b * kBlock + 64 * h + 16 * t),
+                  part[i]);
         }
         dscale = _mm512_set1_ps(d * (1.f / 256.f));
       } else {
@@ -360,7 +377,12 @@ void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t col
   (void)m;
   const PrepLayout L(cols);
   const QuantDecoder& dec = quant_decoder(type);
-  if (!dec.codes) return;  // f32 values path: reads x directly
+  if (!dec.codes) {  // fp8: x permuted for fp8_rows (4 bytes per column fit in a prep row)
+    for (int64_t i = i0; i < i1; ++i)
+      prepare_fp8_row(x + i * cols, cols,
+                      reinterpret_cast<float*>(static_cast<uint8_t*>(out) + i * L.stride));
+    return;
+  }
   for (int64_t i = i0; i < i1; ++i) {
     uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
     if (round_x && quant_gemv_fast_rounding(type) == OperandRounding::kActivationGroup16Stride32)
