@@ -152,18 +152,22 @@ __attribute__((always_inline)) inline void q4k_block(const uint8_t* const (&cols
 constexpr size_t kQ40Column = 16 * 18;
 constexpr size_t kQ40D = 0, kQ40Qs = 32;
 
-template <int D, int NG>
-__attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&cols)[NG], int64_t b,
-                                                      const PrepView& x, __m512 (&acc)[NG]) {
-  __m512 f[NG];
+// The lane dots of a 32-element block in q4_0's nibble order (q4_0, and MXFP4 in
+// quant_gemv_groups_mxfp4_avx512.h): f[g] = sum over the block's 8 lanes of (the lane's integer
+// dot, started at PrepView::init) * its activation scale. code(v, h) gives the codes of word v's
+// low (h = 0) or high (h = 1) nibbles as bytes.
+template <int D, int NG, size_t kColumn, size_t kQs, class Code>
+__attribute__((always_inline)) inline void nibble_lane_dots(const uint8_t* const (&cols)[NG],
+                                                            int64_t b, const PrepView& x,
+                                                            Code&& code, __m512 (&f)[NG]) {
 #pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) f[g] = _mm512_setzero_ps();
 #pragma GCC unroll 4
   for (int w = 0; w < 4; ++w) {
-    prefetch_column_step<NG, kQ40Column, 4>(cols, w);
+    prefetch_column_step<NG, kColumn, 4>(cols, w);
     __m512i v[NG];
 #pragma GCC unroll 4
-    for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQ40Qs + 64 * w);
+    for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kQs + 64 * w);
 #pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const int64_t lane = 8 * b + 4 * h + w;  // elements 16h + 4w..16h + 4w + 3
@@ -171,11 +175,10 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
       __m512i a[NG][D];
 #pragma GCC unroll 4
       for (int g = 0; g < NG; ++g) {
-        const __m512i code =
-            _mm512_and_si512(v[g], _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
+        const __m512i c = code(v[g], h);
 #pragma GCC unroll 3
         for (int p = 0; p < D; ++p)
-          a[g][p] = _mm512_dpbusd_epi32(broadcast_fresh(&x.init[lane * kMaxDigits + p]), code,
+          a[g][p] = _mm512_dpbusd_epi32(broadcast_fresh(&x.init[lane * kMaxDigits + p]), c,
                                         bcast4(digits + 32 * p));
       }
       const __m512 sx = _mm512_set1_ps(x.sxa[lane]);
@@ -183,6 +186,18 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
       for (int g = 0; g < NG; ++g) f[g] = _mm512_fmadd_ps(combine<D>(a[g]), sx, f[g]);
     }
   }
+}
+
+template <int D, int NG>
+__attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                      const PrepView& x, __m512 (&acc)[NG]) {
+  __m512 f[NG];
+  nibble_lane_dots<D, NG, kQ40Column, kQ40Qs>(
+      cols, b, x,
+      [](__m512i v, int h) {
+        return _mm512_and_si512(v, _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
+      },
+      f);
 #pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ40D), f[g], acc[g]);
 }

@@ -1,8 +1,9 @@
-// The row-group block kernel of MXFP4. Include only from quant_gemv_groups_avx512.cpp, after
-// quant_gemv_groups_common_avx512.h.
+// The row-group block kernel of MXFP4 (q4_0's lane dots, quant_gemv_groups_k45_avx512.h). Include
+// only from quant_gemv_groups_avx512.cpp.
 #pragma once
 
 #include "kernels/cpu/x86/avx512/quant_gemv_groups_common_avx512.h"
+#include "kernels/cpu/x86/avx512/quant_gemv_groups_k45_avx512.h"
 #include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::kernels::avx512 {
@@ -37,34 +38,13 @@ __attribute__((always_inline)) inline void mxfp4_block(const uint8_t* const (&co
   const __m512i lut =
       _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(mxfp4::kE2M1Codes)));
   __m512 f[NG];
-#pragma GCC unroll 4
-  for (int g = 0; g < NG; ++g) f[g] = _mm512_setzero_ps();
-#pragma GCC unroll 4
-  for (int w = 0; w < 4; ++w) {
-    prefetch_column_step<NG, kMxfp4Column, 4>(cols, w);
-    __m512i v[NG];
-#pragma GCC unroll 4
-    for (int g = 0; g < NG; ++g) v[g] = load(cols[g] + kMxfp4Qs + 64 * w);
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h) {
-      const int64_t lane = 8 * b + 4 * h + w;  // elements 16h + 4w..16h + 4w + 3
-      const int8_t* digits = x.digits + b * D * 32 + 16 * h + 4 * w;
-      __m512i a[NG][D];
-#pragma GCC unroll 4
-      for (int g = 0; g < NG; ++g) {
-        const __m512i nib =
-            h ? gf2(v[g], gf2_move(4, 4, 0)) : _mm512_and_si512(v[g], _mm512_set1_epi8(0x0F));
-        const __m512i code = _mm512_shuffle_epi8(lut, nib);
-#pragma GCC unroll 3
-        for (int p = 0; p < D; ++p)
-          a[g][p] = _mm512_dpbusd_epi32(broadcast_fresh(&x.init[lane * kMaxDigits + p]), code,
-                                        bcast4(digits + 32 * p));
-      }
-      const __m512 sx = _mm512_set1_ps(x.sxa[lane]);
-#pragma GCC unroll 4
-      for (int g = 0; g < NG; ++g) f[g] = _mm512_fmadd_ps(combine<D>(a[g]), sx, f[g]);
-    }
-  }
+  nibble_lane_dots<D, NG, kMxfp4Column, kMxfp4Qs>(
+      cols, b, x,
+      [&](__m512i v, int h) {
+        return _mm512_shuffle_epi8(
+            lut, h ? gf2(v, gf2_move(4, 4, 0)) : _mm512_and_si512(v, _mm512_set1_epi8(0x0F)));
+      },
+      f);
 #pragma GCC unroll 4
   for (int g = 0; g < NG; ++g)
     acc[g] = _mm512_fmadd_ps(mxfp4_row_scales(cols[g] + kMxfp4E), f[g], acc[g]);
