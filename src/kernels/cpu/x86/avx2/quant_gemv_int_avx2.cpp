@@ -17,6 +17,7 @@
 #include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
 #include "kernels/cpu/x86/kquant_scales_x86.h"
+#include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::kernels::avx2 {
 namespace {
@@ -42,6 +43,7 @@ int zero_point(QuantType type) {
     case QuantType::kQ4_0: return 8;
     case QuantType::kQ3K: return 4;
     case QuantType::kQ6K: return 32;
+    case QuantType::kMxfp4: return 12;
     default: return 0;
   }
 }
@@ -145,6 +147,85 @@ void rows_q4_0(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   rows_by_block<M, R>(p, r, rs, 32, 18, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
     add_columns<M>(nibbles(blk + 2), _mm256_set1_ps(f16(blk)), act, 32 * b, acc);
   });
+}
+
+// acc[i] += bias * (sum of activation row i's rounded x over the 64 columns at col): the bias
+// term of a 64-element AFQ / HQQ group (four 16-column sums in lanes 0..3).
+template <int M>
+inline void add_group_bias(float bias, const Act* act, int64_t col, __m256 (&acc)[M]) {
+  const __m256 bv = _mm256_set1_ps(bias);
+#pragma GCC unroll 4
+  for (int i = 0; i < M; ++i)
+    acc[i] =
+        _mm256_fmadd_ps(_mm256_zextps128_ps256(_mm_loadu_ps(act[i].sums16 + col / 16)), bv, acc[i]);
+}
+
+// MXFP4: blocks of (u8 e8m0 | qs[16]) in q4_0's nibble order; a byte table turns each E2M1
+// nibble into its code 12 + 2 * e2m1 (0..24, zero point 12), the block scale is 2^(e - 128).
+template <int M, int R>
+void rows_mxfp4(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
+  const __m256i lut = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(mxfp4::kE2M1Codes)));
+  rows_by_block<M, R>(p, r, rs, 32, 17, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    add_columns<M>(_mm256_shuffle_epi8(lut, nibbles(blk + 1)),
+                   _mm256_set1_ps(mxfp4::pow2_e8m0_half(blk[0])), act, 32 * b, acc);
+  });
+}
+
+// HQQ4: groups of 64 (f32 scale | f32 zero | byte k = q[k] << 4 | q[k + 32]); value =
+// (q - zero) * scale = q * scale - zero * scale.
+template <int M, int R>
+void rows_hqq4(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
+  const __m256i mask = _mm256_set1_epi8(0x0F);
+  rows_by_block<M, R>(p, r, rs, 64, 40, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    float scale, zero;
+    std::memcpy(&scale, blk, 4);
+    std::memcpy(&zero, blk + 4, 4);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 8));
+    const __m256 ws = _mm256_set1_ps(scale);
+    add_columns<M>(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), ws, act, 64 * b, acc);
+    add_columns<M>(_mm256_and_si256(v, mask), ws, act, 64 * b + 32, acc);
+    add_group_bias<M>(-(zero * scale), act, 64 * b, acc);
+  });
+}
+
+// AFQ 2- and 4-bit: groups of 64 (f16 scale | f16 bias | MLX's little-endian bit stream), value
+// code * scale + bias. The stream's codes are spread to bytes in column order.
+template <int M, int R, int kBits>
+void rows_afq(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
+  static_assert(kBits == 2 || kBits == 4);
+  rows_by_block<M, R>(
+      p, r, rs, 64, 4 + 8 * kBits, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+        const __m256 ws = _mm256_set1_ps(f16(blk));
+        __m256i codes[2];
+        if constexpr (kBits == 4) {
+          // byte i = code 2i | code 2i + 1 << 4
+          for (int h = 0; h < 2; ++h) {
+            const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4 + 16 * h));
+            const __m128i m = _mm_set1_epi8(0x0F);
+            const __m128i lo = _mm_and_si128(q, m);
+            const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);
+            codes[h] = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
+          }
+        } else {
+          // byte i = codes 4i..4i + 3 at bits 0, 2, 4, 6
+          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4));
+          const __m128i m = _mm_set1_epi8(0x03);
+          __m128i pl[4];
+          for (int k = 0; k < 4; ++k) pl[k] = _mm_and_si128(_mm_srli_epi16(q, 2 * k), m);
+          const __m128i a_lo = _mm_unpacklo_epi8(pl[0], pl[1]);
+          const __m128i a_hi = _mm_unpackhi_epi8(pl[0], pl[1]);
+          const __m128i c_lo = _mm_unpacklo_epi8(pl[2], pl[3]);
+          const __m128i c_hi = _mm_unpackhi_epi8(pl[2], pl[3]);
+          codes[0] =
+              _mm256_set_m128i(_mm_unpackhi_epi16(a_lo, c_lo), _mm_unpacklo_epi16(a_lo, c_lo));
+          codes[1] =
+              _mm256_set_m128i(_mm_unpackhi_epi16(a_hi, c_hi), _mm_unpacklo_epi16(a_hi, c_hi));
+        }
+        add_columns<M>(codes[0], ws, act, 64 * b, acc);
+        add_columns<M>(codes[1], ws, act, 64 * b + 32, acc);
+        add_group_bias<M>(f16(blk + 2), act, 64 * b, acc);
+      });
 }
 
 // Bit k of every byte moved to bit 4 (the 5th code bit), other bits cleared.
@@ -280,6 +361,10 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
       case QuantType::kQ5K: rows_q45k<M, R, true>(p, r, rs, act); break;
       case QuantType::kQ3K: rows_q3k<M, R>(p, r, rs, act); break;
       case QuantType::kQ2K: rows_q2k<M, R>(p, r, rs, act); break;
+      case QuantType::kMxfp4: rows_mxfp4<M, R>(p, r, rs, act); break;
+      case QuantType::kHqq4: rows_hqq4<M, R>(p, r, rs, act); break;
+      case QuantType::kAfq2: rows_afq<M, R, 2>(p, r, rs, act); break;
+      case QuantType::kAfq4: rows_afq<M, R, 4>(p, r, rs, act); break;
       default: rows_q6k<M, R>(p, r, rs, act); break;
     }
   };
@@ -294,8 +379,19 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 }  // namespace
 
 bool quant_gemv_int_supported(QuantType type) {
-  return type == QuantType::kQ4_0 || type == QuantType::kQ2K || type == QuantType::kQ3K ||
-         type == QuantType::kQ4K || type == QuantType::kQ5K || type == QuantType::kQ6K;
+  switch (type) {
+    case QuantType::kQ4_0:
+    case QuantType::kQ2K:
+    case QuantType::kQ3K:
+    case QuantType::kQ4K:
+    case QuantType::kQ5K:
+    case QuantType::kQ6K:
+    case QuantType::kMxfp4:
+    case QuantType::kHqq4:
+    case QuantType::kAfq2:
+    case QuantType::kAfq4: return true;
+    default: return false;
+  }
 }
 
 size_t quant_gemv_int_prep_bytes(int64_t m, int64_t cols) {
