@@ -1,6 +1,6 @@
 // The ISA level promises every instruction set its kernels use: a level is never reported
-// without the features behind it (the AVX-512 kernels also need VBMI byte permutes and GFNI bit
-// moves), and INSITU_FORCE_ISA / set_isa_cap only ever lower it.
+// without the features behind it (the AVX-512 kernels also need VBMI byte permutes, VBMI2
+// double shifts and GFNI bit moves), and INSITU_FORCE_ISA / set_isa_cap only ever lower it.
 #include "core/cpu_features.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@ TEST(CpuFeatures, LevelImpliesItsFeatures) {
     EXPECT_TRUE(f.avx512vnni && f.avx512bf16);
     EXPECT_TRUE(f.avx512vbmi) << "vpermb / vpmultishiftqb in the AVX-512 kernels";
     EXPECT_TRUE(f.gfni) << "vgf2p8affineqb in the AVX-512 kernels";
+    EXPECT_TRUE(f.avx512vbmi2) << "vpshrdd in the AFQ row-group kernel";
   }
   if (level >= IsaLevel::kAmx) {
     EXPECT_TRUE(f.amx_tile && f.amx_int8 && f.amx_bf16);

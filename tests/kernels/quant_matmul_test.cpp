@@ -618,20 +618,23 @@ TEST(QuantMatmulFp8, NanCodeReachesOnlyItsRow) {
 // normal by a shorter route than the rest). Rows mix small normal codes with subnormal ones so
 // that a misread subnormal or zero moves the row's result well past the bound.
 TEST(QuantMatmulFp8, EveryFiniteCodeInEitherHalfOfABlock) {
-  const int64_t rows = 5, cols = 256;
+  const int64_t rows = 6, cols = 256;
   QWeights w = quantize_weights(QuantType::kFp8, rows, cols, gaussian(rows * cols, 0.05f, 31));
   const size_t row_bytes = quant_row_bytes(QuantType::kFp8, cols);
   std::mt19937 rng(32);
-  std::vector<uint8_t> sub, small, all;  // zeros and subnormals; the smallest normals; all finite
+  // zeros and subnormals; the smallest normals; all finite; all normal
+  std::vector<uint8_t> sub, small, all, normal;
   for (int c = 0; c < 256; ++c) {
     const int e = (c >> 3) & 0xF;
     if (e == 0) sub.push_back(static_cast<uint8_t>(c));
+    if (e != 0 && (c & 0x7F) != 0x7F) normal.push_back(static_cast<uint8_t>(c));
     if (e == 1 || e == 2) small.push_back(static_cast<uint8_t>(c));
     if ((c & 0x7F) != 0x7F) all.push_back(static_cast<uint8_t>(c));
   }
   all.push_back(0x00);
   all.push_back(0x80);  // 256 codes: two blocks' worth
   std::shuffle(all.begin(), all.end(), rng);
+  std::shuffle(normal.begin(), normal.end(), rng);
   const auto pick = [&](const std::vector<uint8_t>& from) { return from[rng() % from.size()]; };
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < cols; ++k) {
@@ -642,7 +645,8 @@ TEST(QuantMatmulFp8, EveryFiniteCodeInEitherHalfOfABlock) {
         case 1: c = pick(half == 0 ? small : sub); break;  // subnormals in the second half
         case 2: c = pick(half == 0 ? sub : small); break;  // in the first half
         case 3: c = all[k]; break;                         // every code
-        default: c = k == 30 ? 0x80 : k == 228 ? 0x00 : pick(small); break;  // one zero each
+        case 4: c = k == 30 ? 0x80 : k == 228 ? 0x00 : pick(small); break;  // one zero each
+        default: c = normal[k % normal.size()]; break;  // every normal code: the fast route
       }
       w.bytes[r * row_bytes + (k / 128) * 132 + 4 + k % 128] = c;
     }

@@ -37,8 +37,10 @@ inline constexpr uint8_t kE2M1Codes[16] = {12, 13, 14, 15, 16, 18, 20, 24,
                                            12, 11, 10, 9,  8,  6,  4,  0};
 
 // 2^(e - 128) for an E8M0 exponent e, exact (a denormal for e < 2): the scale of a block's
-// values taken as 2 * e2m1, the integers 0..12 (the kernels' code form).
-inline float pow2_e8m0_half(int e) {
+// values taken as 2 * e2m1, the integers 0..12 (the kernels' code form). Always inlined: it is
+// called from translation units built for different ISAs, and an out-of-line copy compiled with
+// AVX-512 flags must not be what an AVX2 or baseline caller links to.
+[[gnu::always_inline]] inline float pow2_e8m0_half(int e) {
   const uint32_t bits = e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : 0x00200000u << e;
   return __builtin_bit_cast(float, bits);
 }

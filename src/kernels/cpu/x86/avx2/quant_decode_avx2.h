@@ -2,7 +2,8 @@
 // active_isa() >= kAvx2 (defined in AVX2 translation units).
 //
 // Each decodes blocks [b0, b0 + nb) of one row (in the registry's row format) into nb * block
-// f32 values, BIT-IDENTICAL to the registry's reference dequantizer (quant_info(t).dequantize):
+// f32 values, BIT-IDENTICAL to the registry's reference dequantizer (quant_info(t).dequantize;
+// NaN payloads of f16 scale fields aside, which F16C quiets):
 // the vector code repeats the reference's float operations in its order (q * d + m for the
 // legacy types with a minimum, (d * sc) * q - dmin * m for the K-quants, (q - zero) * scale for
 // HQQ, ...), each product rounded on its own (never fused into an FMA). Every quantized type of

@@ -53,7 +53,7 @@ inline void e4m3x32_to_f32_over256(const uint8_t* q, __m512* lo, __m512* hi) {
 // 128 to the exponent: 2^(e + 1) (1 + m / 8), 2^8 times the e4m3 value 2^(e - 7) (1 + m / 8).
 // 11 ALU operations per 64 codes and no shuffles or f16 conversions (the f16 route spends a
 // sign extension, two conversions and an extract per 32 codes on the shuffle/convert ports;
-// a sign extension per 16 codes to dwords was in between: hot ceiling 24.6 -> 27.5 -> 35 GB/s).
+// a sign extension per 16 codes to dwords was in between: hot ceiling 24.6 -> 27.5 -> 32 GB/s).
 inline void e4m3x64_normal_to_f32_times256(const uint8_t* q, __m512 (&out)[4]) {
   const __m512i raw = _mm512_loadu_si512(q);
   const __m512i keep = _mm512_set1_epi32(static_cast<int>(0x87F00000u));

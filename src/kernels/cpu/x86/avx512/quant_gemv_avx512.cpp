@@ -258,7 +258,9 @@ void gemv_codes(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int6
 
 // x for fp8_rows' fast conversion (e4m3x64_normal_to_f32_times256): in each 64-element chunk,
 // out[16t + j] = x[4j + t]. cols is a multiple of the 128-element block; a PrepLayout row has
-// more than 4 bytes per column.
+// more than 4 bytes per column (checked below).
+// A prep row is kParts + 5 bytes per (64-rounded) column: digits, lane scales, corrections.
+static_assert(kParts + 1 + 4 >= static_cast<int>(sizeof(float)));
 inline void prepare_fp8_row(const float* x, int64_t cols, float* out) {
   for (int64_t c = 0; c < cols; c += 64)
     for (int t = 0; t < 4; ++t)
@@ -302,7 +304,9 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
       for (int i = 0; i < M; ++i) part[i] = _mm512_setzero_ps();
       float d;
       std::memcpy(&d, blk, 4);
-      __m512 dscale;
+      // The conversion's power of two is taken out of the block sums, not folded into d: d / 256
+      // would round once d is below 2^-118.
+      __m512 pow2;
       if (__builtin_expect(e4m3x64_normal(blk + 4) && e4m3x64_normal(blk + 68), 1)) {
         // Every code normal: f32 directly, 256 times the values, against the permuted x.
 #pragma GCC unroll 2
@@ -317,7 +321,7 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
                   v[t], _mm512_loadu_ps(xperm + i * xstride + b * kBlock + 64 * h + 16 * t),
                   part[i]);
         }
-        dscale = _mm512_set1_ps(d * (1.f / 256.f));
+        pow2 = _mm512_set1_ps(1.f / 256.f);
       } else {
         // Zeros, subnormals or NaN codes: the f16 route (2^-8 times the values), NaN patched.
 #pragma GCC unroll 4
@@ -331,10 +335,11 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
             part[i] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), part[i]);
           }
         }
-        dscale = _mm512_set1_ps(d * 256.f);
+        pow2 = _mm512_set1_ps(256.f);
       }
 #pragma GCC unroll 4
-      for (int i = 0; i < M; ++i) acc[j][i] = _mm512_fmadd_ps(part[i], dscale, acc[j][i]);
+      for (int i = 0; i < M; ++i)
+        acc[j][i] = _mm512_fmadd_ps(_mm512_mul_ps(part[i], pow2), _mm512_set1_ps(d), acc[j][i]);
     }
   }
 #pragma GCC unroll 4
