@@ -1,7 +1,7 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0, MXFP4 and the AFQ
-// types, whose row-format kernels are compute-bound at decode (docs/performance.md, "Session 6
-// update" and "Session 9 update").
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0, q5_0, q5_1, MXFP4
+// and the AFQ types, whose row-format kernels are compute-bound at decode (docs/performance.md,
+// "Session 6 update" and "Session 9 update").
 //
 // Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
 // pay a float tail (convert, scale, FMA) and the activation digits are reloaded per row. In the
@@ -103,16 +103,23 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   auto* sdig = reinterpret_cast<int8_t*>(out + L.sdig_off);
   auto* sscale = reinterpret_cast<float*>(out + L.sscale_off);
   const float inv_max = 1.f / (D == 1 ? kRoundedMax : kExactMax);
-  if (type == QuantType::kQ4_0 || type == QuantType::kMxfp4) {
+  if (type == QuantType::kQ4_0 || type == QuantType::kMxfp4 || type == QuantType::kQ5_0 ||
+      type == QuantType::kQ5_1) {
     // 32-element blocks (cols need not be a multiple of 256), one scale per 4-element lane as
     // the row-format kernels (OperandRounding::kActivationLane8): 16-element groups measured up
     // to 1.7x the rounding error those are held to (kRoundedCond) with outlier activations.
-    // q4_0's high nibbles are read in place (16 times the code), MXFP4's through its table.
+    // q4_0's high nibbles are read in place (16 times the code), the others' shifted down or
+    // through a table. q5_1 has no zero point but a minimum: sxb[b] = the block's sum of x~.
     const bool in_place = type == QuantType::kQ4_0;
-    const int zero = in_place ? 8 : 12;
+    const int zero = in_place                    ? 8
+                     : type == QuantType::kMxfp4 ? 12
+                     : type == QuantType::kQ5_0  ? 16
+                                                 : 0;
     const __m512 inv = _mm512_set1_ps(inv_max);
     for (int64_t j = 0; j < cols / 16; ++j) {
       const auto [sv, q] = round_lanes(_mm512_loadu_ps(x + 16 * j), inv);
+      const float part = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
+      sxb[j / 2] = j % 2 == 0 ? part : sxb[j / 2] + part;
       const int shift = in_place ? 4 * static_cast<int>(j % 2) : 0;
       store_lane_scales(sxa + 4 * j, sv, 1.f / static_cast<float>(1 << shift));
       __m512i rest = q;
@@ -214,6 +221,12 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
     case QuantType::kQ4_0:
       return kernels_of<kQ40Column, q4_0_block<1, 4>, q4_0_block<1, 2>, q4_0_block<1, 1>,
                         q4_0_block<3, 1>>(rounded);
+    case QuantType::kQ5_0:
+      return kernels_of<kQ50Column, q5_block<1, 4, false>, q5_block<1, 2, false>,
+                        q5_block<1, 1, false>, q5_block<3, 1, false>>(rounded);
+    case QuantType::kQ5_1:
+      return kernels_of<kQ51Column, q5_block<1, 4, true>, q5_block<1, 2, true>,
+                        q5_block<1, 1, true>, q5_block<3, 1, true>>(rounded);
     case QuantType::kMxfp4:
       return kernels_of<kMxfp4Column, mxfp4_block<1, 4>, mxfp4_block<1, 2>, mxfp4_block<1, 1>,
                         mxfp4_block<3, 1>>(rounded);
@@ -234,7 +247,7 @@ bool quant_gemv_groups_supported(QuantType type, int64_t) {
 
 OperandRounding quant_gemv_groups_fast_rounding(QuantType type) {
   return type == QuantType::kQ4_0 || type == QuantType::kQ5K || type == QuantType::kMxfp4 ||
-                 afq_group_bits(type) != 0
+                 type == QuantType::kQ5_0 || type == QuantType::kQ5_1 || afq_group_bits(type) != 0
              ? OperandRounding::kActivationLane8
              : OperandRounding::kActivationGroup16Int8;
 }

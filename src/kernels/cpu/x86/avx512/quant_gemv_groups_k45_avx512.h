@@ -154,8 +154,8 @@ constexpr size_t kQ40D = 0, kQ40Qs = 32;
 
 // The lane dots of a 32-element block in q4_0's nibble order (q4_0, and MXFP4 in
 // quant_gemv_groups_mxfp4_avx512.h): f[g] = sum over the block's 8 lanes of (the lane's integer
-// dot, started at PrepView::init) * its activation scale. code(v, h) gives the codes of word v's
-// low (h = 0) or high (h = 1) nibbles as bytes.
+// dot, started at PrepView::init) * its activation scale. code(g, w, v, h) gives the codes of
+// group g's word w (v) from its low (h = 0) or high (h = 1) nibbles as bytes.
 template <int D, int NG, size_t kColumn, size_t kQs, class Code>
 __attribute__((always_inline)) inline void nibble_lane_dots(const uint8_t* const (&cols)[NG],
                                                             int64_t b, const PrepView& x,
@@ -175,7 +175,7 @@ __attribute__((always_inline)) inline void nibble_lane_dots(const uint8_t* const
       __m512i a[NG][D];
 #pragma GCC unroll 4
       for (int g = 0; g < NG; ++g) {
-        const __m512i c = code(v[g], h);
+        const __m512i c = code(g, w, v[g], h);
 #pragma GCC unroll 3
         for (int p = 0; p < D; ++p)
           a[g][p] = _mm512_dpbusd_epi32(broadcast_fresh(&x.init[lane * kMaxDigits + p]), c,
@@ -194,12 +194,51 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
   __m512 f[NG];
   nibble_lane_dots<D, NG, kQ40Column, kQ40Qs>(
       cols, b, x,
-      [](__m512i v, int h) {
+      [](int, int, __m512i v, int h) {
         return _mm512_and_si512(v, _mm512_set1_epi8(static_cast<char>(h ? 0xF0 : 0x0F)));
       },
       f);
 #pragma GCC unroll 4
   for (int g = 0; g < NG; ++g) acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ40D), f[g], acc[g]);
+}
+
+// ---- q5_0: fields d (f16), qh (1 word), qs (4 words); q5_1: d, m (f16), qh, qs. ----
+// q4_0's nibble order; bit e of a row's qh word is the fifth bit of element e. Lane (w, h) takes
+// qh bits 16h + 4w + i (i < 4): one vpmultishiftqb moves bit 16h + 4w + i to bit 4 of byte i
+// of each row's dword (its window starts 4 bits lower: for the first lane that wraps to the
+// other row's top bits, which land below bit 4 and are masked), and one ternary-logic op puts it
+// over the nibble. value = (code - 16) d (q5_0: the -16 through PrepView::init) or code d + m
+// (q5_1: m times the block's sum of x~, PrepView::sxb).
+constexpr size_t kQ50Column = 16 * 22, kQ51Column = 16 * 24;
+
+template <int D, int NG, bool kMin>
+__attribute__((always_inline)) inline void q5_block(const uint8_t* const (&cols)[NG], int64_t b,
+                                                    const PrepView& x, __m512 (&acc)[NG]) {
+  constexpr size_t kColumn = kMin ? kQ51Column : kQ50Column;
+  constexpr size_t kQh = kMin ? 64 : 32, kQs = kQh + 64;
+  __m512 f[NG];
+  nibble_lane_dots<D, NG, kColumn, kQs>(
+      cols, b, x,
+      [&](int g, int w, __m512i v, int h) {
+        uint64_t ctrl = 0;
+        for (int i = 0; i < 4; ++i) {
+          const uint64_t bit = static_cast<uint64_t>(16 * h + 4 * w + i + 64 - 4) % 64;
+          ctrl |= bit << (8 * i) | ((bit + 32) % 64) << (8 * (i + 4));
+        }
+        const __m512i high = _mm512_multishift_epi64_epi8(
+            _mm512_set1_epi64(static_cast<long long>(ctrl)), load(cols[g] + kQh));
+        const __m512i nib =
+            h ? gf2(v, gf2_move(4, 4, 0)) : _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+        // nib | (high & 0x10)
+        return _mm512_ternarylogic_epi32(nib, high, _mm512_set1_epi8(0x10), 0xF8);
+      },
+      f);
+  const __m512 sum_x = _mm512_set1_ps(x.sxb[b]);
+#pragma GCC unroll 4
+  for (int g = 0; g < NG; ++g) {
+    const __m512 base = kMin ? _mm512_fmadd_ps(load_f16x16(cols[g] + 32), sum_x, acc[g]) : acc[g];
+    acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g]), f[g], base);
+  }
 }
 
 }  // namespace

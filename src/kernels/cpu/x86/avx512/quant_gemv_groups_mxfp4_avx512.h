@@ -40,7 +40,7 @@ __attribute__((always_inline)) inline void mxfp4_block(const uint8_t* const (&co
   __m512 f[NG];
   nibble_lane_dots<D, NG, kMxfp4Column, kMxfp4Qs>(
       cols, b, x,
-      [&](__m512i v, int h) {
+      [&](int, int, __m512i v, int h) {
         return _mm512_shuffle_epi8(
             lut, h ? gf2(v, gf2_move(4, 4, 0)) : _mm512_and_si512(v, _mm512_set1_epi8(0x0F)));
       },
