@@ -1,7 +1,7 @@
 // AVX-512 VNNI decode GEMV for weights in the row-group layout (quant/layout/row_groups.h):
-// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0, q5_0, q5_1, MXFP4
-// and the AFQ types, whose row-format kernels are compute-bound at decode (docs/performance.md,
-// "Session 6 update" and "Session 9 update").
+// 16 output rows at once, one row per 32-bit lane. Used for q2_K..q5_K, q4_0, q4_1, q5_0, q5_1,
+// MXFP4 and the AFQ types, whose row-format kernels are compute-bound at decode
+// (docs/performance.md, "Session 6 update" and "Session 9 update").
 //
 // Why: in the row format a register holds 64 weights of one row, so every 64 weights and row
 // pay a float tail (convert, scale, FMA) and the activation digits are reloaded per row. In the
@@ -104,12 +104,13 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
   auto* sscale = reinterpret_cast<float*>(out + L.sscale_off);
   const float inv_max = 1.f / (D == 1 ? kRoundedMax : kExactMax);
   if (type == QuantType::kQ4_0 || type == QuantType::kMxfp4 || type == QuantType::kQ5_0 ||
-      type == QuantType::kQ5_1) {
+      type == QuantType::kQ5_1 || type == QuantType::kQ4_1) {
     // 32-element blocks (cols need not be a multiple of 256), one scale per 4-element lane as
     // the row-format kernels (OperandRounding::kActivationLane8): 16-element groups measured up
     // to 1.7x the rounding error those are held to (kRoundedCond) with outlier activations.
     // q4_0's high nibbles are read in place (16 times the code), the others' shifted down or
-    // through a table. q5_1 has no zero point but a minimum: sxb[b] = the block's sum of x~.
+    // through a table. q4_1 and q5_1 have no zero point but a minimum: sxb[b] = the block's sum
+    // of x~.
     const bool in_place = type == QuantType::kQ4_0;
     const int zero = in_place                    ? 8
                      : type == QuantType::kMxfp4 ? 12
@@ -221,12 +222,19 @@ GroupKernels group_kernels(QuantType type, bool rounded) {
     case QuantType::kQ4_0:
       return kernels_of<kQ40Column, q4_0_block<1, 4>, q4_0_block<1, 2>, q4_0_block<1, 1>,
                         q4_0_block<3, 1>>(rounded);
+    case QuantType::kQ4_1:
+      return kernels_of<kQ41Column, legacy_nibble_block<1, 4, true, false>,
+                        legacy_nibble_block<1, 2, true, false>,
+                        legacy_nibble_block<1, 1, true, false>,
+                        legacy_nibble_block<3, 1, true, false>>(rounded);
     case QuantType::kQ5_0:
-      return kernels_of<kQ50Column, q5_block<1, 4, false>, q5_block<1, 2, false>,
-                        q5_block<1, 1, false>, q5_block<3, 1, false>>(rounded);
+      return kernels_of<kQ50Column, legacy_nibble_block<1, 4, false>,
+                        legacy_nibble_block<1, 2, false>, legacy_nibble_block<1, 1, false>,
+                        legacy_nibble_block<3, 1, false>>(rounded);
     case QuantType::kQ5_1:
-      return kernels_of<kQ51Column, q5_block<1, 4, true>, q5_block<1, 2, true>,
-                        q5_block<1, 1, true>, q5_block<3, 1, true>>(rounded);
+      return kernels_of<kQ51Column, legacy_nibble_block<1, 4, true>,
+                        legacy_nibble_block<1, 2, true>, legacy_nibble_block<1, 1, true>,
+                        legacy_nibble_block<3, 1, true>>(rounded);
     case QuantType::kMxfp4:
       return kernels_of<kMxfp4Column, mxfp4_block<1, 4>, mxfp4_block<1, 2>, mxfp4_block<1, 1>,
                         mxfp4_block<3, 1>>(rounded);
@@ -247,7 +255,8 @@ bool quant_gemv_groups_supported(QuantType type, int64_t) {
 
 OperandRounding quant_gemv_groups_fast_rounding(QuantType type) {
   return type == QuantType::kQ4_0 || type == QuantType::kQ5K || type == QuantType::kMxfp4 ||
-                 type == QuantType::kQ5_0 || type == QuantType::kQ5_1 || afq_group_bits(type) != 0
+                 type == QuantType::kQ5_0 || type == QuantType::kQ5_1 || type == QuantType::kQ4_1 ||
+                 afq_group_bits(type) != 0
              ? OperandRounding::kActivationLane8
              : OperandRounding::kActivationGroup16Int8;
 }

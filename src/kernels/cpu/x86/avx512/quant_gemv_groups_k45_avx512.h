@@ -202,24 +202,28 @@ __attribute__((always_inline)) inline void q4_0_block(const uint8_t* const (&col
   for (int g = 0; g < NG; ++g) acc[g] = _mm512_fmadd_ps(load_f16x16(cols[g] + kQ40D), f[g], acc[g]);
 }
 
-// ---- q5_0: fields d (f16), qh (1 word), qs (4 words); q5_1: d, m (f16), qh, qs. ----
+// ---- q5_0: fields d (f16), qh (1 word), qs (4 words); q5_1: d, m (f16), qh, qs; q4_1: d, m, qs.
 // q4_0's nibble order; bit e of a row's qh word is the fifth bit of element e. Lane (w, h) takes
 // qh bits 16h + 4w + i (i < 4): one vpmultishiftqb moves bit 16h + 4w + i to bit 4 of byte i
 // of each row's dword (its window starts 4 bits lower: for the first lane that wraps to the
 // other row's top bits, which land below bit 4 and are masked), and one ternary-logic op puts it
 // over the nibble. value = (code - 16) d (q5_0: the -16 through PrepView::init) or code d + m
-// (q5_1: m times the block's sum of x~, PrepView::sxb).
-constexpr size_t kQ50Column = 16 * 22, kQ51Column = 16 * 24;
+// (q5_1, q4_1: m times the block's sum of x~, PrepView::sxb).
+constexpr size_t kQ50Column = 16 * 22, kQ51Column = 16 * 24, kQ41Column = 16 * 20;
 
-template <int D, int NG, bool kMin>
-__attribute__((always_inline)) inline void q5_block(const uint8_t* const (&cols)[NG], int64_t b,
-                                                    const PrepView& x, __m512 (&acc)[NG]) {
-  constexpr size_t kColumn = kMin ? kQ51Column : kQ50Column;
-  constexpr size_t kQh = kMin ? 64 : 32, kQs = kQh + 64;
+template <int D, int NG, bool kMin, bool kFifth = true>
+__attribute__((always_inline)) inline void legacy_nibble_block(const uint8_t* const (&cols)[NG],
+                                                               int64_t b, const PrepView& x,
+                                                               __m512 (&acc)[NG]) {
+  constexpr size_t kColumn = !kFifth ? kQ41Column : kMin ? kQ51Column : kQ50Column;
+  constexpr size_t kQh = kMin ? 64 : 32, kQs = kFifth ? kQh + 64 : kQh;
   __m512 f[NG];
   nibble_lane_dots<D, NG, kColumn, kQs>(
       cols, b, x,
       [&](int g, int w, __m512i v, int h) {
+        const __m512i nib =
+            h ? gf2(v, gf2_move(4, 4, 0)) : _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+        if constexpr (!kFifth) return nib;
         uint64_t ctrl = 0;
         for (int i = 0; i < 4; ++i) {
           const uint64_t bit = static_cast<uint64_t>(16 * h + 4 * w + i + 64 - 4) % 64;
@@ -227,8 +231,6 @@ __attribute__((always_inline)) inline void q5_block(const uint8_t* const (&cols)
         }
         const __m512i high = _mm512_multishift_epi64_epi8(
             _mm512_set1_epi64(static_cast<long long>(ctrl)), load(cols[g] + kQh));
-        const __m512i nib =
-            h ? gf2(v, gf2_move(4, 4, 0)) : _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
         // nib | (high & 0x10)
         return _mm512_ternarylogic_epi32(nib, high, _mm512_set1_epi8(0x10), 0xF8);
       },
