@@ -240,6 +240,18 @@ Err compare(const QWeights& w, const std::vector<float>& x, int64_t m, const std
   return e;
 }
 
+// matmul under the current ISA cap and precision, compared with the product of the operands it
+// rounds to (matmul_quantized_rounding): ref is the exact product, for the unrounded case.
+Err matmul_against_reference(const QWeights& w, const std::vector<float>& x, int64_t m,
+                             const std::vector<float>& ref, ThreadPool& pool) {
+  const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
+  const std::vector<float> xr = round_activations(x, rounding);
+  std::vector<float> y(m * w.rows, NAN);
+  matmul(w.matrix(), x.data(), m, y.data(), pool);
+  return compare(w, xr, m, y,
+                 rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
+}
+
 std::vector<QuantType> quant_types() {
   std::vector<QuantType> t;
   for (const auto& info : all_quant_types())
@@ -425,13 +437,7 @@ TEST_P(QuantMatmulTest, LongRowsAcrossDecodeSegments) {
         matmul_reference(w.matrix(), x.data(), m, ref.data());
         for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
           MatmulPrecisionScope precision(prec);
-          const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
-          const std::vector<float> xr = round_activations(x, rounding);
-          std::vector<float> y(m * rows, NAN);
-          matmul(w.matrix(), x.data(), m, y.data(), pool);
-          const Err e = compare(
-              w, xr, m, y,
-              rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
+          const Err e = matmul_against_reference(w, x, m, ref, pool);
           const std::string where = std::string(info.name) + " " +
                                     std::string(matmul_precision_name(prec)) + " m " +
                                     std::to_string(m);
@@ -462,13 +468,7 @@ TEST_P(QuantMatmulTest, PrefillAcrossStagingChunks) {
       for (MatmulPrecision prec : {MatmulPrecision::kExact, MatmulPrecision::kFast}) {
         IsaCapGuard cap(isa);
         MatmulPrecisionScope precision(prec);
-        const OperandRounding rounding = matmul_quantized_rounding(w.matrix(), m);
-        const std::vector<float> xr = round_activations(x, rounding);
-        std::vector<float> y(m * rows, NAN);
-        matmul(w.matrix(), x.data(), m, y.data(), pool);
-        const Err e = compare(
-            w, xr, m, y,
-            rounding == OperandRounding::kNone ? ref : rounded_reference(w, xr, m, rounding));
+        const Err e = matmul_against_reference(w, x, m, ref, pool);
         const std::string where = std::string(info.name) + " " + std::string(isa_name(isa)) + " " +
                                   std::string(matmul_precision_name(prec)) + " rows " +
                                   std::to_string(rows);
@@ -657,10 +657,9 @@ TEST(QuantMatmulFp8, EveryFiniteCodeInEitherHalfOfABlock) {
     IsaCapGuard cap(isa);
     for (int64_t m : {1, 3, 40}) {
       const auto x = gaussian(m * cols, 1.f, 33);
-      std::vector<float> y(m * rows, NAN), ref(m * rows);
-      matmul(w.matrix(), x.data(), m, y.data(), pool);
+      std::vector<float> ref(m * rows);
       matmul_reference(w.matrix(), x.data(), m, ref.data());
-      const Err e = compare(w, x, m, y, ref);
+      const Err e = matmul_against_reference(w, x, m, ref, pool);
       EXPECT_LE(e.cond, m <= 4 ? bound.gemv_cond : bound.gemm_cond) << isa_name(isa) << " m " << m;
     }
   }

@@ -1,34 +1,17 @@
 // Helpers shared by the AVX2 block dequantizers (quant_decode_avx2.cpp for the ggml types,
-// quant_decode_avx2_afq_hqq_fp.cpp for the others): loads, the int8-level -> f32 tail and the
-// scale forms the reference dequantizers use. Include only from AVX2 translation units; internal
-// linkage keeps the AVX2 code out of baseline copies (ODR).
+// quant_decode_avx2_afq_hqq_fp.cpp for the others): the int8-level -> f32 tail and the scale
+// forms the reference dequantizers use (byte loads: block_bytes_x86.h). Include only from AVX2
+// translation units; internal linkage keeps the AVX2 code out of baseline copies (ODR).
 #pragma once
 
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
+
+#include "kernels/cpu/x86/block_bytes_x86.h"
 
 namespace insitu::kernels::avx2 {
 namespace {
-
-inline float half_at(const uint8_t* p) {  // F16C: exact, as core/half.h (NaN payloads aside)
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-inline __m128i load128(const uint8_t* p) {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-inline __m256i load256(const uint8_t* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-inline __m256i and8(__m256i v, char mask) {
-  return _mm256_and_si256(v, _mm256_set1_epi8(mask));
-}
-inline __m256i srli16(__m256i v, int n) {
-  return _mm256_srli_epi16(v, n);
-}
 
 // The kernels room is compiled with -mfma and GCC contracts a product and the following add
 // into one FMA (one rounding instead of the reference's two). For these formats the products
@@ -88,6 +71,14 @@ inline __m256i split_nibbles_lo_hi(const uint8_t* qs) {
   const __m128i q = load128(qs);
   const __m128i m = _mm_set1_epi8(0x0F);
   return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+}
+
+// Blocks [b0, b0 + nb) of a row through a block decoder F (kBlock values from kBytes bytes):
+// the DequantBlocksFn every vector decoder is.
+template <void (*F)(const uint8_t*, float*), int kBlock, int kBytes>
+void vector_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
+  const uint8_t* b = row + b0 * kBytes;
+  for (int64_t i = 0; i < nb; ++i, b += kBytes, out += kBlock) F(b, out);
 }
 
 }  // namespace

@@ -177,21 +177,11 @@ void blk_q8_1(const uint8_t* b, float* out) {  // f16 d | f16 s | int8 q[32]
   put_scaled(out, load256(b + 4), d, d);
 }
 void blk_q8k(const uint8_t* b, float* out) {  // f32 d | int8 q[256] | bsums
-  float d;
-  std::memcpy(&d, b, 4);
-  const __m256 dv = _mm256_set1_ps(d);
+  const __m256 dv = _mm256_set1_ps(f32_at(b));
   for (int k = 0; k < 8; ++k) put_scaled(out + 32 * k, load256(b + 4 + 32 * k), dv, dv);
 }
 
 // ---- Row wrappers -----------------------------------------------------------------------------
-
-using BlockFn = void (*)(const uint8_t*, float*);
-
-template <BlockFn F, int kBlock, int kBytes>
-void vector_rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
-  const uint8_t* b = row + b0 * kBytes;
-  for (int64_t i = 0; i < nb; ++i, b += kBytes, out += kBlock) F(b, out);
-}
 
 DequantBlocksFn ggml_dequantizer(QuantType t) {
   using QT = QuantType;

@@ -17,12 +17,6 @@
 namespace insitu::kernels::avx2 {
 namespace {
 
-inline float f32_at(const uint8_t* p) {
-  float f;
-  std::memcpy(&f, p, 4);
-  return f;
-}
-
 // ---- AFQ (group 64: f16 scale | f16 bias | little-endian bit stream of kBits-bit codes) -------
 // value = code * scale + bias.
 //
@@ -165,12 +159,6 @@ void blk_mxfp4(const uint8_t* b, float* out) {
   _mm256_storeu_ps(out + 24, _mm256_mul_ps(e2m1x8_times2(_mm_srli_si128(hi, 8)), s));
 }
 
-template <void (*F)(const uint8_t*, float*), int kBlock, int kBytes>
-void rows(const uint8_t* row, int64_t b0, int64_t nb, float* out) {
-  const uint8_t* b = row + b0 * kBytes;
-  for (int64_t i = 0; i < nb; ++i, b += kBytes, out += kBlock) F(b, out);
-}
-
 constexpr int afq_bytes(int bits) {
   return 4 + 8 * bits;
 }
@@ -180,16 +168,16 @@ constexpr int afq_bytes(int bits) {
 DequantBlocksFn afq_hqq_fp_dequantizer(QuantType t) {
   using QT = QuantType;
   switch (t) {
-    case QT::kAfq2: return rows<blk_afq<2>, 64, afq_bytes(2)>;
-    case QT::kAfq3: return rows<blk_afq<3>, 64, afq_bytes(3)>;
-    case QT::kAfq4: return rows<blk_afq<4>, 64, afq_bytes(4)>;
-    case QT::kAfq6: return rows<blk_afq<6>, 64, afq_bytes(6)>;
-    case QT::kAfq8: return rows<blk_afq<8>, 64, afq_bytes(8)>;
-    case QT::kHqq4: return rows<blk_hqq4, 64, 40>;
-    case QT::kHqq8: return rows<blk_hqq8, 64, 72>;
-    case QT::kFp8: return rows<blk_fp8, fp8::kFp8Block, sizeof(fp8::BlockFp8)>;
-    case QT::kF8Q8: return rows<blk_f8q8, 32, sizeof(fp8::BlockF8Q8)>;
-    case QT::kMxfp4: return rows<blk_mxfp4, mxfp4::kBlock, sizeof(mxfp4::BlockMxfp4)>;
+    case QT::kAfq2: return vector_rows<blk_afq<2>, 64, afq_bytes(2)>;
+    case QT::kAfq3: return vector_rows<blk_afq<3>, 64, afq_bytes(3)>;
+    case QT::kAfq4: return vector_rows<blk_afq<4>, 64, afq_bytes(4)>;
+    case QT::kAfq6: return vector_rows<blk_afq<6>, 64, afq_bytes(6)>;
+    case QT::kAfq8: return vector_rows<blk_afq<8>, 64, afq_bytes(8)>;
+    case QT::kHqq4: return vector_rows<blk_hqq4, 64, 40>;
+    case QT::kHqq8: return vector_rows<blk_hqq8, 64, 72>;
+    case QT::kFp8: return vector_rows<blk_fp8, fp8::kFp8Block, sizeof(fp8::BlockFp8)>;
+    case QT::kF8Q8: return vector_rows<blk_f8q8, 32, sizeof(fp8::BlockF8Q8)>;
+    case QT::kMxfp4: return vector_rows<blk_mxfp4, mxfp4::kBlock, sizeof(mxfp4::BlockMxfp4)>;
     default: return nullptr;
   }
 }

@@ -189,43 +189,41 @@ void rows_hqq4(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   });
 }
 
-// AFQ 2- and 4-bit: groups of 64 (f16 scale | f16 bias | MLX's little-endian bit stream), value
-// code * scale + bias. The stream's codes are spread to bytes in column order.
+// The 64 codes of an AFQ group (MLX's little-endian bit stream at q) as bytes in column order:
+// codes[0] columns 0..31, codes[1] 32..63.
+template <int kBits>
+inline void afq_codes(const uint8_t* q, __m256i (&codes)[2]) {
+  static_assert(kBits == 2 || kBits == 4);
+  if constexpr (kBits == 4) {  // byte i = code 2i | code 2i + 1 << 4
+    const __m128i m = _mm_set1_epi8(0x0F);
+    for (int h = 0; h < 2; ++h) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * h));
+      const __m128i lo = _mm_and_si128(v, m), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m);
+      codes[h] = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
+    }
+  } else {  // byte i = codes 4i..4i + 3 at bits 0, 2, 4, 6: planes, then interleaved
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    __m128i pl[4];
+    for (int k = 0; k < 4; ++k) pl[k] = _mm_and_si128(_mm_srli_epi16(v, 2 * k), _mm_set1_epi8(3));
+    const __m128i a_lo = _mm_unpacklo_epi8(pl[0], pl[1]), a_hi = _mm_unpackhi_epi8(pl[0], pl[1]);
+    const __m128i c_lo = _mm_unpacklo_epi8(pl[2], pl[3]), c_hi = _mm_unpackhi_epi8(pl[2], pl[3]);
+    codes[0] = _mm256_set_m128i(_mm_unpackhi_epi16(a_lo, c_lo), _mm_unpacklo_epi16(a_lo, c_lo));
+    codes[1] = _mm256_set_m128i(_mm_unpackhi_epi16(a_hi, c_hi), _mm_unpacklo_epi16(a_hi, c_hi));
+  }
+}
+
+// AFQ 2- and 4-bit: groups of 64 (f16 scale | f16 bias | codes), value code * scale + bias.
 template <int M, int R, int kBits>
 void rows_afq(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
-  static_assert(kBits == 2 || kBits == 4);
-  rows_by_block<M, R>(
-      p, r, rs, 64, 4 + 8 * kBits, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
-        const __m256 ws = _mm256_set1_ps(f16(blk));
-        __m256i codes[2];
-        if constexpr (kBits == 4) {
-          // byte i = code 2i | code 2i + 1 << 4
-          for (int h = 0; h < 2; ++h) {
-            const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4 + 16 * h));
-            const __m128i m = _mm_set1_epi8(0x0F);
-            const __m128i lo = _mm_and_si128(q, m);
-            const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);
-            codes[h] = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
-          }
-        } else {
-          // byte i = codes 4i..4i + 3 at bits 0, 2, 4, 6
-          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 4));
-          const __m128i m = _mm_set1_epi8(0x03);
-          __m128i pl[4];
-          for (int k = 0; k < 4; ++k) pl[k] = _mm_and_si128(_mm_srli_epi16(q, 2 * k), m);
-          const __m128i a_lo = _mm_unpacklo_epi8(pl[0], pl[1]);
-          const __m128i a_hi = _mm_unpackhi_epi8(pl[0], pl[1]);
-          const __m128i c_lo = _mm_unpacklo_epi8(pl[2], pl[3]);
-          const __m128i c_hi = _mm_unpackhi_epi8(pl[2], pl[3]);
-          codes[0] =
-              _mm256_set_m128i(_mm_unpackhi_epi16(a_lo, c_lo), _mm_unpacklo_epi16(a_lo, c_lo));
-          codes[1] =
-              _mm256_set_m128i(_mm_unpackhi_epi16(a_hi, c_hi), _mm_unpacklo_epi16(a_hi, c_hi));
-        }
-        add_columns<M>(codes[0], ws, act, 64 * b, acc);
-        add_columns<M>(codes[1], ws, act, 64 * b + 32, acc);
-        add_group_bias<M>(f16(blk + 2), act, 64 * b, acc);
-      });
+  rows_by_block<M, R>(p, r, rs, 64, 4 + 8 * kBits,
+                      [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+                        __m256i codes[2];
+                        afq_codes<kBits>(blk + 4, codes);
+                        const __m256 ws = _mm256_set1_ps(f16(blk));
+                        add_columns<M>(codes[0], ws, act, 64 * b, acc);
+                        add_columns<M>(codes[1], ws, act, 64 * b + 32, acc);
+                        add_group_bias<M>(f16(blk + 2), act, 64 * b, acc);
+                      });
 }
 
 // Bit k of every byte moved to bit 4 (the 5th code bit), other bits cleared.

@@ -10,40 +10,12 @@
 #include "kernels/cpu/x86/avx512/e4m3_avx512.h"
 #include "kernels/cpu/x86/avx512/kquant_scales_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
+#include "kernels/cpu/x86/block_bytes_x86.h"
 #include "quant/fp8/fp8.h"
 #include "quant/mxfp4/mxfp4.h"
 
 namespace insitu::kernels::avx512 {
 namespace {
-
-inline float half_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-inline float f32_at(const uint8_t* p) {
-  float f;
-  std::memcpy(&f, p, 4);
-  return f;
-}
-inline __m128i load128(const uint8_t* p) {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-inline __m256i load256(const uint8_t* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-inline void store128(uint8_t* p, __m128i v) {
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
-}
-inline void store256(uint8_t* p, __m256i v) {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
-}
-inline __m256i srli16(__m256i v, int n) {
-  return _mm256_srli_epi16(v, n);
-}
-inline __m256i and8(__m256i v, char mask) {
-  return _mm256_and_si256(v, _mm256_set1_epi8(mask));
-}
 
 // `n` groups sharing one (scale, offset).
 inline void fill_groups(float* scale, float* offset, int n, float s, float o) {

@@ -30,16 +30,6 @@ struct AfqGroups {
   static constexpr int word(int l) { return 4 * kBits * l / 32; }
   static constexpr int offset(int l) { return 4 * kBits * l % 32; }
   static constexpr bool straddles(int l) { return offset(l) + 4 * kBits > 32; }
-  // vpmultishiftqb control for 4 codes from bit `base` of each dword: byte i from bit
-  // base + i * kBits (the qword's high dword: 32 bits further).
-  static constexpr long long lane_control(int base) {
-    uint64_t c = 0;
-    for (int i = 0; i < 4; ++i) {
-      const uint64_t bit = static_cast<uint64_t>(base + i * kBits);
-      c |= bit << (8 * i) | (bit + 32) << (8 * (i + 4));
-    }
-    return static_cast<long long>(c);
-  }
 };
 
 template <int kBits, int D, int NG>
@@ -73,9 +63,9 @@ __attribute__((always_inline)) inline void afq_block(const uint8_t* const (&cols
           code = _mm512_shrdi_epi32(code, load(words + 64), A::offset(l));
           base = 0;
         }
-        code = _mm512_and_si512(
-            _mm512_multishift_epi64_epi8(_mm512_set1_epi64(A::lane_control(base)), code),
-            _mm512_set1_epi8((1 << kBits) - 1));
+        code = _mm512_and_si512(_mm512_multishift_epi64_epi8(
+                                    _mm512_set1_epi64(dword_multishift_control(base, kBits)), code),
+                                _mm512_set1_epi8((1 << kBits) - 1));
       }
 #pragma GCC unroll 3
       for (int p = 0; p < D; ++p)

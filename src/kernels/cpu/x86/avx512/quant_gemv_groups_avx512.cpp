@@ -112,6 +112,7 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
     // through a table. q4_1 and q5_1 have no zero point but a minimum: sxb[b] = the block's sum
     // of x~.
     const bool in_place = type == QuantType::kQ4_0;
+    const bool block_sums = type == QuantType::kQ4_1 || type == QuantType::kQ5_1;
     const int zero = in_place                    ? 8
                      : type == QuantType::kMxfp4 ? 12
                      : type == QuantType::kQ5_0  ? 16
@@ -119,8 +120,10 @@ void prepare_row(QuantType type, const float* x, int64_t cols, uint8_t* out) {
     const __m512 inv = _mm512_set1_ps(inv_max);
     for (int64_t j = 0; j < cols / 16; ++j) {
       const auto [sv, q] = round_lanes(_mm512_loadu_ps(x + 16 * j), inv);
-      const float part = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
-      sxb[j / 2] = j % 2 == 0 ? part : sxb[j / 2] + part;
+      if (block_sums) {
+        const float part = _mm512_reduce_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
+        sxb[j / 2] = j % 2 == 0 ? part : sxb[j / 2] + part;
+      }
       const int shift = in_place ? 4 * static_cast<int>(j % 2) : 0;
       store_lane_scales(sxa + 4 * j, sv, 1.f / static_cast<float>(1 << shift));
       __m512i rest = q;

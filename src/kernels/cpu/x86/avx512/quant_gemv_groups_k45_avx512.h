@@ -224,13 +224,9 @@ __attribute__((always_inline)) inline void legacy_nibble_block(const uint8_t* co
         const __m512i nib =
             h ? gf2(v, gf2_move(4, 4, 0)) : _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
         if constexpr (!kFifth) return nib;
-        uint64_t ctrl = 0;
-        for (int i = 0; i < 4; ++i) {
-          const uint64_t bit = static_cast<uint64_t>(16 * h + 4 * w + i + 64 - 4) % 64;
-          ctrl |= bit << (8 * i) | ((bit + 32) % 64) << (8 * (i + 4));
-        }
         const __m512i high = _mm512_multishift_epi64_epi8(
-            _mm512_set1_epi64(static_cast<long long>(ctrl)), load(cols[g] + kQh));
+            _mm512_set1_epi64(dword_multishift_control(16 * h + 4 * w - 4, 1)),
+            load(cols[g] + kQh));
         // nib | (high & 0x10)
         return _mm512_ternarylogic_epi32(nib, high, _mm512_set1_epi8(0x10), 0xF8);
       },
