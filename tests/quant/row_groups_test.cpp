@@ -1,6 +1,7 @@
 // The row-group layout (quant/layout/row_groups.h) is a byte permutation of the row format:
 // packing then unpacking gives the original bytes for every type that has it, each row read
-// alone equals its row-format bytes, and a group's units sit where the header says.
+// alone equals its row-format bytes, and a group's units sit where the header says (q3_K's
+// re-coded codes where quant/layout/q3k_group_codes.h says).
 #include "quant/layout/row_groups.h"
 
 #include <gtest/gtest.h>
@@ -64,6 +65,41 @@ TEST(RowGroups, UnitsSitWhereTheLayoutSays) {
   // f16 field dmin: 16 consecutive values after d's.
   const uint8_t* dmin = src.data() + (16 * g + r) * row_bytes + b * info.bytes_per_block + 2;
   EXPECT_EQ(std::memcmp(grouped.data() + column + 32 + 2 * r, dmin, 2), 0);
+}
+
+// q3_K's code words hold every element's ggml code (low bits from qs, high bit from hmask) by
+// the formulas of q3k_group_codes.h, read here without its tables.
+TEST(RowGroups, Q3KCodeWordsHoldWholeCodes) {
+  const QuantType t = QuantType::kQ3K;  // fields hmask[32], qs[64], scales[12], d
+  const int64_t rows = 16, cols = 2 * 256;
+  const size_t row_bytes = quant_row_bytes(t, cols), block = quant_info(t).bytes_per_block;
+  const std::vector<uint8_t> src = random_bytes(rows * row_bytes, 11);
+  std::vector<uint8_t> grouped(src.size());
+  pack_row_groups(t, src.data(), grouped.data(), rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < cols / 256; ++b) {
+      const uint8_t* blk = src.data() + r * row_bytes + b * block;
+      const uint8_t* column = grouped.data() + b * 16 * block;
+      for (int n = 0; n < 2; ++n)
+        for (int k = 0; k < 4; ++k)
+          for (int l = 0; l < 32; ++l) {
+            const int want = (blk[32 + 32 * n + l] >> (2 * k) & 3) | (blk[l] >> (4 * n + k) & 1)
+                                                                         << 2;
+            // code word o of word position l / 4, byte l % 4 of row r
+            const auto word = [&](int o) { return column[64 * (3 * (l / 4) + o) + 4 * r + l % 4]; };
+            const int x = word(0), y = word(1), z = word(2);
+            const int got[8] = {x & 7,
+                                x >> 3 & 7,
+                                y & 7,
+                                y >> 3 & 7,
+                                z & 7,
+                                z >> 3 & 7,
+                                (x >> 6) << 1 | (y >> 6 & 1),
+                                (z >> 6) << 1 | y >> 7};
+            ASSERT_EQ(got[4 * n + k], want)
+                << "row " << r << " block " << b << " element " << 128 * n + 32 * k + l;
+          }
+    }
 }
 
 }  // namespace

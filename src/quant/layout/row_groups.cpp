@@ -1,8 +1,10 @@
 #include "quant/layout/row_groups.h"
 
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
+#include "quant/layout/q3k_group_codes.h"
 
 namespace insitu {
 namespace {
@@ -40,6 +42,21 @@ void for_each_unit(const QuantTypeInfo& info, int64_t r0, int64_t r1, F&& f) {
   }
 }
 
+// Types whose block columns are re-coded after the word transpose (q3k_group_codes.h).
+bool recoded(QuantType t) {
+  return t == QuantType::kQ3K;
+}
+
+// Block column `column` of a group in the row format's field order: itself, or (re-coded types)
+// a copy in `scratch` with the codes turned back into ggml's fields.
+const uint8_t* transposed_column(QuantType t, const uint8_t* column, size_t bytes,
+                                 std::vector<uint8_t>& scratch) {
+  if (!recoded(t)) return column;
+  scratch.assign(column, column + bytes);
+  q3k_group_codes::from_codes(scratch.data());
+  return scratch.data();
+}
+
 // kPack: row format -> groups; else groups -> row format.
 template <bool kPack>
 void convert(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_t cols) {
@@ -47,18 +64,23 @@ void convert(QuantType t, const uint8_t* src, uint8_t* dst, int64_t rows, int64_
   const size_t block = info.bytes_per_block;
   const int64_t nb = cols / info.block_size;
   const size_t row_bytes = nb * block;
+  std::vector<uint8_t> scratch;
   for (int64_t g = 0; g < rows; g += kRowGroupRows) {
     const size_t base = g * row_bytes;
-    for (int64_t b = 0; b < nb; ++b)
+    for (int64_t b = 0; b < nb; ++b) {
+      const size_t column = base + b * kRowGroupRows * block;
+      const uint8_t* from =
+          kPack ? nullptr : transposed_column(t, src + column, kRowGroupRows * block, scratch);
       for_each_unit(info, 0, kRowGroupRows,
                     [&](int64_t r, size_t in_block, size_t in_column, size_t unit) {
                       const size_t rowwise = base + r * row_bytes + b * block + in_block;
-                      const size_t grouped = base + b * kRowGroupRows * block + in_column;
                       if constexpr (kPack)
-                        copy_unit(dst + grouped, src + rowwise, unit);
+                        copy_unit(dst + column + in_column, src + rowwise, unit);
                       else
-                        copy_unit(dst + rowwise, src + grouped, unit);
+                        copy_unit(dst + rowwise, from + in_column, unit);
                     });
+      if (kPack && recoded(t)) q3k_group_codes::to_codes(dst + column);
+    }
   }
 }
 
@@ -82,12 +104,15 @@ void unpack_row_group_row(QuantType t, const uint8_t* data, int64_t r, int64_t c
   const int64_t nb = cols / info.block_size;
   const uint8_t* group = data + (r / kRowGroupRows) * kRowGroupRows * nb * block;
   const int64_t lane = r % kRowGroupRows;
-  for (int64_t b = 0; b < nb; ++b)
+  std::vector<uint8_t> scratch;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* column =
+        transposed_column(t, group + b * kRowGroupRows * block, kRowGroupRows * block, scratch);
     for_each_unit(info, lane, lane + 1,
                   [&](int64_t, size_t in_block, size_t in_column, size_t unit) {
-                    copy_unit(out + b * block + in_block,
-                              group + b * kRowGroupRows * block + in_column, unit);
+                    copy_unit(out + b * block + in_block, column + in_column, unit);
                   });
+  }
 }
 
 }  // namespace insitu

@@ -14,6 +14,8 @@
 // So one 64-byte load gives the same word of all 16 rows, one per 32-bit lane: a kernel
 // multiplies 16 rows by a broadcast activation word with one vpdpbusd, and applies a block's
 // scales to 16 rows with one vector op.
+// q3_K then re-codes each block column's hmask and qs words into whole 3-bit codes, the same
+// bytes in another order (quant/layout/q3k_group_codes.h).
 //
 // Only matrices whose row count is a multiple of 16 take this layout; the byte size is the
 // same as the row format's, so memory estimates and accounting do not change.

@@ -94,10 +94,6 @@ inline __m512i shl8(__m512i v) {
   return _mm512_shuffle_epi8(v, ctrl);
 }
 
-// vgf2p8affineqb matrix that moves bits [from, from + n) of every byte to [to, to + n) and
-// clears the rest: output bit i is the parity of (row 7 - i) AND the byte, so row 7 - i holds
-// the one input bit it copies. One instruction replaces a shift and a mask (and a second shift
-// when a bit must move left).
 // vpmultishiftqb control that fills byte i (i < 4) of each dword with the 8 bits from bit
 // base + i * step of that dword (the qword's high dword: 32 bits further; offsets wrap within
 // the qword, so a negative base reads the other dword's top bits into the low bits of the byte).
@@ -108,12 +104,6 @@ constexpr long long dword_multishift_control(int base, int step) {
     c |= bit << (8 * i) | ((bit + 32) % 64) << (8 * (i + 4));
   }
   return static_cast<long long>(c);
-}
-
-constexpr uint64_t gf2_move(int from, int n, int to) {
-  uint64_t m = 0;
-  for (int b = 0; b < n; ++b) m |= (uint64_t{1} << (from + b)) << (8 * (7 - (to + b)));
-  return m;
 }
 
 // Software prefetch spread over a loop: `bytes` bytes from `base` (R row streams, `stride`

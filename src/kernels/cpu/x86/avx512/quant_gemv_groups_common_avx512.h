@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/x86/avx512/quant_gemv_common_avx512.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
+#include "quant/layout/q3k_group_codes.h"
 #include "quant/registry.h"
 
 namespace insitu::kernels::avx512 {
@@ -21,12 +22,12 @@ constexpr float kRoundedMax = 127.f;  // one signed digit
 constexpr float kExactMax = 8355000.f;
 constexpr int kSubBlocks = 16;  // 16-element sub-blocks per 256-element block
 
-// In-place factor of a code in sub-block jb of its block (codes are taken from their bit
-// position, not shifted down): q2_K plane k = (jb % 8) / 2 at bits 2k; q3_K planes 0..2 at
-// bits 2k + (0, 1) with the high bit above them, plane 3 moved to bits 4..6.
+// In-place factor of a code in sub-block jb = 8n + 2k + h of its block (codes are taken from
+// their bit position, not shifted down): q2_K plane k at bits 2k; q3_K plane 4n + k where its
+// code words put it (q3k_group_codes::kInPlaceShift).
 constexpr int plane_shift(QuantType t, int jb) {
-  const int k = (jb % 8) / 2;
-  return t == QuantType::kQ3K && k == 3 ? 4 : 2 * k;
+  const int n = jb / 8, k = (jb % 8) / 2;
+  return t == QuantType::kQ3K ? q3k_group_codes::kInPlaceShift[4 * n + k] : 2 * k;
 }
 
 // log2 of what sxa divides sx by for 16-element sub-block jb of a block: the in-place factor

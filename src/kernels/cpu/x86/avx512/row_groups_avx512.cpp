@@ -6,11 +6,14 @@
 // (unpack_group_columns), so the weights are read once, interleaved with its tile products.
 // A word field of a block column is 16 rows x n words, word u of the 16 rows one 64-byte
 // vector: up to 16 such vectors are transposed in registers and each row's words stored at
-// once. Byte and f16 fields (16 x 1 or 2 bytes per block column) stay scalar.
+// once. Byte and f16 fields (16 x 1 or 2 bytes per block column) stay scalar. q3_K's code words
+// (quant/layout/q3k_group_codes.h) are first turned back into ggml's hmask and qs words, three
+// GF(2) bit moves and an OR per 64 bytes.
 #include <cstring>
 
 #include "kernels/cpu/x86/avx512/quant_avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
+#include "quant/layout/q3k_group_codes.h"
 #include "quant/layout/row_groups.h"
 
 namespace insitu::kernels::avx512 {
@@ -37,19 +40,57 @@ inline void store_rows_of_4_words(const uint8_t* field, int words, uint8_t* out,
   }
 }
 
+// gf2p8affine matrix of the bits that q3_K's source byte s (q3k_group_codes::Source) takes
+// from code byte o (X, Y, Z).
+constexpr uint64_t q3k_source_from_code(int s, int o) {
+  uint64_t m = 0;
+  for (int b = 0; b < 8; ++b) {
+    const q3k_group_codes::BitFrom f = q3k_group_codes::kBits[o][b];
+    if (f.source == s) m |= gf2_move(b, 1, f.bit);
+  }
+  return m;
+}
+
+// q3k_group_codes::from_codes with AVX-512: the column's code words to ggml's words in `out`.
+inline void q3k_from_codes(const uint8_t* column, uint8_t* out) {
+  using namespace q3k_group_codes;
+  for (int w = 0; w < 8; ++w) {
+    const __m512i c[3] = {_mm512_loadu_si512(column + 64 * (3 * w)),
+                          _mm512_loadu_si512(column + 64 * (3 * w + 1)),
+                          _mm512_loadu_si512(column + 64 * (3 * w + 2))};
+    for (int s = 0; s < 3; ++s) {
+      __m512i part[3];
+      for (int o = 0; o < 3; ++o)
+        part[o] = _mm512_gf2p8affine_epi64_epi8(
+            c[o], _mm512_set1_epi64(static_cast<long long>(q3k_source_from_code(s, o))), 0);
+      _mm512_storeu_si512(out + 64 * source_word(static_cast<Source>(s), w),
+                          _mm512_ternarylogic_epi32(part[0], part[1], part[2], 0xFE));  // OR
+    }
+  }
+}
+
 }  // namespace
 
 void unpack_group_columns(QuantType t, const uint8_t* columns, int64_t ncols, uint8_t* dst,
                           size_t dst_stride) {
   const QuantTypeInfo& info = quant_info(t);
   const size_t block = info.bytes_per_block;
+  alignas(64) uint8_t recoded[q3k_group_codes::kCodeBytes];
   for (int64_t b = 0; b < ncols; ++b) {
     const uint8_t* column = columns + b * kRowGroupRows * block;
+    // q3_K: its code words back to ggml's hmask and qs (the column's first kCodeBytes bytes).
+    const uint8_t* codes = column;
+    if (t == QuantType::kQ3K) {
+      q3k_from_codes(column, recoded);
+      codes = recoded;
+    }
     uint8_t* first = dst + b * block;  // row 0's block; row r's is r * dst_stride further
     size_t off = 0;
     for (int k = 0; k < info.fields.count; ++k) {
       const size_t bytes = info.fields.bytes[k];
-      const uint8_t* field = column + kRowGroupRows * off;
+      const size_t at = kRowGroupRows * off;
+      const uint8_t* field =
+          at < q3k_group_codes::kCodeBytes && codes != column ? codes + at : column + at;
       if (bytes == 1) {  // MXFP4's exponents
         for (int r = 0; r < kRowGroupRows; ++r) first[r * dst_stride + off] = field[r];
       } else if (bytes == 2) {

@@ -51,6 +51,16 @@ struct LoadBF16 {
   }
 };
 
+// vgf2p8affineqb matrix that moves bits [from, from + n) of every byte to [to, to + n) and
+// clears the rest: output bit i is the parity of (row 7 - i) AND the byte, so row 7 - i holds
+// the one input bit it copies. One instruction replaces a shift and a mask (and a second shift
+// when a bit must move left).
+constexpr uint64_t gf2_move(int from, int n, int to) {
+  uint64_t m = 0;
+  for (int b = 0; b < n; ++b) m |= (uint64_t{1} << (from + b)) << (8 * (7 - (to + b)));
+  return m;
+}
+
 inline __mmask16 tail_mask16(int64_t n) {
   return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << n) - 1u);
 }
