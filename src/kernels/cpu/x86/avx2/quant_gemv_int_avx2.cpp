@@ -41,6 +41,7 @@ struct Layout {
 int zero_point(QuantType type) {
   switch (type) {
     case QuantType::kQ4_0: return 8;
+    case QuantType::kQ5_0: return 16;
     case QuantType::kQ3K: return 4;
     case QuantType::kQ6K: return 32;
     case QuantType::kMxfp4: return 12;
@@ -149,15 +150,50 @@ void rows_q4_0(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   });
 }
 
-// acc[i] += bias * (sum of activation row i's rounded x over the 64 columns at col): the bias
-// term of a 64-element AFQ / HQQ group (four 16-column sums in lanes 0..3).
-template <int M>
+// acc[i] += bias * (sum of activation row i's rounded x over the kCols columns at col): the
+// bias term of a 64-element AFQ / HQQ group (four 16-column sums in lanes 0..3) or the minimum
+// of a 32-element q4_1 / q5_1 block (two sums in lanes 0..1).
+template <int M, int kCols = 64>
 inline void add_group_bias(float bias, const Act* act, int64_t col, __m256 (&acc)[M]) {
+  static_assert(kCols == 32 || kCols == 64);
   const __m256 bv = _mm256_set1_ps(bias);
 #pragma GCC unroll 4
-  for (int i = 0; i < M; ++i)
-    acc[i] =
-        _mm256_fmadd_ps(_mm256_zextps128_ps256(_mm_loadu_ps(act[i].sums16 + col / 16)), bv, acc[i]);
+  for (int i = 0; i < M; ++i) {
+    const float* s = act[i].sums16 + col / 16;
+    const __m128 sums = kCols == 64
+                            ? _mm_loadu_ps(s)
+                            : _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(s)));
+    acc[i] = _mm256_fmadd_ps(_mm256_zextps128_ps256(sums), bv, acc[i]);
+  }
+}
+
+// The fifth code bits of a q5_0 / q5_1 block (bit j of the 32-bit qh: column j) as 0x10 in byte
+// j, matching nibbles()' column order: each byte takes qh byte j / 8, keeps bit j % 8 and turns
+// it into 0x10.
+inline __m256i fifth_bits(const uint8_t* qh) {
+  int32_t h;
+  std::memcpy(&h, qh, 4);
+  // vpshufb indexes within each 128-bit half; both halves hold qh's 4 bytes in every dword.
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(h), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+                                             2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit),
+                          _mm256_set1_epi8(0x10));
+}
+
+// q4_1 (kFive false): blocks of (f16 d | f16 m | qs[16]); q5_1 (kMin, kFive): (f16 d | f16 m |
+// qh[4] | qs[16]); q5_0 (kFive, no kMin): (f16 d | qh[4] | qs[16]), zero point 16. Nibbles in
+// q4_0's order, qh bit j the fifth bit of column j; value d * code + m, or d * (code - 16).
+template <int M, int R, bool kMin, bool kFive>
+void rows_legacy(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
+  constexpr int64_t kQh = kMin ? 4 : 2, kQs = kQh + (kFive ? 4 : 0);
+  rows_by_block<M, R>(p, r, rs, 32, kQs + 16, [&](const uint8_t* blk, int64_t b, __m256(&acc)[M]) {
+    __m256i codes = nibbles(blk + kQs);
+    if constexpr (kFive) codes = _mm256_or_si256(codes, fifth_bits(blk + kQh));
+    add_columns<M>(codes, _mm256_set1_ps(f16(blk)), act, 32 * b, acc);
+    if constexpr (kMin) add_group_bias<M, 32>(f16(blk + 2), act, 32 * b, acc);
+  });
 }
 
 // MXFP4: blocks of (u8 e8m0 | qs[16]) in q4_0's nibble order; a byte table turns each E2M1
@@ -355,6 +391,9 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
     constexpr int R = decltype(rows_const)::value;
     switch (p.type) {
       case QuantType::kQ4_0: rows_q4_0<M, R>(p, r, rs, act); break;
+      case QuantType::kQ4_1: rows_legacy<M, R, true, false>(p, r, rs, act); break;
+      case QuantType::kQ5_0: rows_legacy<M, R, false, true>(p, r, rs, act); break;
+      case QuantType::kQ5_1: rows_legacy<M, R, true, true>(p, r, rs, act); break;
       case QuantType::kQ4K: rows_q45k<M, R, false>(p, r, rs, act); break;
       case QuantType::kQ5K: rows_q45k<M, R, true>(p, r, rs, act); break;
       case QuantType::kQ3K: rows_q3k<M, R>(p, r, rs, act); break;
@@ -379,6 +418,9 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 bool quant_gemv_int_supported(QuantType type) {
   switch (type) {
     case QuantType::kQ4_0:
+    case QuantType::kQ4_1:
+    case QuantType::kQ5_0:
+    case QuantType::kQ5_1:
     case QuantType::kQ2K:
     case QuantType::kQ3K:
     case QuantType::kQ4K:
