@@ -225,12 +225,65 @@ void rows_hqq4(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   });
 }
 
+// 3- and 6-bit AFQ codes straddle bytes. Code j of a group sits at bit kBits * j of its code
+// bytes: it is bits s..s + kBits - 1 of the 16-bit window at byte k = kBits * j / 8, s =
+// kBits * j % 8. StraddledCodes spreads 16 codes (half h of 32-code chunk c) into 16-bit lanes:
+// each 16-byte load (at `start`, kept inside the group's code bytes) is shuffled into the
+// windows, multiplied by 2^(8 - s) (a per-lane left shift: AVX2 has no variable 16-bit shifts)
+// and shifted right by 8, leaving the code in bits 0..kBits - 1 under junk that the caller
+// masks.
+template <int kBits>
+struct StraddledCodes {
+  static constexpr int kCodeBytes = 8 * kBits;  // per 64-code group
+  static constexpr int start(int c, int h) {
+    const int want = 4 * kBits * c + 2 * kBits * h;  // the first byte the 16 codes use
+    return want < kCodeBytes - 16 ? want : kCodeBytes - 16;
+  }
+  struct Tables {
+    alignas(32) uint8_t shuffle[2][2][32];  // [c][h]: vpshufb control (per 128-bit half)
+    alignas(32) uint16_t mul[2][2][16];     // [c][h]: 2^(8 - s) per lane
+  };
+  static constexpr Tables tables() {
+    Tables t{};
+    for (int c = 0; c < 2; ++c)
+      for (int h = 0; h < 2; ++h)
+        for (int i = 0; i < 16; ++i) {
+          const int j = 32 * c + 16 * h + i, bit = kBits * j;
+          const int k = bit / 8 - start(c, h);  // window bytes k, k + 1 of the load
+          // A window byte past the load holds only bits above the code: zero it (0x80).
+          t.shuffle[c][h][2 * i] = static_cast<uint8_t>(k);
+          t.shuffle[c][h][2 * i + 1] = static_cast<uint8_t>(k + 1 < 16 ? k + 1 : 0x80);
+          t.mul[c][h][i] = static_cast<uint16_t>(1 << (8 - bit % 8));
+        }
+    return t;
+  }
+  static constexpr Tables kTables = tables();
+  static __m256i half(const uint8_t* q, int c, int h) {
+    const __m256i v = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + start(c, h))));
+    const __m256i w = _mm256_shuffle_epi8(
+        v, _mm256_load_si256(reinterpret_cast<const __m256i*>(kTables.shuffle[c][h])));
+    return _mm256_srli_epi16(
+        _mm256_mullo_epi16(w,
+                           _mm256_load_si256(reinterpret_cast<const __m256i*>(kTables.mul[c][h]))),
+        8);
+  }
+};
+
 // The 64 codes of an AFQ group (MLX's little-endian bit stream at q) as bytes in column order:
 // codes[0] columns 0..31, codes[1] 32..63.
 template <int kBits>
 inline void afq_codes(const uint8_t* q, __m256i (&codes)[2]) {
-  static_assert(kBits == 2 || kBits == 4);
-  if constexpr (kBits == 4) {  // byte i = code 2i | code 2i + 1 << 4
+  static_assert(kBits == 2 || kBits == 3 || kBits == 4 || kBits == 6);
+  if constexpr (kBits == 3 || kBits == 6) {
+    const __m256i mask = _mm256_set1_epi8((1 << kBits) - 1);
+    for (int c = 0; c < 2; ++c) {
+      // packus interleaves the halves' 128-bit lanes; the permute puts columns back in order
+      const __m256i packed = _mm256_packus_epi16(StraddledCodes<kBits>::half(q, c, 0),
+                                                 StraddledCodes<kBits>::half(q, c, 1));
+      codes[c] = _mm256_and_si256(_mm256_permute4x64_epi64(packed, 0xD8), mask);
+    }
+  } else if constexpr (kBits == 4) {  // byte i = code 2i | code 2i + 1 << 4
     const __m128i m = _mm_set1_epi8(0x0F);
     for (int h = 0; h < 2; ++h) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * h));
@@ -248,7 +301,7 @@ inline void afq_codes(const uint8_t* q, __m256i (&codes)[2]) {
   }
 }
 
-// AFQ 2- and 4-bit: groups of 64 (f16 scale | f16 bias | codes), value code * scale + bias.
+// AFQ 2-, 3-, 4- and 6-bit: groups of 64 (f16 scale | f16 bias | codes), value code * scale + bias.
 template <int M, int R, int kBits>
 void rows_afq(const QuantProblem& p, int64_t r, int64_t rs, const Act* act) {
   rows_by_block<M, R>(p, r, rs, 64, 4 + 8 * kBits,
@@ -401,7 +454,9 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
       case QuantType::kMxfp4: rows_mxfp4<M, R>(p, r, rs, act); break;
       case QuantType::kHqq4: rows_hqq4<M, R>(p, r, rs, act); break;
       case QuantType::kAfq2: rows_afq<M, R, 2>(p, r, rs, act); break;
+      case QuantType::kAfq3: rows_afq<M, R, 3>(p, r, rs, act); break;
       case QuantType::kAfq4: rows_afq<M, R, 4>(p, r, rs, act); break;
+      case QuantType::kAfq6: rows_afq<M, R, 6>(p, r, rs, act); break;
       default: rows_q6k<M, R>(p, r, rs, act); break;
     }
   };
@@ -429,7 +484,9 @@ bool quant_gemv_int_supported(QuantType type) {
     case QuantType::kMxfp4:
     case QuantType::kHqq4:
     case QuantType::kAfq2:
-    case QuantType::kAfq4: return true;
+    case QuantType::kAfq3:
+    case QuantType::kAfq4:
+    case QuantType::kAfq6: return true;
     default: return false;
   }
 }

@@ -3,8 +3,8 @@
 // and each 32 weight codes meet them in vpmaddubsw + vpmaddwd, one int32 per lane, instead of
 // being dequantized to f32 for FMAs. q4_0, q2_K..q6_K (the common types below 8 bits, and
 // the output matrix of the 2- to 4-bit mixes), q4_1, q5_0 and q5_1 (also the K-quants' shape
-// fallbacks for rows that are not a multiple of 256), mxfp4, hqq4, afq2 and afq4 (codes <= 63 keep
-// the 16-bit pair sums of vpmaddubsw below 2 * 63 * 127); other types and exact mode keep the
+// fallbacks for rows that are not a multiple of 256), mxfp4, hqq4 and afq2..afq6 (codes <= 63
+// keep the 16-bit pair sums of vpmaddubsw below 2 * 63 * 127); other types and exact mode keep the
 // dequantizing path of quant_avx2.cpp. Call only when active_isa() >= kAvx2.
 #pragma once
 
