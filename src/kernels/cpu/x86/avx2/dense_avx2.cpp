@@ -3,7 +3,10 @@
 // 16 ymm register budget (GEMM register tile 6 x 16).
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "kernels/cpu/dense_kernels.h"
+#include "kernels/cpu/x86/avx2/panel_gemm_avx2.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
 
 namespace insitu::kernels {
@@ -114,89 +117,52 @@ void gemv(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
   }
 }
 
-// ---- GEMM: panels of 16 weight rows transposed to [K][16] f32, register tile 6 x 16.
-constexpr int64_t kNr = 16;
-constexpr int kMr = 6;
+// ---- GEMM: panels of 16 weight rows transposed to [K][16] f32, swept by panel_sweep
+// (panel_gemm_avx2.h: register tile 6 x 16, shared with the quantized GEMM).
 
 template <class L>
-void pack_panel(const DenseProblem& p, int64_t r, int64_t nvalid, float* panel) {
-  const int64_t K = p.cols;
-  float col[8];
-  for (int64_t j = 0; j < kNr; ++j) {
-    if (j >= nvalid) {
-      for (int64_t k = 0; k < K; ++k) panel[k * kNr + j] = 0.f;
-      continue;
-    }
-    const uint8_t* wr = p.w + static_cast<size_t>(r + j) * p.row_bytes;
-    int64_t k = 0;
-    for (; k + 8 <= K; k += 8) {
-      _mm256_storeu_ps(col, L::load(wr, k));
-#pragma GCC unroll 16
-      for (int u = 0; u < 8; ++u) panel[(k + u) * kNr + j] = col[u];
-    }
-    if (k < K) {
-      _mm256_storeu_ps(col, L::load_part(wr, k, K - k));
-      for (int64_t u = 0; u < K - k; ++u) panel[(k + u) * kNr + j] = col[u];
-    }
+void pack_panel(const DenseProblem& p, int64_t r, int nvalid, float* panel) {
+  const int64_t K = p.cols, kmain = K / 8 * 8;
+  const uint8_t* wr[kPanelRows];
+  for (int j = 0; j < kPanelRows; ++j)
+    wr[j] = j < nvalid ? p.w + static_cast<size_t>(r + j) * p.row_bytes : nullptr;
+  const auto column8 = [&](int j, int64_t k) {
+    if (!wr[j]) return _mm256_setzero_ps();
+    return k < kmain ? L::load(wr[j], k) : L::load_part(wr[j], k, K - k);
+  };
+  for (int64_t k = 0; k < kmain; k += 8) {
+    __m256 rows[2][8];
+    for (int j = 0; j < kPanelRows; ++j) rows[j / 8][j % 8] = column8(j, k);
+    store_panel_columns(rows, panel, k);
+  }
+  if (kmain < K) {  // the last K - kmain columns, through a zero-padded 8-column block
+    alignas(32) float tail[8 * kPanelRows];
+    __m256 rows[2][8];
+    for (int j = 0; j < kPanelRows; ++j) rows[j / 8][j % 8] = column8(j, kmain);
+    store_panel_columns(rows, tail, 0);
+    std::copy_n(tail, (K - kmain) * kPanelRows, panel + kmain * kPanelRows);
   }
 }
-
-template <int MR>
-void micro_tile(const float* x, int64_t K, const float* panel, float* y, int64_t ldy,
-                int64_t nvalid) {
-  __m256 c0[MR], c1[MR];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < K; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(panel + k * kNr);
-    const __m256 b1 = _mm256_loadu_ps(panel + k * kNr + 8);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const __m256 a = _mm256_broadcast_ss(x + i * K + k);
-      c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
-      c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    if (nvalid == kNr) {
-      _mm256_storeu_ps(y + i * ldy, c0[i]);
-      _mm256_storeu_ps(y + i * ldy + 8, c1[i]);
-    } else {
-      float buf[16];
-      _mm256_storeu_ps(buf, c0[i]);
-      _mm256_storeu_ps(buf + 8, c1[i]);
-      for (int64_t j = 0; j < nvalid; ++j) y[i * ldy + j] = buf[j];
-    }
-  }
-}
-
-using MicroFn = void (*)(const float*, int64_t, const float*, float*, int64_t, int64_t);
-constexpr MicroFn kMicro[kMr + 1] = {nullptr,       micro_tile<1>, micro_tile<2>, micro_tile<3>,
-                                     micro_tile<4>, micro_tile<5>, micro_tile<6>};
 
 template <class L>
 void gemm(const DenseProblem& p, int64_t r0, int64_t r1, void* scratch) {
   float* panel = static_cast<float*>(scratch);
-  for (int64_t r = r0; r < r1; r += kNr) {
-    const int64_t nvalid = r1 - r < kNr ? r1 - r : kNr;
+  for (int64_t r = r0; r < r1; r += kPanelRows) {
+    const int nvalid = static_cast<int>(std::min<int64_t>(kPanelRows, r1 - r));
     pack_panel<L>(p, r, nvalid, panel);
-    for (int64_t i = 0; i < p.m; i += kMr) {
-      const int64_t mr = p.m - i < kMr ? p.m - i : kMr;
-      kMicro[mr](p.x + i * p.cols, p.cols, panel, p.y + i * p.rows + r, p.rows, nvalid);
-    }
+    panel_sweep(panel, p.x, p.cols, p.m, p.y + r, p.rows, nvalid);
   }
 }
 
 size_t scratch_bytes(int, int64_t cols, int64_t) {
-  return static_cast<size_t>(cols) * kNr * sizeof(float);
+  return static_cast<size_t>(cols) * kPanelRows * sizeof(float);
 }
 
 const DenseKernelSet kAvx2Set = {
     "avx2",
     {gemv<LoadF32>, gemv<LoadF16>, gemv<LoadBF16>},
     {gemm<LoadF32>, gemm<LoadF16>, gemm<LoadBF16>},
-    kNr,
+    kPanelRows,
     scratch_bytes,
     nullptr,
     nullptr,
