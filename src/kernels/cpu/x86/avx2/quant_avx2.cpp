@@ -21,6 +21,7 @@
 #include "kernels/cpu/x86/avx2/panel_gemm_avx2.h"
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
 #include "kernels/cpu/x86/avx2/quant_gemv_int_avx2.h"
+#include "kernels/cpu/x86/avx2/quant_gemv_q8_avx2.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
 
 namespace insitu::kernels {
@@ -68,6 +69,10 @@ void dot_seg_n(int nr, const float* x, const float* w, int64_t ws, int64_t n, __
 void gemv_rows(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   if (p.round_x && avx2::quant_gemv_int_supported(p.type)) {
     avx2::quant_gemv_int(p, r0, r1);
+    return;
+  }
+  if (avx2::quant_gemv_q8_supported(p.type)) {  // exact in either mode
+    avx2::quant_gemv_q8(p, r0, r1);
     return;
   }
   const avx2::DequantBlocksFn dequant = avx2::avx2_dequantizer(p.type);

@@ -1,0 +1,162 @@
+// Exact decode GEMV for signed 8-bit codes on AVX2 (see quant_gemv_q8_avx2.h).
+//
+// Per block and row: the block's codes times x in f32, 8 codes per step (sign extension,
+// conversion, FMA), then acc += d * the block's sum (rows_q8). The products are exact, the sums
+// f32: the same grade as the AVX-512 kernels' (held to the f32-grade bounds of
+// tests/kernels/quant_matmul_test.cpp at the AVX2 level).
+#include "kernels/cpu/x86/avx2/quant_gemv_q8_avx2.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/cpu/row_stripes.h"
+#include "kernels/cpu/x86/avx2/simd256.h"
+#include "quant/fp8/fp8.h"
+
+namespace insitu::kernels::avx2 {
+namespace {
+
+// Block layouts: kCols codes at kCodes, scale(blk, f8) the block's dequantization scale (f8:
+// fp8::f8q8_block_scales(), looked up once per call: per block it was a call and a guard check,
+// tg32 f8q8 15.8 tok/s where q8_0 ran at 28.9).
+struct Q8_0 {  // f16 d | qs[32]
+  static constexpr int64_t kCols = 32, kBytes = 34, kCodes = 2;
+  static float scale(const uint8_t* blk, const float*) {
+    uint16_t h;
+    std::memcpy(&h, blk, 2);
+    return _cvtsh_ss(h);
+  }
+};
+struct Q8_1 : Q8_0 {  // f16 d | f16 s | qs[32]
+  static constexpr int64_t kBytes = 36, kCodes = 4;
+};
+struct Q8K {  // f32 d | qs[256] | bsums[16]
+  static constexpr int64_t kCols = 256, kBytes = 292, kCodes = 4;
+  static float scale(const uint8_t* blk, const float*) {
+    float d;
+    std::memcpy(&d, blk, 4);
+    return d;
+  }
+};
+struct F8Q8 {  // e4m3 d | q[32]
+  static constexpr int64_t kCols = 32, kBytes = 33, kCodes = 1;
+  static float scale(const uint8_t* blk, const float* f8) { return f8[blk[0]]; }
+};
+
+// Weight rows per pass, from as many stripes (row_stripes.h): fewer at larger m, whose
+// accumulators must fit the 16 ymm registers.
+constexpr int rows_per_pass(int m) {
+  return m == 1 ? 4 : m == 2 ? 2 : 1;
+}
+
+// Rows r + j * rs (j < R: R stripes of the thread's chunk, R DRAM streams, each prefetched
+// kPrefetchAheadBytes ahead), block by block; within a block 8 columns at a time, the
+// activation vectors loaded once for all R rows, each row's products into kChains alternating
+// partial sums. Rows inside the column loop keep R * kChains independent FMA chains: with the
+// rows outside it (rows_by_block's order) a q8k block was two chains of 16 dependent FMAs per
+// row, and tg32 q8k only 1.15x the buffered path.
+template <int M, int R, class B>
+void rows_q8(const QuantProblem& p, int64_t r, int64_t rs) {
+  constexpr int kChains = R * M <= 4 ? 2 : 1;
+  const float* f8 = fp8::f8q8_block_scales().data();
+  const int64_t nb = p.cols / B::kCols;
+  const uint8_t* row[R];
+  __m256 acc[R][M];
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j) {
+    row[j] = p.w + static_cast<size_t>(r + j * rs) * p.row_bytes;
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) acc[j][i] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk[R];
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) {
+      blk[j] = row[j] + B::kBytes * b;
+      // Past a row's end: the next row of its stripe, which follows in memory.
+      for (int64_t off = 0; off < B::kBytes; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(blk[j] + kPrefetchAheadBytes + off),
+                     _MM_HINT_T0);
+    }
+    __m256 part[R][M][kChains];
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j)
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i)
+#pragma GCC unroll 2
+        for (int k = 0; k < kChains; ++k) part[j][i][k] = _mm256_setzero_ps();
+    const float* x = p.x + b * B::kCols;
+#pragma GCC unroll 4
+    for (int64_t c = 0; c < B::kCols; c += 8) {
+      const int k = static_cast<int>(c / 8 % kChains);
+      __m256 xv[M];
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i) xv[i] = _mm256_loadu_ps(x + i * p.cols + c);
+#pragma GCC unroll 4
+      for (int j = 0; j < R; ++j) {
+        const __m256 w = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[j] + B::kCodes + c))));
+#pragma GCC unroll 4
+        for (int i = 0; i < M; ++i) part[j][i][k] = _mm256_fmadd_ps(w, xv[i], part[j][i][k]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < R; ++j) {
+      const __m256 d = _mm256_set1_ps(B::scale(blk[j], f8));
+#pragma GCC unroll 4
+      for (int i = 0; i < M; ++i) {
+        const __m256 sum =
+            kChains == 2 ? _mm256_add_ps(part[j][i][0], part[j][i][kChains - 1]) : part[j][i][0];
+        acc[j][i] = _mm256_fmadd_ps(sum, d, acc[j][i]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < R; ++j)
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = hsum8(acc[j][i]);
+}
+
+template <int M, class B>
+void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
+  for_each_row_stripe_block<rows_per_pass(M)>(
+      r0, r1,
+      [&](int64_t r, int64_t rs, int64_t, int) { rows_q8<M, rows_per_pass(M), B>(p, r, rs); },
+      [&](int64_t r, int64_t, int64_t, int) { rows_q8<M, 1, B>(p, r, 1); });
+}
+
+template <class B>
+void gemv_type(const QuantProblem& p, int64_t r0, int64_t r1) {
+  QuantProblem q = p;
+  for (int64_t i0 = 0; i0 < p.m; i0 += 4) {  // up to 4 activation rows at a time
+    q.x = p.x + i0 * p.cols;
+    q.y = p.y + i0 * p.rows;
+    q.m = p.m - i0 < 4 ? p.m - i0 : 4;
+    switch (q.m) {
+      case 1: gemv_m<1, B>(q, r0, r1); break;
+      case 2: gemv_m<2, B>(q, r0, r1); break;
+      case 3: gemv_m<3, B>(q, r0, r1); break;
+      default: gemv_m<4, B>(q, r0, r1); break;
+    }
+  }
+}
+
+}  // namespace
+
+bool quant_gemv_q8_supported(QuantType type) {
+  return type == QuantType::kQ8_0 || type == QuantType::kQ8_1 || type == QuantType::kQ8K ||
+         type == QuantType::kF8Q8;
+}
+
+void quant_gemv_q8(const QuantProblem& p, int64_t r0, int64_t r1) {
+  switch (p.type) {
+    case QuantType::kQ8_0: return gemv_type<Q8_0>(p, r0, r1);
+    case QuantType::kQ8_1: return gemv_type<Q8_1>(p, r0, r1);
+    case QuantType::kQ8K: return gemv_type<Q8K>(p, r0, r1);
+    default: return gemv_type<F8Q8>(p, r0, r1);
+  }
+}
+
+}  // namespace insitu::kernels::avx2
