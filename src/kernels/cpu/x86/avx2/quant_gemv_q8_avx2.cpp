@@ -23,6 +23,8 @@ namespace {
 // tg32 f8q8 15.8 tok/s where q8_0 ran at 28.9).
 struct Q8_0 {  // f16 d | qs[32]
   static constexpr int64_t kCols = 32, kBytes = 34, kCodes = 2;
+  static constexpr bool kUnsigned = false, kBias = false;  // codes: int8; no bias term
+  static float bias(const uint8_t*) { return 0.f; }
   static float scale(const uint8_t* blk, const float*) {
     uint16_t h;
     std::memcpy(&h, blk, 2);
@@ -34,6 +36,8 @@ struct Q8_1 : Q8_0 {  // f16 d | f16 s | qs[32]
 };
 struct Q8K {  // f32 d | qs[256] | bsums[16]
   static constexpr int64_t kCols = 256, kBytes = 292, kCodes = 4;
+  static constexpr bool kUnsigned = false, kBias = false;
+  static float bias(const uint8_t*) { return 0.f; }
   static float scale(const uint8_t* blk, const float*) {
     float d;
     std::memcpy(&d, blk, 4);
@@ -42,7 +46,26 @@ struct Q8K {  // f32 d | qs[256] | bsums[16]
 };
 struct F8Q8 {  // e4m3 d | q[32]
   static constexpr int64_t kCols = 32, kBytes = 33, kCodes = 1;
+  static constexpr bool kUnsigned = false, kBias = false;
+  static float bias(const uint8_t*) { return 0.f; }
   static float scale(const uint8_t* blk, const float* f8) { return f8[blk[0]]; }
+};
+
+// Unsigned codes with a bias per group of 64: value = scale * code + bias, the bias applied as
+// bias * (sum of x over the group).
+struct Afq8 {  // f16 scale | f16 bias | q[64]
+  static constexpr int64_t kCols = 64, kBytes = 68, kCodes = 4;
+  static constexpr bool kUnsigned = true, kBias = true;
+  static float scale(const uint8_t* blk, const float*) { return Q8_0::scale(blk, nullptr); }
+  static float bias(const uint8_t* blk) { return Q8_0::scale(blk + 2, nullptr); }
+};
+struct Hqq8 {  // f32 scale | f32 zero | q[64]; value = (q - zero) * scale
+  static constexpr int64_t kCols = 64, kBytes = 72, kCodes = 8;
+  static constexpr bool kUnsigned = true, kBias = true;
+  static float scale(const uint8_t* blk, const float*) { return Q8K::scale(blk, nullptr); }
+  static float bias(const uint8_t* blk) {
+    return -Q8K::scale(blk + 4, nullptr) * scale(blk, nullptr);
+  }
 };
 
 // Weight rows per pass, from as many stripes (row_stripes.h): fewer at larger m, whose
@@ -88,16 +111,23 @@ void rows_q8(const QuantProblem& p, int64_t r, int64_t rs) {
 #pragma GCC unroll 2
         for (int k = 0; k < kChains; ++k) part[j][i][k] = _mm256_setzero_ps();
     const float* x = p.x + b * B::kCols;
+    __m256 xsum[M];  // the block's sum of x per activation row (kBias)
+#pragma GCC unroll 4
+    for (int i = 0; i < M; ++i) xsum[i] = _mm256_setzero_ps();
 #pragma GCC unroll 4
     for (int64_t c = 0; c < B::kCols; c += 8) {
       const int k = static_cast<int>(c / 8 % kChains);
       __m256 xv[M];
 #pragma GCC unroll 4
-      for (int i = 0; i < M; ++i) xv[i] = _mm256_loadu_ps(x + i * p.cols + c);
+      for (int i = 0; i < M; ++i) {
+        xv[i] = _mm256_loadu_ps(x + i * p.cols + c);
+        if constexpr (B::kBias) xsum[i] = _mm256_add_ps(xsum[i], xv[i]);
+      }
 #pragma GCC unroll 4
       for (int j = 0; j < R; ++j) {
-        const __m256 w = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[j] + B::kCodes + c))));
+        const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[j] + B::kCodes + c));
+        const __m256 w =
+            _mm256_cvtepi32_ps(B::kUnsigned ? _mm256_cvtepu8_epi32(q) : _mm256_cvtepi8_epi32(q));
 #pragma GCC unroll 4
         for (int i = 0; i < M; ++i) part[j][i][k] = _mm256_fmadd_ps(w, xv[i], part[j][i][k]);
       }
@@ -110,6 +140,8 @@ void rows_q8(const QuantProblem& p, int64_t r, int64_t rs) {
         const __m256 sum =
             kChains == 2 ? _mm256_add_ps(part[j][i][0], part[j][i][kChains - 1]) : part[j][i][0];
         acc[j][i] = _mm256_fmadd_ps(sum, d, acc[j][i]);
+        if constexpr (B::kBias)
+          acc[j][i] = _mm256_fmadd_ps(xsum[i], _mm256_set1_ps(B::bias(blk[j])), acc[j][i]);
       }
     }
   }
@@ -147,7 +179,7 @@ void gemv_type(const QuantProblem& p, int64_t r0, int64_t r1) {
 
 bool quant_gemv_q8_supported(QuantType type) {
   return type == QuantType::kQ8_0 || type == QuantType::kQ8_1 || type == QuantType::kQ8K ||
-         type == QuantType::kF8Q8;
+         type == QuantType::kF8Q8 || type == QuantType::kAfq8 || type == QuantType::kHqq8;
 }
 
 void quant_gemv_q8(const QuantProblem& p, int64_t r0, int64_t r1) {
@@ -155,6 +187,8 @@ void quant_gemv_q8(const QuantProblem& p, int64_t r0, int64_t r1) {
     case QuantType::kQ8_0: return gemv_type<Q8_0>(p, r0, r1);
     case QuantType::kQ8_1: return gemv_type<Q8_1>(p, r0, r1);
     case QuantType::kQ8K: return gemv_type<Q8K>(p, r0, r1);
+    case QuantType::kAfq8: return gemv_type<Afq8>(p, r0, r1);
+    case QuantType::kHqq8: return gemv_type<Hqq8>(p, r0, r1);
     default: return gemv_type<F8Q8>(p, r0, r1);
   }
 }
