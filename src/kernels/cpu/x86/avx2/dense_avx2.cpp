@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/activation_groups.h"
 #include "kernels/cpu/dense_kernels.h"
 #include "kernels/cpu/x86/avx2/panel_gemm_avx2.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
@@ -103,18 +104,8 @@ void gemv_m(const DenseProblem& p, int64_t r0, int64_t r1) {
 
 template <class L>
 void gemv(const DenseProblem& p, int64_t r0, int64_t r1, void*) {
-  DenseProblem q = p;
-  for (int64_t i0 = 0; i0 < p.m; i0 += 4) {
-    q.x = p.x + i0 * p.cols;
-    q.y = p.y + i0 * p.rows;
-    q.m = p.m - i0 < 4 ? p.m - i0 : 4;
-    switch (q.m) {
-      case 1: gemv_m<1, L>(q, r0, r1); break;
-      case 2: gemv_m<2, L>(q, r0, r1); break;
-      case 3: gemv_m<3, L>(q, r0, r1); break;
-      default: gemv_m<4, L>(q, r0, r1); break;
-    }
-  }
+  for_each_activation_group(
+      p, [&](auto m, const DenseProblem& q) { gemv_m<decltype(m)::value, L>(q, r0, r1); });
 }
 
 // ---- GEMM: panels of 16 weight rows transposed to [K][16] f32, swept by panel_sweep

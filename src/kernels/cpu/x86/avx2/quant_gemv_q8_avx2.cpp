@@ -11,6 +11,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/cpu/activation_groups.h"
 #include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx2/quant_decode_avx2.h"
 #include "kernels/cpu/x86/avx2/simd256.h"
@@ -241,18 +242,8 @@ void gemv_m(const QuantProblem& p, int64_t r0, int64_t r1) {
 
 template <class B>
 void gemv_type(const QuantProblem& p, int64_t r0, int64_t r1) {
-  QuantProblem q = p;
-  for (int64_t i0 = 0; i0 < p.m; i0 += 4) {  // up to 4 activation rows at a time
-    q.x = p.x + i0 * p.cols;
-    q.y = p.y + i0 * p.rows;
-    q.m = p.m - i0 < 4 ? p.m - i0 : 4;
-    switch (q.m) {
-      case 1: gemv_m<1, B>(q, r0, r1); break;
-      case 2: gemv_m<2, B>(q, r0, r1); break;
-      case 3: gemv_m<3, B>(q, r0, r1); break;
-      default: gemv_m<4, B>(q, r0, r1); break;
-    }
-  }
+  for_each_activation_group(
+      p, [&](auto m, const QuantProblem& q) { gemv_m<decltype(m)::value, B>(q, r0, r1); });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // streams, where adjacent rows were one), each prefetched kPrefetchAheadBytes ahead: bf16
 // decode on Zen 5 went from ~23 GB/s per matrix (adjacent rows, 1 KiB ahead) to the numbers in
 // docs/performance.md ("Session 11 update").
+#include "kernels/cpu/activation_groups.h"
 #include "kernels/cpu/row_stripes.h"
 #include "kernels/cpu/x86/avx512/avx512_kernels.h"
 #include "kernels/cpu/x86/avx512/simd512.h"
@@ -70,20 +71,8 @@ void gemv_m(const DenseProblem& p, int64_t r0, int64_t r1) {
 
 template <class L>
 void gemv_any(const DenseProblem& p, int64_t r0, int64_t r1) {
-  // Activation rows beyond 4 (not used by the dispatcher, which sends m > kGemvMaxM to GEMM)
-  // are handled in groups so the function is correct for any m.
-  DenseProblem q = p;
-  for (int64_t i0 = 0; i0 < p.m; i0 += 4) {
-    q.x = p.x + i0 * p.cols;
-    q.y = p.y + i0 * p.rows;
-    q.m = p.m - i0 < 4 ? p.m - i0 : 4;
-    switch (q.m) {
-      case 1: gemv_m<1, L>(q, r0, r1); break;
-      case 2: gemv_m<2, L>(q, r0, r1); break;
-      case 3: gemv_m<3, L>(q, r0, r1); break;
-      default: gemv_m<4, L>(q, r0, r1); break;
-    }
-  }
+  for_each_activation_group(
+      p, [&](auto m, const DenseProblem& q) { gemv_m<decltype(m)::value, L>(q, r0, r1); });
 }
 
 }  // namespace
