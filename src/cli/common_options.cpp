@@ -35,7 +35,8 @@ void add_model_options(CLI::App& app, ModelOptions& o, bool with_context) {
   app.add_option_function<std::string>(
          "--matmul-precision",
          [](const std::string& v) { set_matmul_precision(*parse_matmul_precision(v)); },
-         "activation rounding in quantized matmuls: auto (round below 7 bits per weight), "
+         "activation rounding in quantized matmuls: auto (round below 7 bits per weight and "
+         "for fp8/f8q8), "
          "exact (f32-grade), fast (always round); see docs/quantization.md")
       ->check(CLI::IsMember({"auto", "exact", "fast"}));
   if (with_context)

@@ -37,7 +37,7 @@ struct WeightMatrix {
 // no packed copy is kept; per-call staging buffers are thread-local to this library and reused
 // across calls. Accuracy: relative error vs matmul_reference ~1e-6 (AMX: < 1e-5 relative L2).
 // Quantized types run the kernels of matmul_quant.h: f32-grade under MatmulPrecision::kExact;
-// under the default kAuto, types below 7 bits per weight round activations
+// under the default kAuto, types below 7 bits per weight and fp8/f8q8 round activations
 // (kernels/matmul_precision.h).
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y, ThreadPool& pool);
 

@@ -23,6 +23,11 @@ std::atomic<int> g_precision{initial_precision()};
 
 }  // namespace
 
+bool auto_rounds_activations(QuantType type) {
+  if (type == QuantType::kFp8 || type == QuantType::kF8Q8) return true;
+  return quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
+}
+
 MatmulPrecision matmul_precision() {
   return static_cast<MatmulPrecision>(g_precision.load(std::memory_order_relaxed));
 }

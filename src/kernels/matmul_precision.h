@@ -13,16 +13,19 @@
 //    operands (matmul_quantized_rounding). The AVX2 decode kernel rounds like the AVX-512 one for
 //    q4_0 and q2_K..q6_K (integer dot instead of dequantizing). Paths that gain nothing (scalar,
 //    the other AVX2 paths, fp8 decode) stay exact.
-//  * kAuto (default): kFast for quantized types below kAutoRoundMaxBits bits per weight, kExact
-//    for the rest (8-bit types, f32/f16/bf16). The rounding adds ~3e-3 relative L2 to a model's
-//    logits whatever the type; that is <= 20% of the error a <= 6.6-bit quantization causes
-//    itself (so <= 2% more total error, the two adding in quadrature), but 40% of an 8-bit
-//    one's (tests/model/isq_test.cpp measures both for every type).
+//  * kAuto (default): kFast where the type's own quantization error dwarfs the rounding
+//    (auto_rounds_activations: types below kAutoRoundMaxBits bits per weight, and fp8 and f8q8),
+//    kExact for the rest (q8_0, q8_1, q8k, afq8, hqq8, f32/f16/bf16). The rounding adds ~3e-3
+//    relative L2 to a model's logits whatever the type; that is <= 20% of the error a <= 6.6-bit
+//    quantization causes itself (so <= 2% more total error, the two adding in quadrature), but
+//    40% of an 8-bit integer one's (tests/model/isq_test.cpp measures both for every type).
 // The setting is process-wide, like the ISA cap (core/cpu_features.h).
 #pragma once
 
 #include <optional>
 #include <string_view>
+
+#include "quant/registry.h"
 
 namespace insitu {
 
@@ -43,10 +46,20 @@ enum class OperandRounding {
   kActivationGroup16Int8,
   // Weights (dequantized to f32) and activations each rounded to bf16, nearest even.
   kBf16,
+  // Activations rounded to bf16, nearest even; weights exact (the fp8 decode kernel: e4m3 codes
+  // are exact in bf16 and the block scale is applied in f32).
+  kActivationBf16,
 };
 
 enum class MatmulPrecision { kAuto, kExact, kFast };
 inline constexpr double kAutoRoundMaxBits = 7.0;
+
+// Whether kAuto lets the kernels round the activations they multiply `type` with: below
+// kAutoRoundMaxBits bits per weight, and for fp8 and f8q8, whose e4m3 values (fp8) or block
+// scales (f8q8) carry 3 mantissa bits: on the demo model their quantization error (3.4e-2 and
+// 3.7e-2 relative L2 on the logits) is q5k's (3.4e-2), not the 7e-3 of the 8-bit integer types,
+// so the rounding stays at 8-11% of it.
+bool auto_rounds_activations(QuantType type);
 
 MatmulPrecision matmul_precision();
 // Returns the previous setting.

@@ -26,15 +26,14 @@ const kernels::QuantKernelSet& quant_kernels_for(IsaLevel isa) {
   return kernels::quant_kernels_scalar();
 }
 
-// kFast always allows rounding; kAuto only below kAutoRoundMaxBits bits per weight
-// (matmul_precision.h).
+// kFast always allows rounding; kAuto where auto_rounds_activations says (matmul_precision.h).
 bool rounding_allowed(QuantType type) {
   switch (matmul_precision()) {
     case MatmulPrecision::kFast: return true;
     case MatmulPrecision::kExact: return false;
     case MatmulPrecision::kAuto: break;
   }
-  return quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
+  return auto_rounds_activations(type);
 }
 
 bool has_groups(const kernels::QuantKernelSet& ks, QuantType type, int64_t cols) {

@@ -183,6 +183,8 @@ std::vector<float> round_activations(std::vector<float> x, OperandRounding r) {
   if (r == OperandRounding::kActivationGroup16Int8)  // cols is then a multiple of 16
     round_groups(x, 16, 127.f);
   if (r == OperandRounding::kActivationLane8) round_groups(x, 4, 127.f);
+  if (r == OperandRounding::kActivationBf16)
+    for (auto& v : x) v = round_bf16(v);
   return x;
 }
 
@@ -479,11 +481,13 @@ TEST_P(QuantMatmulTest, PrefillAcrossStagingChunks) {
   }
 }
 
-// Auto rounds exactly where fast does for types below kAutoRoundMaxBits bits per weight, and
-// never for the others (8-bit types).
-TEST_P(QuantMatmulTest, AutoPrecisionRoundsOnlyBelowEightBits) {
+// Auto rounds exactly where fast does for the types auto_rounds_activations names (below
+// kAutoRoundMaxBits bits per weight, fp8 and f8q8), and never for the others (the 8-bit integer
+// types).
+TEST_P(QuantMatmulTest, AutoPrecisionRoundsOnlyCoarseTypes) {
   const QuantType type = GetParam();
-  const bool low_bits = quant_info(type).bits_per_weight() < kAutoRoundMaxBits;
+  const bool low_bits = quant_info(type).bits_per_weight() < kAutoRoundMaxBits ||
+                        type == QuantType::kFp8 || type == QuantType::kF8Q8;
   for (IsaLevel isa : host_levels()) {
     IsaCapGuard cap(isa);
     for (int64_t m : {1, 4, 5, 512}) {

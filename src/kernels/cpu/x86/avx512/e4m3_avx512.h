@@ -69,6 +69,27 @@ inline void e4m3x64_normal_to_f32_times256(const uint8_t* q, __m512 (&out)[4]) {
       _mm512_ternarylogic_epi32(_mm512_srai_epi32(_mm512_rol_epi32(raw, 24), 4), keep, bias, 0xEA));
 }
 
+// 64 e4m3 codes straight to bf16, as 256 times their values, for normal codes (the condition of
+// e4m3x64_normal): exact, as bf16 keeps f32's exponent range and e4m3's 3 mantissa bits fit in
+// its 7. A bf16 S.EEEEEEEE.MMMMMMM with E = e + 128 and M = m << 4 is 2^(e + 1) (1 + m / 8), 256
+// times the e4m3 value: its high byte S.1000.e3e2e1 and low byte e0.m2m1m0.0000 are each a bit
+// permutation of the code (one gf2p8affine each; the high byte's constant bit is the
+// instruction's XOR constant), and unpacking the two byte vectors interleaves them into words.
+// unpacklo/unpackhi work per 128-bit lane: out[0] word 8l + k is code 16l + k, out[1] word
+// 8l + k is code 16l + 8 + k (l < 4, k < 8); callers permute x to match.
+inline void e4m3x64_normal_to_bf16_times256(const uint8_t* q, __m512i (&out)[2]) {
+  const __m512i raw = _mm512_loadu_si512(q);
+  // code bits: 7 sign, 6..3 exponent e3..e0, 2..0 mantissa
+  constexpr uint64_t kHigh = gf2_move(7, 1, 7) | gf2_move(4, 3, 0);  // S, e3e2e1
+  constexpr uint64_t kLow = gf2_move(0, 4, 4);                       // e0, m2m1m0
+  const __m512i high =
+      _mm512_gf2p8affine_epi64_epi8(raw, _mm512_set1_epi64(static_cast<long long>(kHigh)), 0x40);
+  const __m512i low =
+      _mm512_gf2p8affine_epi64_epi8(raw, _mm512_set1_epi64(static_cast<long long>(kLow)), 0);
+  out[0] = _mm512_unpacklo_epi8(low, high);
+  out[1] = _mm512_unpackhi_epi8(low, high);
+}
+
 // Whether all 64 codes at q are normal e4m3 numbers (no NaN S.1111.111 and no exponent field
 // 0: zeros and subnormals), the condition of e4m3x64_normal_to_f32_times256.
 inline bool e4m3x64_normal(const uint8_t* q) {
