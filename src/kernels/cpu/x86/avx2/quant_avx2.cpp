@@ -2,11 +2,12 @@
 // Weights are decoded by the AVX2 row dequantizers (quant_decode_avx2.h: bit-identical to the
 // registry's reference dequantizers, vectorised for every quantized type), so the products are
 // against the exact weights.
-//   decode (m <= 4): 4 rows at a time are decoded in column segments of ~1024 (kSegCols) that
-//     stay in L1 and are dotted with every activation row at once; 8-lane accumulators per
-//     (activation, row) carry over the segments. The 4 rows come from 4 stripes of the thread's
-//     chunk (row_stripes.h), each prefetched one segment ahead: tg64 q8_0 with AVX2 forced on
-//     Zen 5 went 6.6-7.0 -> 12.1-13.1 tok/s (alternated).
+//   decode (m <= 4): the integer GEMV (quant_gemv_int_avx2.h) in rounded mode for the types it
+//     takes, the fused exact GEMV (quant_gemv_q8_avx2.h) for the byte-code types and fp8; the
+//     rest (exact mode below 8 bits) here: 4 rows at a time are decoded in column segments of
+//     ~1024 (kSegCols) that stay in L1 and are dotted with every activation row at once; 8-lane
+//     accumulators per (activation, row) carry over the segments. The 4 rows come from 4
+//     stripes of the thread's chunk (row_stripes.h), each prefetched one segment ahead.
 //   prefill (m > 4): a tile of 16 rows is decoded once (amortised over m) into a column-major
 //     panel, then swept in 256-column segments by an outer-product microkernel (6 activation
 //     rows x 16 weight rows per register block; panel_gemm_avx2.h, shared with the dense GEMM).
