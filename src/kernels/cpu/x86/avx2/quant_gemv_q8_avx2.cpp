@@ -1,7 +1,8 @@
-// Exact decode GEMV for signed 8-bit codes on AVX2 (see quant_gemv_q8_avx2.h).
+// Exact decode GEMV for byte codes (and fp8) on AVX2 (see quant_gemv_q8_avx2.h).
 //
-// Per block and row: the block's codes times x in f32, 8 codes per step (sign extension,
-// conversion, FMA), then acc += d * the block's sum (rows_q8). The products are exact, the sums
+// Per block and row: the block's codes times x in f32, 8 codes per step (sign or zero
+// extension and conversion, or fp8's conversion; FMA), then acc += d * the block's sum, plus
+// bias * (sum of x) for the biased types (rows_q8). The products are exact, the sums
 // f32: the same grade as the AVX-512 kernels' (held to the f32-grade bounds of
 // tests/kernels/quant_matmul_test.cpp at the AVX2 level).
 #include "kernels/cpu/x86/avx2/quant_gemv_q8_avx2.h"
