@@ -165,36 +165,41 @@ void prepare_f32_tiles(const float* x, int64_t m, int64_t cols, int64_t i0, int6
     }
 }
 
+// Stages weight rows [rb, rb + nrows) x columns [kc, kc + kcl) and passes every activation row
+// over them, kMi at a time, adding to y (the first K chunk stores).
+template <bool kBf16>
+void stage_and_sweep(const QuantProblem& p, const QuantDecoder& dec, int64_t rb, int64_t nrows,
+                     int64_t kc, int64_t kcl, uint8_t* scratch) {
+  auto* stage = scratch;
+  auto* decode = reinterpret_cast<float*>(scratch + kStageBytes);
+  uint8_t* group_rows = scratch + kStageBytes + kDecodeBytes;
+  const int nv = static_cast<int>((nrows + 15) / 16);
+  if constexpr (kBf16)
+    bf16_tiles::stage_b_tiles<true>(p, dec, rb, nrows, kc, kcl, nv,
+                                    reinterpret_cast<uint16_t*>(stage), decode, kKc, group_rows);
+  else
+    stage_f32_tiles(p, dec, rb, nrows, kc, kcl, nv, reinterpret_cast<float*>(stage), decode,
+                    group_rows);
+  const int64_t steps = kcl / tile_cols<kBf16>(), tiles_per_row_block = p.cols / tile_cols<kBf16>();
+  const auto* x_tiles = static_cast<const uint8_t*>(p.xprep);
+  for (int64_t a0 = 0; a0 < p.m; a0 += kMi) {
+    const int mi = static_cast<int>(std::min<int64_t>(p.m - a0, kMi));
+    const uint8_t* x = x_tiles +
+                       ((a0 / 16) * tiles_per_row_block + kc / tile_cols<kBf16>()) * kTileBytes +
+                       (a0 % 16) * 64;
+    micro_for<kBf16>(mi, nv)(x, stage, steps, p.y + a0 * p.rows + rb, p.rows, nrows, kc == 0);
+  }
+}
+
+// Row blocks outside, K chunks of kKc inside: for K <= kKc one chunk, the microkernel's sums stay
+// in registers over the whole K.
 template <bool kBf16>
 void gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const QuantDecoder& dec = quant_decoder(p.type);
-  const int64_t K = p.cols, tiles_per_row_block = K / tile_cols<kBf16>();
-  auto* stage = static_cast<uint8_t*>(scratch);
-  auto* decode = reinterpret_cast<float*>(stage + kStageBytes);
-  uint8_t* group_rows = stage + kStageBytes + kDecodeBytes;
-  const auto* x_tiles = static_cast<const uint8_t*>(p.xprep);
-  for (int64_t rb = r0; rb < r1; rb += kRows) {
-    const int64_t nrows = std::min(r1 - rb, kRows);
-    const int nv = static_cast<int>((nrows + 15) / 16);
-    for (int64_t kc = 0; kc < K; kc += kKc) {
-      const int64_t kcl = std::min(K - kc, kKc);
-      if constexpr (kBf16)
-        bf16_tiles::stage_b_tiles<true>(p, dec, rb, nrows, kc, kcl, nv,
-                                        reinterpret_cast<uint16_t*>(stage), decode, kKc,
-                                        group_rows);
-      else
-        stage_f32_tiles(p, dec, rb, nrows, kc, kcl, nv, reinterpret_cast<float*>(stage), decode,
-                        group_rows);
-      const int64_t steps = kcl / tile_cols<kBf16>();
-      for (int64_t a0 = 0; a0 < p.m; a0 += kMi) {
-        const int mi = static_cast<int>(std::min<int64_t>(p.m - a0, kMi));
-        const uint8_t* x =
-            x_tiles + ((a0 / 16) * tiles_per_row_block + kc / tile_cols<kBf16>()) * kTileBytes +
-            (a0 % 16) * 64;
-        micro_for<kBf16>(mi, nv)(x, stage, steps, p.y + a0 * p.rows + rb, p.rows, nrows, kc == 0);
-      }
-    }
-  }
+  for (int64_t rb = r0; rb < r1; rb += kRows)
+    for (int64_t kc = 0; kc < p.cols; kc += kKc)
+      stage_and_sweep<kBf16>(p, dec, rb, std::min(r1 - rb, kRows), kc, std::min(p.cols - kc, kKc),
+                             static_cast<uint8_t*>(scratch));
 }
 
 }  // namespace
@@ -230,28 +235,10 @@ OperandRounding quant_gemm_fast_rounding(QuantType) {
 constexpr int64_t kKcExact = 512;
 void gemm_exact(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {
   const QuantDecoder& dec = quant_decoder(p.type);
-  const int64_t K = p.cols, tiles_per_row_block = K / tile_cols<false>();
-  auto* stage = static_cast<uint8_t*>(scratch);
-  auto* decode = reinterpret_cast<float*>(stage + kStageBytes);
-  uint8_t* group_rows = stage + kStageBytes + kDecodeBytes;
-  const auto* x_tiles = static_cast<const uint8_t*>(p.xprep);
-  for (int64_t kc = 0; kc < K; kc += kKcExact) {
-    const int64_t kcl = std::min(K - kc, kKcExact);
-    const int64_t steps = kcl / tile_cols<false>();
-    for (int64_t rb = r0; rb < r1; rb += kRows) {
-      const int64_t nrows = std::min(r1 - rb, kRows);
-      const int nv = static_cast<int>((nrows + 15) / 16);
-      stage_f32_tiles(p, dec, rb, nrows, kc, kcl, nv, reinterpret_cast<float*>(stage), decode,
-                      group_rows);
-      for (int64_t a0 = 0; a0 < p.m; a0 += kMi) {
-        const int mi = static_cast<int>(std::min<int64_t>(p.m - a0, kMi));
-        const uint8_t* x =
-            x_tiles + ((a0 / 16) * tiles_per_row_block + kc / tile_cols<false>()) * kTileBytes +
-            (a0 % 16) * 64;
-        micro_for<false>(mi, nv)(x, stage, steps, p.y + a0 * p.rows + rb, p.rows, nrows, kc == 0);
-      }
-    }
-  }
+  for (int64_t kc = 0; kc < p.cols; kc += kKcExact)
+    for (int64_t rb = r0; rb < r1; rb += kRows)
+      stage_and_sweep<false>(p, dec, rb, std::min(r1 - rb, kRows), kc,
+                             std::min(p.cols - kc, kKcExact), static_cast<uint8_t*>(scratch));
 }
 
 void quant_gemm(const QuantProblem& p, int64_t r0, int64_t r1, void* scratch) {

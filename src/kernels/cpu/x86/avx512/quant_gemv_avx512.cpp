@@ -28,7 +28,7 @@
 // dequantized weights with x~.
 // Measured errors per type: tests/kernels/quant_matmul_test.cpp.
 // fp8 (values not affine in a code) converts to f32 in registers and uses an FMA dot (fp8_rows);
-// rounded, to bf16 against bf16(x) with vdpbf16ps (fp8_rows_bf16).
+// rounded, to bf16 against bf16(x) with vdpbf16ps.
 #include <cstdlib>
 #include <cstring>
 
@@ -268,13 +268,11 @@ inline void prepare_fp8_row(const float* x, int64_t cols, float* out) {
       for (int j = 0; j < 16; ++j) out[c + 16 * t + j] = x[c + 4 * j + t];
 }
 
-// x for fp8_rows_bf16 (rounded mode, OperandRounding::kActivationBf16): bf16(x) (nearest even)
-// in the order of e4m3x64_normal_to_bf16_times256 (64-element chunk c, half t: 32 words at
-// out + (2c + t) * 32, word 8l + k = x[64c + 16l + 8t + k]), then the same bf16 values as f32 in
-// column order at out + 2 * cols bytes (for blocks with zeros, subnormals or NaN codes).
-static_assert(kParts + 1 + 4 >= 2 + 4);
+// x for fp8_rows in rounded mode (OperandRounding::kActivationBf16): bf16(x) (nearest even) in
+// the order of e4m3x64_normal_to_bf16_times256 (64-element chunk c, half t: 32 words at
+// out + (2c + t) * 32, word 8l + k = x[64c + 16l + 8t + k]).
+static_assert(kParts + 1 + 4 >= 2);
 inline void prepare_fp8_row_bf16(const float* x, int64_t cols, uint16_t* out) {
-  auto* flat = reinterpret_cast<float*>(out + cols);
   for (int64_t c = 0; c < cols / 64; ++c)
     for (int t = 0; t < 2; ++t) {
       alignas(64) float perm[32];
@@ -284,32 +282,38 @@ inline void prepare_fp8_row_bf16(const float* x, int64_t cols, uint16_t* out) {
           _mm512_cvtne2ps_pbh(_mm512_load_ps(perm + 16), _mm512_load_ps(perm)));
       _mm512_storeu_si512(out + (2 * c + t) * 32, words);
     }
-  for (int64_t i = 0; i < cols; i += 16) {
-    const __m256i h = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i)));
-    _mm512_storeu_ps(flat + i,
-                     _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
-  }
+}
+
+// bf16(v) (nearest even) as f32.
+inline __m512 round_to_bf16(__m512 v) {
+  const __m256i h = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
 // fp8 rows (blocks of f32 d | e4m3 q[128]; values not affine in a small code): R rows at once
-// from R stripes of the chunk (for_each_row_stripe_block: R DRAM streams), the codes converted
-// to f32 in registers and dotted with x by FMA, the block's d (times the conversion's power of
-// two) applied once per block and row. A block whose 128 codes are all normal (~99% of them for
-// Gaussian weights) is placed straight into f32 (e4m3x64_normal_to_f32_times256: 11 ALU ops per
-// 64 codes, in an order that x, permuted once per call by prepare_fp8_row, follows); the rest
-// take the f16 route with its NaN patch against x itself. Prefetched kPrefetchAheadBytes ahead
-// along each stripe (past a row's end: the next row of the stripe, which follows in memory).
-// Before, each row was converted to an f32 buffer and dotted one row at a time: 24% of the
-// bandwidth.
-template <int M, int R>
+// from R stripes of the chunk (for_each_row_stripe_block: R DRAM streams), the block's d (times
+// the conversion's power of two) applied once per block and row. A block whose 128 codes are all
+// normal (~99% of them for Gaussian weights) is converted without shuffles, in an order that x,
+// permuted once per call (prepare_fp8_row / prepare_fp8_row_bf16), follows:
+//  * exact: to f32 (e4m3x64_normal_to_f32_times256: 11 ALU ops per 64 codes), dotted by FMA.
+//    Before, each row was converted to an f32 buffer and dotted one row at a time: 24% of the
+//    bandwidth;
+//  * kBf16 (rounded, OperandRounding::kActivationBf16): exactly to bf16
+//    (e4m3x64_normal_to_bf16_times256: 4 operations per 64 codes), dotted with bf16(x) by
+//    vdpbf16ps, 32 products per instruction: hot ceiling 46 GB/s against the exact kernel's
+//    31.5. Exact mode cannot take this route: f32-grade x would take three bf16 parts, 6
+//    vdpbf16ps per 64 codes (27 GB/s).
+// The rest take the f16 route with its NaN patch against x (rounded to bf16 on the way when
+// kBf16). Prefetched kPrefetchAheadBytes ahead along each stripe (past a row's end: the next row
+// of the stripe, which follows in memory).
+template <int M, int R, bool kBf16>
 void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
   constexpr int kBlock = fp8::kFp8Block, kBytes = sizeof(fp8::BlockFp8);  // f32 d | q[128]
   const int64_t nb = p.cols / kBlock;
   const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
   const uint8_t* row0 = p.w + static_cast<size_t>(r) * p.row_bytes;
-  // x with each 64-element chunk in the fast conversion's order (prepare_fp8_row)
-  const auto* xperm = static_cast<const float*>(p.xprep);
-  const int64_t xstride = PrepLayout(p.cols).stride / 4;
+  const auto* prep = static_cast<const uint8_t*>(p.xprep);  // the permuted x
+  const int64_t xstride = PrepLayout(p.cols).stride;        // bytes
   __m512 acc[R][M];
 #pragma GCC unroll 4
   for (int j = 0; j < R; ++j)
@@ -332,18 +336,31 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
       // would round once d is below 2^-118.
       __m512 pow2;
       if (__builtin_expect(e4m3x64_normal(blk + 4) && e4m3x64_normal(blk + 68), 1)) {
-        // Every code normal: f32 directly, 256 times the values, against the permuted x.
+        // Every code normal: 256 times the values, against the permuted x.
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
-          __m512 v[4];
-          e4m3x64_normal_to_f32_times256(blk + 4 + 64 * h, v);
-#pragma GCC unroll 4
-          for (int t = 0; t < 4; ++t)
+          if constexpr (kBf16) {
+            __m512i v[2];
+            e4m3x64_normal_to_bf16_times256(blk + 4 + 64 * h, v);
 #pragma GCC unroll 4
             for (int i = 0; i < M; ++i)
-              part[i] = _mm512_fmadd_ps(
-                  v[t], _mm512_loadu_ps(xperm + i * xstride + b * kBlock + 64 * h + 16 * t),
-                  part[i]);
+#pragma GCC unroll 2
+              for (int t = 0; t < 2; ++t)
+                part[i] = _mm512_dpbf16_ps(
+                    part[i], reinterpret_cast<__m512bh>(v[t]),
+                    reinterpret_cast<__m512bh>(
+                        _mm512_loadu_si512(prep + i * xstride + ((2 * (2 * b + h) + t) * 32) * 2)));
+          } else {
+            __m512 v[4];
+            e4m3x64_normal_to_f32_times256(blk + 4 + 64 * h, v);
+            const auto* xperm = reinterpret_cast<const float*>(prep) + b * kBlock + 64 * h;
+#pragma GCC unroll 4
+            for (int t = 0; t < 4; ++t)
+#pragma GCC unroll 4
+              for (int i = 0; i < M; ++i)
+                part[i] = _mm512_fmadd_ps(v[t], _mm512_loadu_ps(xperm + i * xstride / 4 + 16 * t),
+                                          part[i]);
+          }
         }
         pow2 = _mm512_set1_ps(1.f / 256.f);
       } else {
@@ -355,8 +372,13 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
 #pragma GCC unroll 4
           for (int i = 0; i < M; ++i) {
             const float* x = p.x + i * p.cols + b * kBlock + 32 * k;
-            part[i] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x), part[i]);
-            part[i] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), part[i]);
+            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+            if constexpr (kBf16) {
+              x0 = round_to_bf16(x0);
+              x1 = round_to_bf16(x1);
+            }
+            part[i] = _mm512_fmadd_ps(lo, x0, part[i]);
+            part[i] = _mm512_fmadd_ps(hi, x1, part[i]);
           }
         }
         pow2 = _mm512_set1_ps(256.f);
@@ -372,96 +394,18 @@ void fp8_rows(const QuantProblem& p, int64_t r, int64_t rs) {
     for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = _mm512_reduce_add_ps(acc[j][i]);
 }
 
-// fp8 rows in rounded mode (OperandRounding::kActivationBf16): normal blocks placed straight
-// into bf16 (e4m3x64_normal_to_bf16_times256: 4 operations per 64 codes) and dotted with bf16(x)
-// by vdpbf16ps, 32 products per instruction; the rest through the f16 route against the same
-// bf16(x) as f32. Hot ceiling 46 GB/s against the exact kernel's 31.5. Exact mode keeps
-// fp8_rows: f32-grade x would take three bf16 parts, 6 vdpbf16ps per 64 codes (27 GB/s).
-template <int M, int R>
-void fp8_rows_bf16(const QuantProblem& p, int64_t r, int64_t rs) {
-  constexpr int kBlock = fp8::kFp8Block, kBytes = sizeof(fp8::BlockFp8);
-  const int64_t nb = p.cols / kBlock;
-  const size_t stride = static_cast<size_t>(rs) * p.row_bytes;
-  const uint8_t* row0 = p.w + static_cast<size_t>(r) * p.row_bytes;
-  const int64_t xstride = PrepLayout(p.cols).stride;  // bytes
-  const auto* prep = static_cast<const uint8_t*>(p.xprep);
-  __m512 acc[R][M];
-#pragma GCC unroll 4
-  for (int j = 0; j < R; ++j)
-#pragma GCC unroll 4
-    for (int i = 0; i < M; ++i) acc[j][i] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-#pragma GCC unroll 4
-    for (int j = 0; j < R; ++j) {
-      const uint8_t* blk = row0 + j * stride + b * kBytes;
-#pragma GCC unroll 3
-      for (int l = 0; l < 3; ++l)  // a block spans at most three lines
-        _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchAheadBytes + 64 * l),
-                     _MM_HINT_T0);
-      __m512 part[M];
-#pragma GCC unroll 4
-      for (int i = 0; i < M; ++i) part[i] = _mm512_setzero_ps();
-      float d;
-      std::memcpy(&d, blk, 4);
-      __m512 pow2;
-      if (__builtin_expect(e4m3x64_normal(blk + 4) && e4m3x64_normal(blk + 68), 1)) {
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
-          __m512i v[2];
-          e4m3x64_normal_to_bf16_times256(blk + 4 + 64 * h, v);
-#pragma GCC unroll 4
-          for (int i = 0; i < M; ++i)
-#pragma GCC unroll 2
-            for (int t = 0; t < 2; ++t)
-              part[i] = _mm512_dpbf16_ps(
-                  part[i], reinterpret_cast<__m512bh>(v[t]),
-                  reinterpret_cast<__m512bh>(
-                      _mm512_loadu_si512(prep + i * xstride + ((2 * (2 * b + h) + t) * 32) * 2)));
-        }
-        pow2 = _mm512_set1_ps(1.f / 256.f);
-      } else {  // the f16 route (2^-8 times the values, NaN patched) against bf16(x) as f32
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-          __m512 lo, hi;
-          e4m3x32_to_f32_over256(blk + 4 + 32 * k, &lo, &hi);
-#pragma GCC unroll 4
-          for (int i = 0; i < M; ++i) {
-            const float* x = reinterpret_cast<const float*>(prep + i * xstride + 2 * p.cols) +
-                             b * kBlock + 32 * k;
-            part[i] = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x), part[i]);
-            part[i] = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), part[i]);
-          }
-        }
-        pow2 = _mm512_set1_ps(256.f);
-      }
-#pragma GCC unroll 4
-      for (int i = 0; i < M; ++i)
-        acc[j][i] = _mm512_fmadd_ps(_mm512_mul_ps(part[i], pow2), _mm512_set1_ps(d), acc[j][i]);
-    }
-  }
-#pragma GCC unroll 4
-  for (int j = 0; j < R; ++j)
-#pragma GCC unroll 4
-    for (int i = 0; i < M; ++i) p.y[i * p.rows + r + j * rs] = _mm512_reduce_add_ps(acc[j][i]);
-}
-
-template <int M>
+template <int M, bool kBf16>
 void gemv_fp8(const QuantProblem& p, int64_t r0, int64_t r1) {
-  if (p.round_x)
-    for_each_row_stripe_block<4>(
-        r0, r1, [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows_bf16<M, 4>(p, r, rs); },
-        [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows_bf16<M, 1>(p, r, rs); });
-  else
-    for_each_row_stripe_block<4>(
-        r0, r1, [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows<M, 4>(p, r, rs); },
-        [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows<M, 1>(p, r, rs); });
+  for_each_row_stripe_block<4>(
+      r0, r1, [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows<M, 4, kBf16>(p, r, rs); },
+      [&](int64_t r, int64_t rs, int64_t, int) { fp8_rows<M, 1, kBf16>(p, r, rs); });
 }
 
 template <int M>
 void gemv_m(const QuantProblem& p, const QuantDecoder& dec, int64_t r0, int64_t r1,
             uint8_t* scratch) {
   if (!dec.codes)  // fp8, the only type without a code form (quant_decode_avx512.cpp)
-    gemv_fp8<M>(p, r0, r1);
+    p.round_x ? gemv_fp8<M, true>(p, r0, r1) : gemv_fp8<M, false>(p, r0, r1);
   else if (p.round_x)  // one digit: code width does not matter
     dec.zero ? gemv_codes<M, true, true, true>(p, dec, r0, r1, scratch)
              : gemv_codes<M, true, false, true>(p, dec, r0, r1, scratch);
@@ -484,7 +428,7 @@ void quant_gemv_prepare_x(QuantType type, const float* x, int64_t m, int64_t col
   (void)m;
   const PrepLayout L(cols);
   const QuantDecoder& dec = quant_decoder(type);
-  if (!dec.codes) {  // fp8: x permuted for fp8_rows, or rounded to bf16 for fp8_rows_bf16
+  if (!dec.codes) {  // fp8: x permuted for fp8_rows (rounded to bf16 first in rounded mode)
     for (int64_t i = i0; i < i1; ++i) {
       uint8_t* row = static_cast<uint8_t*>(out) + i * L.stride;
       if (round_x)
@@ -514,7 +458,7 @@ bool force_general_path() {
 }  // namespace
 
 OperandRounding quant_gemv_fast_rounding(QuantType type) {
-  if (!quant_decoder(type).codes) return OperandRounding::kActivationBf16;  // fp8_rows_bf16
+  if (!quant_decoder(type).codes) return OperandRounding::kActivationBf16;  // fp8_rows
   const OperandRounding grouped = quant_gemv_fused_grouped_rounding(type);
   return grouped != OperandRounding::kNone && !force_general_path()
              ? grouped
